@@ -1,0 +1,3 @@
+module github.com/ratekit/ratekit
+
+go 1.26
