@@ -56,19 +56,22 @@ type Rule struct {
 	Name      string
 	Algorithm string
 	Policy    Policy
+	// Dimension is what the rule counts: "requests" (the default when empty), "tokens", ... The handler
+	// computes a request's cost in each dimension and passes it with the rule.
+	Dimension string
 }
 
 // Store holds the state of every key for any set of rules, and decides for all of a request's rules at once.
 // The memory store and the Redis store implement it; both pass one shared test suite.
 type Store interface {
-	// Allow checks a request of cost units against every rule for key at now, and commits it to every rule
-	// only when all of them allow it (check all, then commit): a rejection consumes nothing anywhere.
-	// The decisions, one per rule in order, are appended to dst and returned.
+	// Allow checks a request against every rule for key at now, costs[i] units in rules[i], and commits it
+	// to every rule only when all of them allow it (check all, then commit): a rejection consumes nothing
+	// anywhere. The decisions, one per rule in order, are appended to dst and returned.
 	// An error means the store itself failed (the server then fails open or closed as configured).
-	Allow(ctx context.Context, key string, rules []Rule, cost int64, now time.Time, dst []Decision) ([]Decision, error)
-	// Release gives back the units an allowed request holds in its concurrency rules, once its response has
-	// been written (or the client went away). Rules of other algorithms are ignored.
-	Release(ctx context.Context, key string, rules []Rule, cost int64, now time.Time) error
+	Allow(ctx context.Context, key string, rules []Rule, costs []int64, now time.Time, dst []Decision) ([]Decision, error)
+	// Release gives back the units an allowed request holds in its concurrency rules (costs[i] in rules[i]),
+	// once its response has been written or the client went away. Rules of other algorithms are ignored.
+	Release(ctx context.Context, key string, rules []Rule, costs []int64, now time.Time) error
 	// Inspect reports every rule's current view of key without changing anything: the decisions a request of
 	// cost 1 would get at now.
 	Inspect(ctx context.Context, key string, rules []Rule, now time.Time, dst []Decision) ([]Decision, error)
