@@ -1,0 +1,155 @@
+package ratekit
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+)
+
+// ParseHeaders reads every rate-limit signal in a response's header into one Observation, in local time.
+// received is when the response arrived; absolute times in the header are converted to local time through
+// the Date header, so a server whose clock runs ahead or behind does not skew the waits.
+//
+// It understands Retry-After (seconds, decimals, all three HTTP-date forms, merged values), retry-after-ms
+// and x-ms-retry-after-ms (preferred), the IETF RateLimit and RateLimit-Policy fields of draft 11 and the
+// older drafts (dictionary, separate fields, policies inside the limit, Beta- prefixes), X-RateLimit-* and
+// its look-alikes (GitHub, GitLab, X/Twitter, Okta, Discord, Reddit, Mastodon, Jira, OpenRouter, Shopify,
+// Heroku), and the multi-dimension headers of AI APIs (OpenAI, Groq, Azure, Cerebras, Anthropic).
+//
+// A malformed or implausible value is ignored, never an error: no header makes ParseHeaders panic, report a
+// negative wait, or a wait beyond 40 days. Reset fields whose unit the header family leaves open are
+// classified as ResetAuto describes; use a Parser to pin the unit for a server no rule can classify.
+func ParseHeaders(h http.Header, received time.Time) Observation {
+	var p Parser
+	return p.Parse(h, received)
+}
+
+// Parser reads rate-limit headers like ParseHeaders, with options. The zero value is ready to use and
+// behaves exactly like ParseHeaders. A Parser is safe for concurrent use if Suspect is.
+type Parser struct {
+	// ResetFormat pins how reset values of undefined unit are read (X-RateLimit-Reset, RateLimit-Reset,
+	// X-Rate-Limit-Reset and the bare-number resets of the multi-dimension headers). Zero: ResetAuto.
+	ResetFormat ResetFormat
+	// Suspect, when set, is called with the field name and value of every retry or reset value that was
+	// ignored: malformed, or implausible (a reset more than a minute in the past, or any time more than 40
+	// days ahead). It helps to pin ResetFormat for a server whose resets are misread.
+	Suspect func(field, value string)
+}
+
+// Parse reads h as ParseHeaders does, with p's options.
+func (p *Parser) Parse(h http.Header, received time.Time) Observation {
+	var f fields
+	if !f.scan(h) {
+		return Observation{}
+	}
+	r := reader{p: p, c: newClock(f.date, received)}
+	var obs Observation
+	obs.RetryAt = r.retryAfter(&f)
+	r.ietf(&f)
+	r.ietfSeparate(&f)
+	r.xRateLimit(&f)
+	r.dimensions(&f)
+	r.shopify(&f)
+	obs.Quotas = r.quotas()
+	return obs
+}
+
+// reader turns collected fields into quotas. It holds up to maxQuotas quotas on the stack.
+type reader struct {
+	p   *Parser
+	c   clock
+	buf [maxQuotas]Quota
+	n   int
+}
+
+// maxQuotas bounds the quotas one response can report. Real servers send at most eight (Anthropic with its
+// priority tier); the bound keeps a hostile header from costing memory.
+const maxQuotas = 16
+
+// add records a quota. A quota with the same policy and dimension as one already recorded (a server that
+// sends the IETF fields and X-RateLimit-* for the same limit, say) is merged into it conservatively: the
+// first limit and window reported win, the smallest remaining and the latest reset.
+func (r *reader) add(q Quota) {
+	if q.Dimension == "" {
+		q.Dimension = "requests"
+	}
+	if q.Limit < 0 && q.Remaining < 0 && q.Reset.IsZero() {
+		return // says nothing
+	}
+	for i := 0; i < r.n; i++ {
+		old := &r.buf[i]
+		if old.Policy != q.Policy || old.Dimension != q.Dimension {
+			continue
+		}
+		if old.Limit < 0 {
+			old.Limit = q.Limit
+		}
+		if old.Window == 0 {
+			old.Window = q.Window
+		}
+		if q.Remaining >= 0 && (old.Remaining < 0 || q.Remaining < old.Remaining) {
+			old.Remaining = q.Remaining
+		}
+		if q.Reset.After(old.Reset) {
+			old.Reset = q.Reset
+		}
+		return
+	}
+	if r.n < maxQuotas {
+		r.buf[r.n] = q
+		r.n++
+	}
+}
+
+// quotas returns the recorded quotas sorted by policy and dimension, with Remaining clamped to Limit.
+func (r *reader) quotas() []Quota {
+	if r.n == 0 {
+		return nil
+	}
+	qs := make([]Quota, r.n)
+	copy(qs, r.buf[:r.n])
+	for i := range qs {
+		if qs[i].Limit >= 0 && qs[i].Remaining > qs[i].Limit {
+			qs[i].Remaining = qs[i].Limit
+		}
+	}
+	if len(qs) > 1 {
+		slices.SortFunc(qs, func(a, b Quota) int {
+			if c := strings.Compare(a.Policy, b.Policy); c != 0 {
+				return c
+			}
+			return strings.Compare(a.Dimension, b.Dimension)
+		})
+	}
+	return qs
+}
+
+// reset reads the field lines of a reset of undefined unit with the pinned format. Of several values the
+// latest wins; ignored values are reported to the Suspect hook.
+func (r *reader) reset(field string, lines []string, format ResetFormat) time.Time {
+	var latest time.Time
+	for _, v := range lines {
+		t, ok := r.c.reset(v, format)
+		if !ok {
+			r.suspect(field, v)
+			continue
+		}
+		if t.After(latest) {
+			latest = t
+		}
+	}
+	return latest
+}
+
+// suspect tells the Parser's Suspect hook about a value that was dropped, if it was a value at all.
+func (r *reader) suspect(field, v string) {
+	if r.p.Suspect != nil && trimOWS(v) != "" {
+		r.p.Suspect(field, v)
+	}
+}
+
+// unknownQuota is a Quota with nothing reported yet.
+func unknownQuota(policy, dimension string) Quota {
+	return Quota{Policy: policy, Dimension: dimension, Limit: -1, Remaining: -1}
+}

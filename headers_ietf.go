@@ -1,0 +1,172 @@
+package ratekit
+
+import (
+	"strings"
+	"time"
+)
+
+// ietf reads the IETF RateLimit and RateLimit-Policy fields (and Jira's Beta-RateLimit twins).
+func (r *reader) ietf(f *fields) {
+	r.ietfPair(f.ietfState, f.ietfPolicy)
+	r.ietfPair(f.betaState, f.betaPolicy)
+}
+
+// ietfPair joins one RateLimit field to its RateLimit-Policy field.
+//
+// Draft 11 (and 8 to 10, with tokens for names): both are Lists of named items,
+// `RateLimit-Policy: "minute";q=60;w=60` and `RateLimit: "minute";r=12;t=33`, joined by name only.
+// Draft 7: RateLimit is a Dictionary `limit=100, remaining=50, reset=5` of the policy now in force, and
+// RateLimit-Policy a List of unnamed limits `100;w=10, 1000;w=3600`.
+func (r *reader) ietfPair(stateLines, policyLines []string) {
+	if len(stateLines) == 0 && len(policyLines) == 0 {
+		return
+	}
+	var policies, state sfField
+	if len(policyLines) > 0 && !policies.parseList(policyLines) {
+		r.suspect("RateLimit-Policy", strings.Join(policyLines, ", "))
+	}
+	var joined joinedSet // which policies a state member named
+	if len(stateLines) > 0 {
+		switch {
+		case state.parseList(stateLines):
+			r.ietfNamedState(&state, &policies, &joined)
+		case state.parseDictionary(stateLines):
+			r.ietfDictionaryState(&state, &policies, &joined)
+		default:
+			r.suspect("RateLimit", strings.Join(stateLines, ", "))
+		}
+	}
+	for i := range policies.members {
+		if !joined.has(i) {
+			r.add(r.ietfPolicy(&policies, &policies.members[i]))
+		}
+	}
+}
+
+// ietfNamedState reads the members of a draft-8+ RateLimit list, each joined to the policy of its name.
+func (r *reader) ietfNamedState(state, policies *sfField, joined *joinedSet) {
+	for i := range state.members {
+		m := &state.members[i]
+		name, ok := m.val.name()
+		if !ok {
+			continue
+		}
+		rv, ok := state.param(m, "r")
+		remaining, okR := rv.integer()
+		if !ok || !okR || remaining < 0 {
+			continue // r is required
+		}
+		q := unknownQuota(name, "")
+		for j := range policies.members {
+			if pn, ok := policies.members[j].val.name(); ok && pn == name {
+				q = r.ietfPolicy(policies, &policies.members[j])
+				joined.set(j)
+				break
+			}
+		}
+		q.Remaining = remaining
+		if tv, ok := state.param(m, "t"); ok {
+			q.Reset = r.ietfDelay(tv)
+		}
+		r.add(q)
+	}
+}
+
+// ietfDictionaryState reads a draft-7 RateLimit dictionary; its limit picks the policy it belongs to.
+func (r *reader) ietfDictionaryState(state, policies *sfField, joined *joinedSet) {
+	q := unknownQuota("", "")
+	if m, ok := state.lookup("limit"); ok {
+		if n, ok := m.val.integer(); ok && n >= 0 {
+			q.Limit = n
+		}
+	}
+	if m, ok := state.lookup("remaining"); ok {
+		if n, ok := m.val.integer(); ok && n >= 0 {
+			q.Remaining = n
+		}
+	}
+	if m, ok := state.lookup("reset"); ok {
+		q.Reset = r.ietfDelay(m.val)
+	}
+	for j := range policies.members {
+		if n, ok := policies.members[j].val.integer(); ok && n == q.Limit && q.Limit >= 0 {
+			q.Window = ietfWindow(policies, &policies.members[j])
+			joined.set(j)
+			break
+		}
+	}
+	r.add(q)
+}
+
+// ietfPolicy reads one RateLimit-Policy member: a named policy with q (quota), qu (unit), w (window), or a
+// draft-7 unnamed limit with w. Unnamed limits other than the one in force are named after their
+// serialization ("50;w=60"), so each stays a quota of its own.
+func (r *reader) ietfPolicy(policies *sfField, m *sfMember) Quota {
+	if n, ok := m.val.integer(); ok {
+		q := unknownQuota("", "")
+		if n >= 0 {
+			q.Limit = n
+		}
+		q.Window = ietfWindow(policies, m)
+		q.Policy = itoa(n)
+		if q.Window > 0 {
+			q.Policy += ";w=" + itoa(int64(q.Window/time.Second))
+		}
+		return q
+	}
+	name, _ := m.val.name()
+	q := unknownQuota(name, "")
+	if v, ok := policies.param(m, "q"); ok {
+		if n, ok := v.integer(); ok && n >= 0 {
+			q.Limit = n
+		}
+	}
+	if v, ok := policies.param(m, "qu"); ok {
+		if unit, ok := v.name(); ok && unit != "" {
+			q.Dimension = unit
+		}
+	}
+	q.Window = ietfWindow(policies, m)
+	return q
+}
+
+// ietfWindow reads the w parameter (or window, in drafts before 4) in seconds.
+func ietfWindow(f *sfField, m *sfMember) time.Duration {
+	v, ok := f.param(m, "w")
+	if !ok {
+		v, ok = f.param(m, "window")
+	}
+	if !ok {
+		return 0
+	}
+	milli, ok := v.number()
+	if !ok || milli <= 0 || milli > maxAhead.Milliseconds() {
+		return 0
+	}
+	return time.Duration(milli) * time.Millisecond
+}
+
+// ietfDelay reads a t (or reset) value: seconds until the quota is restored.
+func (r *reader) ietfDelay(v sfValue) time.Time {
+	milli, ok := v.number()
+	if !ok {
+		return time.Time{}
+	}
+	t, ok := r.c.afterSeconds(float64(milli) / 1000)
+	if !ok {
+		r.suspect("RateLimit", itoa(milli/1000))
+	}
+	return t
+}
+
+// joinedSet records which of a field's first 64 members were joined; a field with more members than that
+// is not a real server's.
+type joinedSet uint64
+
+func (s *joinedSet) set(i int) {
+	if i < 64 {
+		*s |= 1 << i
+	}
+}
+
+func (s joinedSet) has(i int) bool { return i < 64 && s&(1<<i) != 0 }

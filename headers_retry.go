@@ -1,0 +1,93 @@
+package ratekit
+
+import (
+	"net/http"
+	"strings"
+	"time"
+)
+
+// retryAfter returns the local time after which the server allows a retry, or the zero time when it did not
+// say. retry-after-ms and x-ms-retry-after-ms (milliseconds, sent by Azure and the OpenAI SDKs' servers) are
+// more precise than Retry-After and win when they parse.
+func (r *reader) retryAfter(f *fields) time.Time {
+	if len(f.retryAfterMs) > 0 {
+		if ms, ok := maxNumber(f.retryAfterMs); ok {
+			if t, ok := r.c.afterSeconds(ms / 1000); ok {
+				return t
+			}
+		}
+		r.suspect("Retry-After-Ms", strings.Join(f.retryAfterMs, ", "))
+	}
+	var latest time.Time
+	for _, line := range f.retryAfter {
+		t, ok := r.retryAfterValue(line)
+		if !ok {
+			r.suspect("Retry-After", line)
+			continue
+		}
+		if t.After(latest) {
+			latest = t
+		}
+	}
+	return latest
+}
+
+// retryAfterValue reads one Retry-After field line: delay-seconds (decimals tolerated: "2.0"), an HTTP-date
+// in any of its three forms, or delays merged by a proxy ("120, 60": the longest wins). HTTP-dates contain
+// commas, so the value is tried whole first and split only when every member is a number. A date in the past
+// means "now"; negatives, garbage and waits beyond 40 days are rejected.
+func (r *reader) retryAfterValue(v string) (time.Time, bool) {
+	v = trimOWS(v)
+	if n, ok := parseDecimal(v); ok {
+		return r.c.afterSeconds(n)
+	}
+	if d, err := http.ParseTime(v); err == nil {
+		t := r.c.local(d)
+		switch {
+		case t.Before(r.c.received):
+			return r.c.received, true
+		case t.Sub(r.c.received) > maxAhead:
+			return time.Time{}, false
+		}
+		return t, true
+	}
+	if n, ok := maxNumber([]string{v}); ok {
+		return r.c.afterSeconds(n)
+	}
+	return time.Time{}, false
+}
+
+// maxNumber returns the largest of the comma-separated numbers in lines. It reports false unless every
+// member of every line is a non-negative decimal number.
+func maxNumber(lines []string) (float64, bool) {
+	return foldNumbers(lines, func(a, b float64) float64 { return max(a, b) })
+}
+
+// minNumber returns the smallest of the comma-separated numbers in lines, like maxNumber.
+func minNumber(lines []string) (float64, bool) {
+	return foldNumbers(lines, func(a, b float64) float64 { return min(a, b) })
+}
+
+func foldNumbers(lines []string, pick func(a, b float64) float64) (float64, bool) {
+	var acc float64
+	seen := false
+	for _, line := range lines {
+		for rest := line; ; {
+			member, tail, more := strings.Cut(rest, ",")
+			n, ok := parseDecimal(trimOWS(member))
+			if !ok {
+				return 0, false
+			}
+			if seen {
+				acc = pick(acc, n)
+			} else {
+				acc, seen = n, true
+			}
+			if !more {
+				break
+			}
+			rest = tail
+		}
+	}
+	return acc, seen
+}

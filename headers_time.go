@@ -1,0 +1,260 @@
+package ratekit
+
+import (
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ResetFormat says how to read a reset field whose header family does not define its unit, such as
+// X-RateLimit-Reset or RateLimit-Reset: the same name means a delay in seconds on one server, Unix epoch
+// seconds on GitHub and GitLab, epoch milliseconds on OpenRouter and a date on Mastodon.
+type ResetFormat uint8
+
+const (
+	// ResetAuto classifies each value as ../HEADERS.md describes: a value with letters is a date
+	// (RFC 3339 with or without fraction or seconds, HTTP-date, JavaScript Date.toString); a number
+	// >= 1e12 is Unix epoch milliseconds; >= 1e9 Unix epoch seconds; anything smaller is a delay in seconds.
+	// It is the zero value.
+	ResetAuto ResetFormat = iota
+	// ResetDelaySeconds reads numbers as seconds from the response (decimals allowed).
+	ResetDelaySeconds
+	// ResetDelayMilliseconds reads numbers as milliseconds from the response. No rule can tell these from
+	// delay seconds, so such servers must be pinned.
+	ResetDelayMilliseconds
+	// ResetEpochSeconds reads numbers as Unix time in seconds (decimals allowed, as Discord sends).
+	ResetEpochSeconds
+	// ResetEpochMilliseconds reads numbers as Unix time in milliseconds.
+	ResetEpochMilliseconds
+	// ResetDate reads values as dates only (RFC 3339, HTTP-date or JavaScript Date.toString); numbers are
+	// ignored.
+	ResetDate
+)
+
+var resetFormatNames = [...]string{"auto", "delay-seconds", "delay-milliseconds", "epoch-seconds", "epoch-milliseconds", "date"}
+
+// String returns the format's name: auto, delay-seconds, delay-milliseconds, epoch-seconds,
+// epoch-milliseconds or date.
+func (f ResetFormat) String() string {
+	if int(f) < len(resetFormatNames) {
+		return resetFormatNames[f]
+	}
+	return "ResetFormat(" + itoa(int64(f)) + ")"
+}
+
+// ParseResetFormat returns the ResetFormat named s (as String prints it).
+func ParseResetFormat(s string) (ResetFormat, error) {
+	for i, name := range resetFormatNames {
+		if s == name {
+			return ResetFormat(i), nil
+		}
+	}
+	return 0, &ConfigError{Field: "ResetFormat", Value: s, Allowed: resetFormatNames[:]}
+}
+
+// Bounds on what a server can plausibly mean. A reset further in the past than resetPastSlack, or any time
+// further ahead than maxAhead, is suspect: a misread unit (milliseconds taken for seconds), a broken clock or
+// garbage. Suspect values are dropped rather than trusted, so no header can produce an absurd wait.
+const (
+	maxAhead       = 40 * 24 * time.Hour
+	resetPastSlack = time.Minute
+)
+
+// Thresholds of the numeric classification of ResetAuto.
+const (
+	epochSecondsMin = 1e9
+	epochMillisMin  = 1e12
+)
+
+// clock converts the server's times into local ones. received is when the response arrived (with its
+// monotonic reading); skew is the local clock minus the server's, learned from the Date header.
+type clock struct {
+	received time.Time
+	skew     time.Duration
+}
+
+// newClock learns the skew from the Date field lines, if any parses.
+func newClock(date []string, received time.Time) clock {
+	c := clock{received: received}
+	for _, v := range date {
+		if d, err := http.ParseTime(trimOWS(v)); err == nil {
+			c.skew = received.Sub(d)
+			break
+		}
+	}
+	return c
+}
+
+// afterSeconds returns received + secs, for delays the server gave in seconds (possibly fractional).
+// It reports false for a negative, NaN or implausibly long delay.
+func (c clock) afterSeconds(secs float64) (time.Time, bool) {
+	if !(secs >= 0) || secs > maxAhead.Seconds() {
+		return time.Time{}, false
+	}
+	return c.received.Add(time.Duration(math.Round(secs * float64(time.Second)))), true
+}
+
+// local converts an absolute server time to local time: received + (t - Date). Without a Date header the
+// server's clock is taken to agree with ours. The result keeps received's monotonic reading.
+func (c clock) local(t time.Time) time.Time {
+	serverNow := c.received.Add(-c.skew) // skew is 0 without a Date header
+	return c.received.Add(t.Sub(serverNow))
+}
+
+// plausibleReset checks a reset time: one up to resetPastSlack in the past is clamped to received (servers
+// round down, and Anthropic's can be a second before Date); one further in the past or beyond maxAhead is
+// suspect.
+func (c clock) plausibleReset(t time.Time) (time.Time, bool) {
+	d := t.Sub(c.received)
+	switch {
+	case d < -resetPastSlack || d > maxAhead:
+		return time.Time{}, false
+	case d < 0:
+		return c.received, true
+	}
+	return t, true
+}
+
+// epoch converts Unix seconds (possibly fractional) on the server's clock into local time.
+func (c clock) epoch(secs float64) (time.Time, bool) {
+	if !(secs >= 0) || secs > 1e11 {
+		return time.Time{}, false
+	}
+	whole, frac := math.Modf(secs)
+	return c.local(time.Unix(int64(whole), int64(math.Round(frac*1e9)))), true
+}
+
+// reset reads one reset value in the given format and returns the local time of the reset.
+func (c clock) reset(v string, format ResetFormat) (time.Time, bool) {
+	v = trimOWS(v)
+	if v == "" {
+		return time.Time{}, false
+	}
+	n, isNumber := maxNumber([]string{v}) // proxies merge repeated numeric fields: the latest reset wins
+	if format == ResetAuto {
+		switch {
+		case !isNumber:
+			format = ResetDate
+		case n >= epochMillisMin:
+			format = ResetEpochMilliseconds
+		case n >= epochSecondsMin:
+			format = ResetEpochSeconds
+		default:
+			format = ResetDelaySeconds
+		}
+	}
+	var t time.Time
+	var ok bool
+	switch format {
+	case ResetDelaySeconds:
+		if isNumber {
+			t, ok = c.afterSeconds(n)
+		}
+	case ResetDelayMilliseconds:
+		if isNumber {
+			t, ok = c.afterSeconds(n / 1000)
+		}
+	case ResetEpochSeconds:
+		if isNumber {
+			t, ok = c.epoch(n)
+		}
+	case ResetEpochMilliseconds:
+		if isNumber {
+			t, ok = c.epoch(n / 1000)
+		}
+	case ResetDate:
+		var d time.Time
+		if d, ok = parseDate(v); ok {
+			t = c.local(d)
+		}
+	}
+	if !ok {
+		return time.Time{}, false
+	}
+	return c.plausibleReset(t)
+}
+
+// dateLayouts are the date forms seen in reset fields, beyond HTTP-date: RFC 3339 with any fraction
+// (Mastodon sends microseconds, Anthropic whole seconds), without seconds (Jira: 2026-03-26T16:00Z), and
+// JavaScript's Date.toString once its "(zone name)" suffix is cut.
+var dateLayouts = [...]string{
+	time.RFC3339Nano,
+	"2006-01-02T15:04Z07:00",
+	"Mon Jan 02 2006 15:04:05 GMT-0700",
+}
+
+// parseDate reads a date in any form a rate-limit header uses.
+func parseDate(v string) (time.Time, bool) {
+	if i := strings.IndexByte(v, '('); i > 0 {
+		v = trimOWS(v[:i])
+	}
+	for _, layout := range dateLayouts {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t, true
+		}
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return t, true
+	}
+	return time.Time{}, false
+}
+
+// parseDecimal reads a non-negative decimal number: digits, optionally a dot and more digits. Signs,
+// exponents, hex, "NaN", "Inf", underscores and empty parts are rejected, so no header can smuggle a value
+// strconv.ParseFloat would accept but no server sends.
+func parseDecimal(s string) (float64, bool) {
+	if s == "" {
+		return 0, false
+	}
+	var whole float64
+	i := 0
+	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		whole = whole*10 + float64(s[i]-'0')
+	}
+	intDigits := i
+	if i == len(s) {
+		return whole, intDigits > 0
+	}
+	if s[i] != '.' {
+		return 0, false
+	}
+	i++
+	frac, scale := 0.0, 1.0
+	start := i
+	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		if scale < 1e18 { // further digits cannot change a float64
+			frac = frac*10 + float64(s[i]-'0')
+			scale *= 10
+		}
+	}
+	if i != len(s) || (intDigits == 0 && i == start) {
+		return 0, false
+	}
+	return whole + frac/scale, true
+}
+
+// parseCount reads a count of units (a limit, remaining or used value): a non-negative decimal, floored,
+// because Reddit sends "999.0". It reports false for anything else, including the -1 sentinel of Azure,
+// which means "unknown".
+func parseCount(s string) (int64, bool) {
+	f, ok := parseDecimal(trimOWS(s))
+	if !ok || f >= 1<<62 {
+		return 0, false
+	}
+	return int64(f), true
+}
+
+// trimOWS removes optional whitespace (SP and HTAB) around a field value.
+func trimOWS(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,157 @@
+package ratekit
+
+import (
+	"strings"
+	"time"
+)
+
+// ietfSeparate reads the separate fields of IETF drafts up to 6, which GitLab, Twitch and Heroku also send:
+// RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset. The same names carry a delay in seconds (the
+// drafts) or Unix epoch seconds (GitLab, Twitch), so the reset goes through the ResetFormat classification.
+// GitLab adds RateLimit-ResetTime (an HTTP-date), RateLimit-Name and RateLimit-Observed (the units used).
+// Draft 3 put the policies inside the limit: `RateLimit-Limit: 10, 10;w=1, 50;w=60`.
+func (r *reader) ietfSeparate(f *fields) {
+	if len(f.rlLimit) == 0 && len(f.rlRemaining) == 0 && len(f.rlReset) == 0 && len(f.rlResetTime) == 0 {
+		return
+	}
+	q := unknownQuota(firstValue(f.rlName), "")
+	if n, ok := minCount(f.rlLimit); ok {
+		q.Limit = n
+	} else if len(f.rlLimit) > 0 {
+		r.draft3Limit(f.rlLimit, &q)
+	}
+	q.Remaining = remainingOf(f.rlRemaining, q.Limit, f.rlObserved)
+	q.Reset = r.reset("RateLimit-Reset", f.rlReset, r.p.ResetFormat)
+	if q.Reset.IsZero() {
+		q.Reset = r.reset("RateLimit-ResetTime", f.rlResetTime, ResetDate)
+	}
+	r.add(q)
+}
+
+// draft3Limit reads `RateLimit-Limit: 10, 10;w=1, 50;w=60` (or w written window=): the first member is the
+// limit in force; a policy with the same limit gives it its window; other policies become quotas of their
+// own, with nothing known of what remains.
+func (r *reader) draft3Limit(lines []string, q *Quota) {
+	var list sfField
+	if !list.parseList(lines) || len(list.members) == 0 {
+		r.suspect("RateLimit-Limit", strings.Join(lines, ", "))
+		return
+	}
+	first, ok := list.members[0].val.integer()
+	if !ok || first < 0 {
+		return
+	}
+	q.Limit = first
+	q.Window = ietfWindow(&list, &list.members[0])
+	for i := 1; i < len(list.members); i++ {
+		m := &list.members[i]
+		extra := r.ietfPolicy(&list, m)
+		if extra.Limit == first && q.Window == 0 {
+			q.Window = extra.Window
+			continue
+		}
+		if extra.Limit == first && extra.Window == q.Window {
+			continue
+		}
+		r.add(extra)
+	}
+}
+
+// xRateLimit reads X-RateLimit-* and X-Rate-Limit-*: one name, many meanings (HEADERS.md). GitHub adds
+// -used and -resource (the policy: core, search, graphql); Reddit sends -used and -remaining without a limit
+// (limit = used + remaining); Discord sends -reset-after in float seconds (preferred over its epoch -reset)
+// and -bucket (the policy). The reset goes through the ResetFormat classification.
+func (r *reader) xRateLimit(f *fields) {
+	for i := range f.x {
+		x := &f.x[i]
+		if len(x.limit) == 0 && len(x.remaining) == 0 && len(x.reset) == 0 && len(x.resetAfter) == 0 {
+			continue
+		}
+		policy := firstValue(x.resource)
+		if policy == "" {
+			policy = firstValue(x.bucket)
+		}
+		q := unknownQuota(policy, "")
+		limit, okLimit := minCount(x.limit)
+		used, okUsed := minCount(x.used)
+		remaining, okRemaining := minCount(x.remaining)
+		switch {
+		case okLimit:
+			q.Limit = limit
+		case okUsed && okRemaining:
+			q.Limit = used + remaining
+		}
+		q.Remaining = remainingOf(x.remaining, q.Limit, x.used)
+		name := "X-RateLimit-Reset"
+		if i == 1 {
+			name = "X-Rate-Limit-Reset"
+		}
+		if len(x.resetAfter) > 0 {
+			q.Reset = r.reset(name+"-After", x.resetAfter, ResetDelaySeconds)
+		}
+		if q.Reset.IsZero() {
+			q.Reset = r.reset(name, x.reset, r.p.ResetFormat)
+		}
+		r.add(q)
+	}
+}
+
+// shopify reads X-Shopify-Shop-Api-Call-Limit: "32/40", used over bucket size.
+func (r *reader) shopify(f *fields) {
+	v := firstValue(f.shopify)
+	if v == "" {
+		return
+	}
+	usedText, sizeText, ok := strings.Cut(v, "/")
+	used, okUsed := parseCount(usedText)
+	size, okSize := parseCount(sizeText)
+	if !ok || !okUsed || !okSize {
+		r.suspect("X-Shopify-Shop-Api-Call-Limit", v)
+		return
+	}
+	q := unknownQuota("", "")
+	q.Limit = size
+	q.Remaining = max(size-used, 0)
+	r.add(q)
+}
+
+// remainingOf reads a remaining count; without one, it is limit - used when both are known, else -1.
+func remainingOf(remaining []string, limit int64, used []string) int64 {
+	if n, ok := minCount(remaining); ok {
+		return n
+	}
+	if u, ok := minCount(used); ok && limit >= 0 {
+		return max(limit-u, 0)
+	}
+	return -1
+}
+
+// minCount reads a count (see parseCount) from field lines a proxy may have merged ("5, 5"): the smallest
+// member wins, so a merged remaining never overstates what is left.
+func minCount(lines []string) (int64, bool) {
+	if len(lines) == 0 {
+		return 0, false
+	}
+	f, ok := minNumber(lines)
+	if !ok || f >= 1<<62 {
+		return 0, false
+	}
+	return int64(f), true
+}
+
+// firstValue is the first field line, trimmed.
+func firstValue(lines []string) string {
+	if len(lines) == 0 {
+		return ""
+	}
+	return trimOWS(lines[0])
+}
+
+// durationAfter reads a Go duration ("6m0s", "2m59.56s", "12ms"), as OpenAI writes its resets.
+func (r *reader) durationAfter(v string) (time.Time, bool) {
+	d, err := time.ParseDuration(trimOWS(v))
+	if err != nil || d < 0 {
+		return time.Time{}, false
+	}
+	return r.c.afterSeconds(d.Seconds())
+}
