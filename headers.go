@@ -39,11 +39,18 @@ type Parser struct {
 
 // Parse reads h as ParseHeaders does, with p's options.
 func (p *Parser) Parse(h http.Header, received time.Time) Observation {
+	if !mayLimit(h) {
+		return Observation{} // the common case: no rate-limit field at all
+	}
+	return p.parse(h, received)
+}
+
+func (p *Parser) parse(h http.Header, received time.Time) Observation {
 	var f fields
 	if !f.scan(h) {
 		return Observation{}
 	}
-	r := reader{p: p, c: newClock(f.date, received)}
+	r := reader{p: *p, c: clock{received: received, date: f.date}}
 	var obs Observation
 	obs.RetryAt = r.retryAfter(&f)
 	r.ietf(&f)
@@ -57,7 +64,7 @@ func (p *Parser) Parse(h http.Header, received time.Time) Observation {
 
 // reader turns collected fields into quotas. It holds up to maxQuotas quotas on the stack.
 type reader struct {
-	p   *Parser
+	p   Parser
 	c   clock
 	buf [maxQuotas]Quota
 	n   int

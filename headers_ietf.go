@@ -36,17 +36,17 @@ func (r *reader) ietfPair(stateLines, policyLines []string) {
 			r.suspect("RateLimit", strings.Join(stateLines, ", "))
 		}
 	}
-	for i := range policies.members {
+	for i := range policies.len() {
 		if !joined.has(i) {
-			r.add(r.ietfPolicy(&policies, &policies.members[i]))
+			r.add(r.ietfPolicy(&policies, policies.member(i)))
 		}
 	}
 }
 
 // ietfNamedState reads the members of a draft-8+ RateLimit list, each joined to the policy of its name.
 func (r *reader) ietfNamedState(state, policies *sfField, joined *joinedSet) {
-	for i := range state.members {
-		m := &state.members[i]
+	for i := range state.len() {
+		m := state.member(i)
 		name, ok := m.val.name()
 		if !ok {
 			continue
@@ -57,9 +57,9 @@ func (r *reader) ietfNamedState(state, policies *sfField, joined *joinedSet) {
 			continue // r is required
 		}
 		q := unknownQuota(name, "")
-		for j := range policies.members {
-			if pn, ok := policies.members[j].val.name(); ok && pn == name {
-				q = r.ietfPolicy(policies, &policies.members[j])
+		for j := range policies.len() {
+			if pn, ok := policies.member(j).val.name(); ok && pn == name {
+				q = r.ietfPolicy(policies, policies.member(j))
 				joined.set(j)
 				break
 			}
@@ -88,9 +88,9 @@ func (r *reader) ietfDictionaryState(state, policies *sfField, joined *joinedSet
 	if m, ok := state.lookup("reset"); ok {
 		q.Reset = r.ietfDelay(m.val)
 	}
-	for j := range policies.members {
-		if n, ok := policies.members[j].val.integer(); ok && n == q.Limit && q.Limit >= 0 {
-			q.Window = ietfWindow(policies, &policies.members[j])
+	for j := range policies.len() {
+		if n, ok := policies.member(j).val.integer(); ok && n == q.Limit && q.Limit >= 0 {
+			q.Window = ietfWindow(policies, policies.member(j))
 			joined.set(j)
 			break
 		}

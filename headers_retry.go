@@ -1,7 +1,6 @@
 package ratekit
 
 import (
-	"net/http"
 	"strings"
 	"time"
 )
@@ -41,7 +40,7 @@ func (r *reader) retryAfterValue(v string) (time.Time, bool) {
 	if n, ok := parseDecimal(v); ok {
 		return r.c.afterSeconds(n)
 	}
-	if d, err := http.ParseTime(v); err == nil {
+	if d, ok := parseHTTPDate(v); ok {
 		t := r.c.local(d)
 		switch {
 		case t.Before(r.c.received):

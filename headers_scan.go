@@ -2,6 +2,7 @@ package ratekit
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -49,6 +50,35 @@ type dimFields struct {
 	resetFieldName          string // for the Parser's Suspect hook
 }
 
+// mayLimit reports whether h may hold a rate-limit field: a cheap test of first letters and prefixes that
+// lets a response without any skip the full scan. It may say yes wrongly, never no.
+func mayLimit(h http.Header) bool {
+	for name := range h {
+		if len(name) < 4 {
+			continue
+		}
+		switch name[0] | 0x20 {
+		case 'r':
+			if foldHasPrefix(name, "retry-after") || foldHasPrefix(name, "ratelimit") {
+				return true
+			}
+		case 'x':
+			if foldHasPrefix(name, "x-ra") || foldHasPrefix(name, "x-ms-retry") || foldHasPrefix(name, "x-shopify-shop-api") {
+				return true
+			}
+		case 'a':
+			if foldHasPrefix(name, "anthropic-") {
+				return true
+			}
+		case 'b':
+			if foldHasPrefix(name, "beta-ratelimit") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // scan collects the rate-limit fields of h. It reports whether there was any.
 func (f *fields) scan(h http.Header) bool {
 	for name, lines := range h {
@@ -58,7 +88,7 @@ func (f *fields) scan(h http.Header) bool {
 		switch name[0] | 0x20 { // ASCII lowercase of the first letter; other bytes never match below
 		case 'd':
 			if foldEqual(name, "date") {
-				f.date = lines
+				f.date = mergeLines(f.date, lines)
 			}
 		case 'r':
 			f.scanR(name, lines)
@@ -66,9 +96,9 @@ func (f *fields) scan(h http.Header) bool {
 			if foldHasPrefix(name, "beta-ratelimit") {
 				switch rest := name[len("beta-ratelimit"):]; {
 				case rest == "":
-					f.betaState, f.found = lines, true
+					f.set(&f.betaState, lines)
 				case foldEqual(rest, "-policy"):
-					f.betaPolicy, f.found = lines, true
+					f.set(&f.betaPolicy, lines)
 				}
 			}
 		case 'x':
@@ -81,15 +111,30 @@ func (f *fields) scan(h http.Header) bool {
 			}
 		}
 	}
+	if f.ndims > 1 {
+		// Fix the order, which map iteration randomises, so merging quotas is deterministic.
+		slices.SortFunc(f.dims[:f.ndims], func(a, b dimFields) int {
+			switch {
+			case a.anthropic != b.anthropic:
+				if a.anthropic {
+					return 1
+				}
+				return -1
+			case a.policy != b.policy:
+				return strings.Compare(a.policy, b.policy)
+			}
+			return strings.Compare(a.dimension, b.dimension)
+		})
+	}
 	return f.found
 }
 
 func (f *fields) scanR(name string, lines []string) {
 	switch {
 	case foldEqual(name, "retry-after"):
-		f.retryAfter, f.found = lines, true
+		f.set(&f.retryAfter, lines)
 	case foldEqual(name, "retry-after-ms"):
-		f.retryAfterMs, f.found = lines, true
+		f.set(&f.retryAfterMs, lines)
 	case foldHasPrefix(name, "ratelimit"):
 		var dst *[]string
 		switch rest := name[len("ratelimit"):]; {
@@ -112,7 +157,7 @@ func (f *fields) scanR(name string, lines []string) {
 		default:
 			return
 		}
-		*dst, f.found = lines, true
+		f.set(dst, lines)
 	}
 }
 
@@ -125,10 +170,10 @@ func (f *fields) scanX(name string, lines []string) {
 	case foldHasPrefix(name, "x-rate-limit-"):
 		x, rest = &f.x[1], name[len("x-rate-limit-"):]
 	case foldEqual(name, "x-ms-retry-after-ms"):
-		f.retryAfterMs, f.found = lines, true
+		f.set(&f.retryAfterMs, lines)
 		return
 	case foldEqual(name, "x-shopify-shop-api-call-limit"):
-		f.shopify, f.found = lines, true
+		f.set(&f.shopify, lines)
 		return
 	default:
 		return
@@ -161,7 +206,7 @@ func (f *fields) scanX(name string, lines []string) {
 	default:
 		return
 	}
-	*dst, f.found = lines, true
+	f.set(dst, lines)
 }
 
 // Which field of a dimension a header carries.
@@ -220,13 +265,30 @@ func (f *fields) anthropic(name, policy, rest string, lines []string) {
 func (f *fields) setDim(d *dimFields, name string, field int, lines []string) {
 	switch field {
 	case fieldLimit:
-		d.limit = lines
+		f.set(&d.limit, lines)
 	case fieldRemaining:
-		d.remaining = lines
+		f.set(&d.remaining, lines)
 	case fieldReset:
-		d.reset, d.resetFieldName = lines, name
+		f.set(&d.reset, lines)
+		d.resetFieldName = name
 	}
+}
+
+// set records the lines of a rate-limit field.
+func (f *fields) set(dst *[]string, lines []string) {
+	*dst = mergeLines(*dst, lines)
 	f.found = true
+}
+
+// mergeLines combines the lines of names that differ only in case ("Retry-After" and "retry-after" in a
+// hand-built header), sorted so the result does not depend on the order of map iteration.
+func mergeLines(have, lines []string) []string {
+	if len(have) == 0 {
+		return lines
+	}
+	merged := append(slices.Clip(have), lines...)
+	slices.Sort(merged)
+	return merged
 }
 
 // dimFields finds or adds the entry of (family, policy, dimension); nil when the table is full.

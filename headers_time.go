@@ -69,27 +69,77 @@ const (
 )
 
 // clock converts the server's times into local ones. received is when the response arrived (with its
-// monotonic reading); skew is the local clock minus the server's, learned from the Date header.
+// monotonic reading); skew is the local clock minus the server's, learned from the Date header when an
+// absolute time first needs it (most responses carry only delays).
 type clock struct {
-	received time.Time
-	skew     time.Duration
+	received  time.Time
+	date      []string // the Date field lines
+	skew      time.Duration
+	skewKnown bool
 }
 
-// newClock learns the skew from the Date field lines, if any parses.
-func newClock(date []string, received time.Time) clock {
-	c := clock{received: received}
-	for _, v := range date {
-		if d, err := http.ParseTime(trimOWS(v)); err == nil {
-			c.skew = received.Sub(d)
-			break
+// serverNow is the server's clock at receipt: Date when it parses, else our own clock.
+func (c *clock) serverNow() time.Time {
+	if !c.skewKnown {
+		c.skewKnown = true
+		for _, v := range c.date {
+			if d, ok := parseHTTPDate(trimOWS(v)); ok {
+				c.skew = c.received.Sub(d)
+				break
+			}
 		}
 	}
-	return c
+	return c.received.Add(-c.skew)
+}
+
+// parseHTTPDate reads an HTTP-date. IMF-fixdate, the form every current server sends, is read by hand
+// (a fifth of the cost of time.Parse); the obsolete forms go through http.ParseTime.
+func parseHTTPDate(v string) (time.Time, bool) {
+	// "Mon, 23 Nov 2026 18:00:00 GMT"
+	if len(v) == 29 && v[3] == ',' && v[4] == ' ' && v[7] == ' ' && v[11] == ' ' && v[16] == ' ' &&
+		v[19] == ':' && v[22] == ':' && v[25] == ' ' && v[26:] == "GMT" {
+		day, ok1 := digits(v[5:7])
+		year, ok2 := digits(v[12:16])
+		hour, ok3 := digits(v[17:19])
+		minute, ok4 := digits(v[20:22])
+		second, ok5 := digits(v[23:25])
+		month := monthIndex(v[8:11])
+		if ok1 && ok2 && ok3 && ok4 && ok5 && month > 0 && day >= 1 && day <= 31 && hour < 24 && minute < 60 && second < 60 &&
+			strings.Contains("MonTueWedThuFriSatSun", v[:3]) {
+			t := time.Date(year, time.Month(month), day, hour, minute, second, 0, time.UTC)
+			if t.Day() == day { // time.Date normalises 31 Nov to 1 Dec: reject it, as time.Parse does
+				return t, true
+			}
+		}
+	}
+	t, err := http.ParseTime(v)
+	return t, err == nil
+}
+
+func digits(s string) (int, bool) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n, true
+}
+
+func monthIndex(s string) int {
+	const months = "JanFebMarAprMayJunJulAugSepOctNovDec"
+	for i := 0; i < 12; i++ {
+		if months[3*i:3*i+3] == s {
+			return i + 1
+		}
+	}
+	return 0
 }
 
 // afterSeconds returns received + secs, for delays the server gave in seconds (possibly fractional).
 // It reports false for a negative, NaN or implausibly long delay.
-func (c clock) afterSeconds(secs float64) (time.Time, bool) {
+func (c *clock) afterSeconds(secs float64) (time.Time, bool) {
 	if !(secs >= 0) || secs > maxAhead.Seconds() {
 		return time.Time{}, false
 	}
@@ -98,15 +148,14 @@ func (c clock) afterSeconds(secs float64) (time.Time, bool) {
 
 // local converts an absolute server time to local time: received + (t - Date). Without a Date header the
 // server's clock is taken to agree with ours. The result keeps received's monotonic reading.
-func (c clock) local(t time.Time) time.Time {
-	serverNow := c.received.Add(-c.skew) // skew is 0 without a Date header
-	return c.received.Add(t.Sub(serverNow))
+func (c *clock) local(t time.Time) time.Time {
+	return c.received.Add(t.Sub(c.serverNow()))
 }
 
 // plausibleReset checks a reset time: one up to resetPastSlack in the past is clamped to received (servers
 // round down, and Anthropic's can be a second before Date); one further in the past or beyond maxAhead is
 // suspect.
-func (c clock) plausibleReset(t time.Time) (time.Time, bool) {
+func (c *clock) plausibleReset(t time.Time) (time.Time, bool) {
 	d := t.Sub(c.received)
 	switch {
 	case d < -resetPastSlack || d > maxAhead:
@@ -118,7 +167,7 @@ func (c clock) plausibleReset(t time.Time) (time.Time, bool) {
 }
 
 // epoch converts Unix seconds (possibly fractional) on the server's clock into local time.
-func (c clock) epoch(secs float64) (time.Time, bool) {
+func (c *clock) epoch(secs float64) (time.Time, bool) {
 	if !(secs >= 0) || secs > 1e11 {
 		return time.Time{}, false
 	}
@@ -127,7 +176,7 @@ func (c clock) epoch(secs float64) (time.Time, bool) {
 }
 
 // reset reads one reset value in the given format and returns the local time of the reset.
-func (c clock) reset(v string, format ResetFormat) (time.Time, bool) {
+func (c *clock) reset(v string, format ResetFormat) (time.Time, bool) {
 	v = trimOWS(v)
 	if v == "" {
 		return time.Time{}, false

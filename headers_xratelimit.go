@@ -33,18 +33,18 @@ func (r *reader) ietfSeparate(f *fields) {
 // own, with nothing known of what remains.
 func (r *reader) draft3Limit(lines []string, q *Quota) {
 	var list sfField
-	if !list.parseList(lines) || len(list.members) == 0 {
+	if !list.parseList(lines) || list.len() == 0 {
 		r.suspect("RateLimit-Limit", strings.Join(lines, ", "))
 		return
 	}
-	first, ok := list.members[0].val.integer()
+	first, ok := list.member(0).val.integer()
 	if !ok || first < 0 {
 		return
 	}
 	q.Limit = first
-	q.Window = ietfWindow(&list, &list.members[0])
-	for i := 1; i < len(list.members); i++ {
-		m := &list.members[i]
+	q.Window = ietfWindow(&list, list.member(0))
+	for i := 1; i < list.len(); i++ {
+		m := list.member(i)
 		extra := r.ietfPolicy(&list, m)
 		if extra.Limit == first && q.Window == 0 {
 			q.Window = extra.Window

@@ -68,8 +68,8 @@ type sfParam struct {
 	val sfValue
 }
 
-// sfMember is one member of a List (key is empty) or of a Dictionary. Its parameters are
-// params[first:first+count] of the sfField that holds it.
+// sfMember is one member of a List (key is empty) or of a Dictionary. Its parameters are the field's
+// parameters first to first+count-1.
 type sfMember struct {
 	key   string
 	val   sfValue
@@ -77,22 +77,60 @@ type sfMember struct {
 	count int
 }
 
-// sfField is a parsed List or Dictionary. The fixed arrays hold typical fields without a heap allocation;
-// larger fields spill into the slices.
+// sfField is a parsed List or Dictionary. The fixed arrays hold typical fields without a heap allocation
+// (the field lives on its parser's stack); larger fields spill into the slices.
 type sfField struct {
-	members    []sfMember
-	params     []sfParam
-	memberBuf  [8]sfMember
-	paramBuf   [24]sfParam
-	dictionary bool
+	memberBuf   [8]sfMember
+	paramBuf    [24]sfParam
+	nMembers    int
+	nParams     int
+	moreMembers []sfMember // members beyond len(memberBuf)
+	moreParams  []sfParam  // parameters beyond len(paramBuf)
+	dictionary  bool
+}
+
+// len is the number of members.
+func (f *sfField) len() int { return f.nMembers }
+
+// member returns member i.
+func (f *sfField) member(i int) *sfMember {
+	if i < len(f.memberBuf) {
+		return &f.memberBuf[i]
+	}
+	return &f.moreMembers[i-len(f.memberBuf)]
+}
+
+func (f *sfField) paramAt(i int) *sfParam {
+	if i < len(f.paramBuf) {
+		return &f.paramBuf[i]
+	}
+	return &f.moreParams[i-len(f.paramBuf)]
+}
+
+func (f *sfField) addMember(m sfMember) {
+	if f.nMembers < len(f.memberBuf) {
+		f.memberBuf[f.nMembers] = m
+	} else {
+		f.moreMembers = append(f.moreMembers, m)
+	}
+	f.nMembers++
+}
+
+func (f *sfField) addParam(p sfParam) {
+	if f.nParams < len(f.paramBuf) {
+		f.paramBuf[f.nParams] = p
+	} else {
+		f.moreParams = append(f.moreParams, p)
+	}
+	f.nParams++
 }
 
 // param returns the value of the last parameter named key of member m (RFC 9651: later keys override
 // earlier ones).
 func (f *sfField) param(m *sfMember, key string) (sfValue, bool) {
 	for i := m.first + m.count - 1; i >= m.first; i-- {
-		if f.params[i].key == key {
-			return f.params[i].val, true
+		if p := f.paramAt(i); p.key == key {
+			return p.val, true
 		}
 	}
 	return sfValue{}, false
@@ -100,9 +138,9 @@ func (f *sfField) param(m *sfMember, key string) (sfValue, bool) {
 
 // lookup returns the last member of a Dictionary named key.
 func (f *sfField) lookup(key string) (*sfMember, bool) {
-	for i := len(f.members) - 1; i >= 0; i-- {
-		if f.members[i].key == key {
-			return &f.members[i], true
+	for i := f.nMembers - 1; i >= 0; i-- {
+		if m := f.member(i); m.key == key {
+			return m, true
 		}
 	}
 	return nil, false
@@ -160,8 +198,8 @@ func (f *sfField) parse(lines []string, dictionary bool) bool {
 }
 
 func (f *sfField) reset() {
-	f.members = f.memberBuf[:0]
-	f.params = f.paramBuf[:0]
+	f.nMembers, f.nParams = 0, 0
+	f.moreMembers, f.moreParams = f.moreMembers[:0], f.moreParams[:0]
 }
 
 func (f *sfField) parseMember(p *sfParser) bool {
@@ -183,7 +221,7 @@ func (f *sfField) parseMember(p *sfParser) bool {
 	} else if !p.itemOrInnerList(&m.val) {
 		return false
 	}
-	m.first = len(f.params)
+	m.first = f.nParams
 	for p.peek() == ';' {
 		p.pos++
 		p.skipSP()
@@ -198,10 +236,10 @@ func (f *sfField) parseMember(p *sfParser) bool {
 				return false
 			}
 		}
-		f.params = append(f.params, sfParam{key: key, val: val})
+		f.addParam(sfParam{key: key, val: val})
 	}
-	m.count = len(f.params) - m.first
-	f.members = append(f.members, m)
+	m.count = f.nParams - m.first
+	f.addMember(m)
 	return true
 }
 
