@@ -49,6 +49,18 @@ type Limiter interface {
 	Allow(key string, cost int64, now time.Time) Decision
 }
 
+// Releaser is implemented by the Limiter that NewLimiter returns for the concurrency algorithm. Release gives
+// back the cost units an allowed request for key held, once its response has been written or the client went
+// away (a cost below 1 counts as 1; releasing more than is held is ignored). A handler calls it exactly once per
+// allowed request:
+//
+//	if r, ok := lim.(mockserver.Releaser); ok && d.Allowed {
+//		defer r.Release(key, cost, time.Now())
+//	}
+type Releaser interface {
+	Release(key string, cost int64, now time.Time)
+}
+
 // Rule is one policy enforced by one algorithm. A tier is a list of rules that must all pass.
 type Rule struct {
 	// Name distinguishes this rule's state from other rules on the same key ("minute", "day"). It also names
