@@ -47,7 +47,7 @@ func newKeyer(cfg Config) (keyer, error) {
 	for _, part := range strings.Split(spec, "+") {
 		if !slices.Contains(kinds, part) {
 			return k, &ConfigError{Field: "Key", Value: cfg.Key,
-				Reason: "unknown key kind " + strconv.Quote(part) + " in " + strconv.Quote(cfg.Key),
+				Reason:  "unknown key kind " + strconv.Quote(part) + " in " + strconv.Quote(cfg.Key),
 				Allowed: append(kinds, "several joined by '+', e.g. api-key+route")}
 		}
 		if slices.Contains(k.parts, part) {

@@ -39,7 +39,7 @@ type metrics struct {
 	registry *prometheus.Registry
 	handler  http.Handler
 
-	requests      [][]prometheus.Counter  // [tier][((route+1)*len(rules)+rule)*2+result]
+	requests      [][]prometheus.Counter   // [tier][((route+1)*len(rules)+rule)*2+result]
 	waits         [][2]prometheus.Observer // [tier][0: retry_after, 1: delay]
 	storeFailures prometheus.Counter
 	invalid       map[string]prometheus.Counter
