@@ -160,7 +160,7 @@ func compileRule(r Rule) (compiledRule, error) {
 		if refill > int64(maxSpan) {
 			return compiledRule{}, fmt.Errorf("%s policy: burst %d at limit %d per window %v takes %.0f years to refill: "+
 				"want burst * window / limit <= 100 years", r.Algorithm, c.capacity, p.Limit, p.Window,
-				float64(refill)/float64(365*24*time.Hour))
+				float64(c.capacity)*float64(c.window)/float64(c.limit)/float64(365*24*time.Hour))
 		}
 		c.burstTime = emissionTime(c.capacity, c.window, c.limit)
 	}
