@@ -173,8 +173,8 @@ func TestRouteCostsAndCostHeaders(t *testing.T) {
 	}{
 		{"/export/all.csv", "", 200, "10"},
 		{"/search", "", 200, "5"},
-		{"/other", "3", 200, "2"}, // the header sets the cost
-		{"/search", "", 429, "2"}, // 5 > 2: rejected, nothing consumed
+		{"/other", "3", 200, "2"},  // the header sets the cost
+		{"/search", "", 429, "2"},  // 5 > 2: rejected, nothing consumed
 		{"/search", "2", 200, "0"}, // the header overrides the route's cost
 	}
 	for i, s := range steps {
