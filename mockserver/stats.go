@@ -113,15 +113,18 @@ type keyReport struct {
 	Error    string       `json:"error,omitempty"` // the store failed to inspect this key
 }
 
-// ruleReport is one rule's view of a key, as a request of cost 1 would see it now.
+// ruleReport is one rule's view of a key: the decision a request of cost 1 would get now (Store.Inspect),
+// without changing anything.
 type ruleReport struct {
-	Rule         string    `json:"rule"`
-	Algorithm    string    `json:"algorithm"`
-	Dimension    string    `json:"dimension"`
-	Limit        int64     `json:"limit"`
-	Remaining    int64     `json:"remaining"`
-	Reset        time.Time `json:"reset"`
-	ResetSeconds int64     `json:"reset_seconds"` // seconds until Reset, rounded up
+	Rule              string    `json:"rule"`
+	Algorithm         string    `json:"algorithm"`
+	Dimension         string    `json:"dimension"`
+	Limit             int64     `json:"limit"`
+	WouldAllow        bool      `json:"would_allow"`         // whether a request of cost 1 would pass now
+	Remaining         int64     `json:"remaining"`           // what would remain after it
+	Reset             time.Time `json:"reset"`               // when the quota is fully restored
+	ResetSeconds      int64     `json:"reset_seconds"`       // seconds until Reset, rounded up
+	RetryAfterSeconds int64     `json:"retry_after_seconds"` // when it would not pass: seconds to wait, rounded up
 }
 
 // serveStats answers GET /_stats (every key) or /_stats?key=K (one key) with the keys' counts and state.
@@ -150,8 +153,9 @@ func (h *Handler) serveStats(w http.ResponseWriter, r *http.Request) {
 			for i, d := range ds {
 				rule := t.rules[i]
 				kr.Rules = append(kr.Rules, ruleReport{Rule: rule.Name, Algorithm: rule.Algorithm,
-					Dimension: rule.Dimension, Limit: d.Limit, Remaining: d.Remaining, Reset: d.Reset.UTC(),
-					ResetSeconds: ceilDiv(d.Reset.Sub(now), time.Second)})
+					Dimension: rule.Dimension, Limit: d.Limit, WouldAllow: d.Allowed, Remaining: d.Remaining,
+					Reset: d.Reset.UTC(), ResetSeconds: ceilDiv(d.Reset.Sub(now), time.Second),
+					RetryAfterSeconds: ceilDiv(d.RetryAfter, time.Second)})
 			}
 		}
 		report.Keys = append(report.Keys, kr)
