@@ -3,6 +3,7 @@ package mockserver
 import (
 	"fmt"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -43,26 +44,30 @@ func newRouteTable(routes []Route) (routeTable, error) {
 		if r.Pattern == "" {
 			return t, badField(field+".Pattern", "", "empty pattern (write an http.ServeMux pattern such as \"/search\" or \"/export/\")")
 		}
-		if err := register(t.mux, r.Pattern, routeMarker(i)); err != nil {
-			return t, &ConfigError{Field: field + ".Pattern", Value: r.Pattern, Reason: err.Error(), Err: err}
+		if reason := register(t.mux, r.Pattern, routeMarker(i)); reason != "" {
+			return t, badField(field+".Pattern", r.Pattern, "%s", reason)
 		}
 		t.routes[i] = r
 	}
 	return t, nil
 }
 
-// register adds pattern to mux, turning the panic ServeMux raises for a bad or conflicting pattern into an
-// error: bad configuration must never crash the server.
-func register(mux *http.ServeMux, pattern string, h http.Handler) (err error) {
+// registeredAt is the source position ServeMux adds to its conflict messages, which means nothing to a user.
+var registeredAt = regexp.MustCompile(` \(registered at [^)]*\)`)
+
+// register adds pattern to mux, turning the panic ServeMux raises for a bad or conflicting pattern into a
+// reason ("" when the pattern was registered): bad configuration must never crash the server.
+func register(mux *http.ServeMux, pattern string, h http.Handler) (reason string) {
 	defer func() {
 		if p := recover(); p != nil {
-			msg := fmt.Sprint(p)
-			msg = strings.TrimPrefix(msg, "http: ")
-			err = fmt.Errorf("mockserver: pattern %q: %s", pattern, msg)
+			msg := strings.TrimPrefix(fmt.Sprint(p), "http: ")
+			msg = registeredAt.ReplaceAllString(msg, "")
+			msg = strings.Join(strings.Fields(strings.ReplaceAll(msg, ":\n", ": ")), " ")
+			reason = fmt.Sprintf("bad pattern %q: %s", pattern, msg)
 		}
 	}()
 	mux.Handle(pattern, h)
-	return nil
+	return ""
 }
 
 // match returns the index of the route r matches and its label (the pattern); -1 and "" when none matches.
