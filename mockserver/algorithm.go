@@ -45,34 +45,31 @@ type ruleState struct {
 }
 
 // decideState decides a request of cost units (0 asks for a view without consuming anything) for rule r at
-// now, given the stored state st (found reports whether there is one). It changes nothing: it returns the
-// verdict and the state to store if the request is committed. The sliding log is the exception to "returns the
-// next state": its next state is made by commitState.
-func decideState(r *compiledRule, st ruleState, found bool, cost, now int64) (verdict, ruleState) {
-	if !found || st.alg != r.alg {
-		st = ruleState{alg: r.alg}
+// now, given the stored state *st (found reports whether there is one; st may then point to a zero value). It
+// changes nothing: it returns the verdict and writes into *next the state to store if the request is
+// committed. The sliding log is the exception to "writes the next state": its next state is made by
+// commitState.
+func decideState(r *compiledRule, st *ruleState, found bool, cost, now int64, next *ruleState) verdict {
+	if found && st.alg != r.alg {
 		found = false
 	}
+	*next = ruleState{alg: r.alg}
 	var v verdict
 	switch r.alg {
 	case algFixedWindow:
-		var s fixedWindowState
+		s := newFixedWindowState()
 		if found {
 			s = fixedWindowState{start: st.a, count: st.b}
-		} else {
-			s = newFixedWindowState()
 		}
 		v, s = s.decide(r, cost, now)
-		st.a, st.b = s.start, s.count
+		next.a, next.b = s.start, s.count
 	case algSlidingWindowCounter:
-		var s slidingCounterState
+		s := newSlidingCounterState()
 		if found {
 			s = slidingCounterState{start: st.a, prev: st.b, cur: st.c}
-		} else {
-			s = newSlidingCounterState()
 		}
 		v, s = s.decide(r, cost, now)
-		st.a, st.b, st.c = s.start, s.prev, s.cur
+		next.a, next.b, next.c = s.start, s.prev, s.cur
 	case algTokenBucket:
 		var s tokenBucketState
 		if found {
@@ -81,49 +78,50 @@ func decideState(r *compiledRule, st ruleState, found bool, cost, now int64) (ve
 			s = newTokenBucketState(r, now)
 		}
 		v, s = s.decide(r, cost, now)
-		st.a, st.b, st.c = int64(s.tokens.hi), int64(s.tokens.lo), s.last
+		next.a, next.b, next.c = int64(s.tokens.hi), int64(s.tokens.lo), s.last
 	case algLeakyBucket:
-		var s leakyBucketState
+		s := newLeakyBucketState(now)
 		if found {
 			s = leakyBucketState{level: u128{uint64(st.a), uint64(st.b)}, last: st.c}
-		} else {
-			s = newLeakyBucketState(now)
 		}
 		v, s = s.decide(r, cost, now)
-		st.a, st.b, st.c = int64(s.level.hi), int64(s.level.lo), s.last
+		next.a, next.b, next.c = int64(s.level.hi), int64(s.level.lo), s.last
 	case algLeakyBucketQueue:
-		var s queueState
+		s := newQueueState()
 		if found {
 			s = queueState{next: fracTime{st.a, st.b}}
-		} else {
-			s = newQueueState()
 		}
 		v, s = s.decide(r, cost, now)
-		st.a, st.b = s.next.ns, s.next.frac
+		next.a, next.b = s.next.ns, s.next.frac
 	case algGCRA:
-		var s gcraState
+		s := newGCRAState()
 		if found {
 			s = gcraState{tat: fracTime{st.a, st.b}}
-		} else {
-			s = newGCRAState()
 		}
 		v, s = s.decide(r, cost, now)
-		st.a, st.b = s.tat.ns, s.tat.frac
+		next.a, next.b = s.tat.ns, s.tat.frac
 	case algConcurrency:
-		s := concurrencyState{inflight: st.a}
+		var s concurrencyState
+		if found {
+			s.inflight = st.a
+		}
 		v, s = s.decide(r, cost, now)
-		st.a = s.inflight
+		next.a = s.inflight
 	case algSlidingWindowLog:
-		v = st.log.decide(r, cost, now)
+		var l *slidingLog
+		if found {
+			l = st.log
+		}
+		v = l.decide(r, cost, now)
 	}
-	return v, st
+	return v
 }
 
 // commitState stores next (from decideState of an allowed request) into *st. For the sliding log it appends
 // the request instead, allocating the log on first use.
-func commitState(r *compiledRule, st *ruleState, next ruleState, cost, now int64) {
+func commitState(r *compiledRule, st *ruleState, next *ruleState, cost, now int64) {
 	if r.alg != algSlidingWindowLog {
-		*st = next
+		*st = *next
 		return
 	}
 	if st.alg != algSlidingWindowLog || st.log == nil {
@@ -135,7 +133,7 @@ func commitState(r *compiledRule, st *ruleState, next ruleState, cost, now int64
 // idleAt returns the Unix ns from which a state just committed with verdict v equals the fresh state (bucket
 // full, window over, log empty), so that a store may forget it: the verdict's Reset, except for concurrency,
 // whose state is fresh only when nothing is in flight.
-func idleAt(r *compiledRule, st ruleState, v verdict, now int64) int64 {
+func idleAt(r *compiledRule, st *ruleState, v *verdict, now int64) int64 {
 	if r.alg == algConcurrency {
 		if st.a > 0 {
 			return noIdle
@@ -148,8 +146,9 @@ func idleAt(r *compiledRule, st ruleState, v verdict, now int64) int64 {
 // viewAfterRejection returns what rule r reports when it would have allowed a request that another rule of the
 // same tier rejected: nothing was consumed, so it shows its state unchanged (a view with cost 0), Allowed true
 // (this rule did not object), and no Delay.
-func viewAfterRejection(r *compiledRule, st ruleState, found bool, now int64) verdict {
-	v, _ := decideState(r, st, found, 0, now)
+func viewAfterRejection(r *compiledRule, st *ruleState, found bool, now int64) verdict {
+	var next ruleState
+	v := decideState(r, st, found, 0, now, &next)
 	v.allowed = true
 	v.retryAfter = 0
 	v.delay = 0

@@ -38,10 +38,7 @@ var _ Limiter = (*memoryLimiter)(nil)
 func (l *memoryLimiter) Allow(key string, cost int64, now time.Time) Decision {
 	costs := [1]int64{cost}
 	var out [1]Decision
-	sh := l.store.shard(key)
-	sh.mu.Lock()
-	sh.allow(key, l.rule[:], costs[:], now, out[:0])
-	sh.mu.Unlock()
+	l.store.allow(key, l.rule[:], costs[:], now, out[:0])
 	return out[0]
 }
 

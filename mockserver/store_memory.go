@@ -16,6 +16,9 @@ const (
 	sweepBatch = 16
 	// shrinkMinCap is the table capacity below which a shard keeps its memory when it empties.
 	shrinkMinCap = 64
+	// sweepOthersEvery is how many Allow calls a shard takes before it also sweeps another shard (if that one's
+	// lock is free), so that shards no request hashes to any more are emptied too.
+	sweepOthersEvery = 32
 )
 
 // MemoryStore is a Store that keeps every state in this process. It is safe for concurrent use: the keys are
@@ -23,8 +26,9 @@ const (
 // shard, so that a request's check-all-then-commit takes a single lock.
 //
 // Memory is bounded by the active keys: a state that equals the fresh state (bucket full, window over, log
-// empty, nothing in flight) is forgotten. Each Allow sweeps a few states of the shard it locked, so idle states
-// go away as traffic continues, without a background goroutine (there is nothing to close).
+// empty, nothing in flight) is forgotten. Each Allow sweeps a few states of the shard it locked (and every 32nd
+// call on a shard, of another shard, in turn), so idle states go away as traffic continues, without a background
+// goroutine (there is nothing to close).
 //
 // The zero value is not usable; call NewMemoryStore.
 type MemoryStore struct {
@@ -40,6 +44,7 @@ type memoryShard struct {
 	index   map[stateKey]int // position in entries; guarded by mu
 	entries []storedState    // guarded by mu
 	cursor  int              // the next entry the sweep examines; guarded by mu
+	calls   uint32           // Allow calls so far, to pace sweeps of other shards; guarded by mu
 	_       [64]byte         // keeps neighbouring shards' mutexes off one cache line
 }
 
@@ -60,7 +65,6 @@ type pendingDecision struct {
 	idx   int
 	found bool
 	cost  int64
-	state ruleState // as stored (or zero when not found)
 	next  ruleState // as decideState would store it
 	v     verdict
 }
@@ -75,9 +79,14 @@ func newMemoryStore(n int) *MemoryStore {
 	return &MemoryStore{seed: maphash.MakeSeed(), shards: make([]memoryShard, n)}
 }
 
+// shardIndex returns the index of the shard that holds key's states.
+func (m *MemoryStore) shardIndex(key string) int {
+	return int(maphash.String(m.seed, key) & uint64(len(m.shards)-1))
+}
+
 // shard returns the shard that holds key's states.
 func (m *MemoryStore) shard(key string) *memoryShard {
-	return &m.shards[maphash.String(m.seed, key)&uint64(len(m.shards)-1)]
+	return &m.shards[m.shardIndex(key)]
 }
 
 // Allow checks a request against every rule for key at now, costs[i] units in rules[i] (a cost below 1 counts
@@ -94,11 +103,28 @@ func (m *MemoryStore) Allow(ctx context.Context, key string, rules []Rule, costs
 	if len(costs) != len(rules) {
 		return dst, fmt.Errorf("mockserver: %d rules but %d costs: want one cost per rule", len(rules), len(costs))
 	}
-	sh := m.shard(key)
+	return m.allow(key, compiled, costs, now, dst), nil
+}
+
+// allow decides and commits a request for compiled rules in key's shard.
+func (m *MemoryStore) allow(key string, rules []compiledRule, costs []int64, now time.Time, dst []Decision) []Decision {
+	nowNs := now.UnixNano()
+	i := m.shardIndex(key)
+	sh := &m.shards[i]
 	sh.mu.Lock()
-	dst = sh.allow(key, compiled, costs, now, dst)
+	dst = sh.allow(key, rules, costs, now, nowNs, dst)
+	sh.calls++
+	calls := sh.calls
 	sh.mu.Unlock()
-	return dst, nil
+	if calls%sweepOthersEvery == 0 {
+		// The n-th shard after this one, going round: every shard is visited as long as this one has traffic.
+		other := &m.shards[(i+int(calls/sweepOthersEvery))%len(m.shards)]
+		if other != sh && other.mu.TryLock() {
+			other.sweep(nowNs)
+			other.mu.Unlock()
+		}
+	}
+	return dst
 }
 
 // Release gives back the units an allowed request holds in its concurrency rules (costs[i] in rules[i], a cost
@@ -130,14 +156,11 @@ func (m *MemoryStore) Inspect(ctx context.Context, key string, rules []Rule, now
 	sh := m.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
+	var next ruleState
 	for i := range compiled {
 		r := &compiled[i]
-		idx, found := sh.index[stateKey{key, r.name}]
-		var st ruleState
-		if found {
-			st = sh.entries[idx].state
-		}
-		v, _ := decideState(r, st, found, 1, nowNs)
+		st, found := sh.lookup(key, r)
+		v := decideState(r, st, found, 1, nowNs, &next)
 		dst = append(dst, v.toDecision(r, now, nowNs))
 	}
 	return dst, nil
@@ -195,9 +218,22 @@ func compileRules(dst []compiledRule, rules []Rule) ([]compiledRule, error) {
 	return dst, nil
 }
 
-// allow is Allow within the locked shard; sh.mu must be held.
-func (sh *memoryShard) allow(key string, rules []compiledRule, costs []int64, now time.Time, dst []Decision) []Decision {
-	nowNs := now.UnixNano()
+// lookup returns key's state for rule r, or a pointer to a zero state and false; sh.mu must be held. The
+// pointer is valid until the table changes.
+func (sh *memoryShard) lookup(key string, r *compiledRule) (*ruleState, bool) {
+	if idx, found := sh.index[stateKey{key, r.name}]; found {
+		return &sh.entries[idx].state, true
+	}
+	return new(ruleState), false
+}
+
+// allow is Allow within the locked shard; sh.mu must be held. nowNs is now.UnixNano().
+func (sh *memoryShard) allow(key string, rules []compiledRule, costs []int64, now time.Time, nowNs int64, dst []Decision) []Decision {
+	if len(rules) == 1 {
+		dst = sh.allowOne(key, &rules[0], clampCost(costs[0]), now, nowNs, dst)
+		sh.sweep(nowNs)
+		return dst
+	}
 	var buf [4]pendingDecision
 	pending := buf[:0]
 	allowed := true
@@ -205,10 +241,11 @@ func (sh *memoryShard) allow(key string, rules []compiledRule, costs []int64, no
 		r := &rules[i]
 		p := pendingDecision{cost: clampCost(costs[i])}
 		p.idx, p.found = sh.index[stateKey{key, r.name}]
+		st := &ruleState{}
 		if p.found {
-			p.state = sh.entries[p.idx].state
+			st = &sh.entries[p.idx].state
 		}
-		p.v, p.next = decideState(r, p.state, p.found, p.cost, nowNs)
+		p.v = decideState(r, st, p.found, p.cost, nowNs, &p.next)
 		allowed = allowed && p.v.allowed
 		pending = append(pending, p)
 	}
@@ -216,9 +253,13 @@ func (sh *memoryShard) allow(key string, rules []compiledRule, costs []int64, no
 		p, r := &pending[i], &rules[i]
 		switch {
 		case allowed:
-			sh.commit(key, r, p, nowNs)
+			sh.commit(key, r, p.idx, p.found, &p.next, &p.v, p.cost, nowNs)
 		case p.v.allowed:
-			p.v = viewAfterRejection(r, p.state, p.found, nowNs)
+			st := &ruleState{}
+			if p.found {
+				st = &sh.entries[p.idx].state
+			}
+			p.v = viewAfterRejection(r, st, p.found, nowNs)
 		}
 		dst = append(dst, p.v.toDecision(r, now, nowNs))
 	}
@@ -226,22 +267,39 @@ func (sh *memoryShard) allow(key string, rules []compiledRule, costs []int64, no
 	return dst
 }
 
-// commit stores the state of an allowed request for rule r; sh.mu must be held.
-func (sh *memoryShard) commit(key string, r *compiledRule, p *pendingDecision, now int64) {
-	if p.found {
-		e := &sh.entries[p.idx]
-		commitState(r, &e.state, p.next, p.cost, now)
-		e.idleAt = idleAt(r, e.state, p.v, now)
+// allowOne is allow for a single rule, without the bookkeeping of check-all-then-commit; sh.mu must be held.
+func (sh *memoryShard) allowOne(key string, r *compiledRule, cost int64, now time.Time, nowNs int64, dst []Decision) []Decision {
+	idx, found := sh.index[stateKey{key, r.name}]
+	var (
+		zero, next ruleState
+		st         = &zero
+	)
+	if found {
+		st = &sh.entries[idx].state
+	}
+	v := decideState(r, st, found, cost, nowNs, &next)
+	if v.allowed {
+		sh.commit(key, r, idx, found, &next, &v, cost, nowNs)
+	}
+	return append(dst, v.toDecision(r, now, nowNs))
+}
+
+// commit stores the state of an allowed request for rule r (at entries[idx] when found); sh.mu must be held.
+func (sh *memoryShard) commit(key string, r *compiledRule, idx int, found bool, next *ruleState, v *verdict, cost, now int64) {
+	if found {
+		e := &sh.entries[idx]
+		commitState(r, &e.state, next, cost, now)
+		e.idleAt = idleAt(r, &e.state, v, now)
 		return
 	}
 	var st ruleState
-	commitState(r, &st, p.next, p.cost, now)
+	commitState(r, &st, next, cost, now)
 	id := stateKey{key, r.name}
 	if sh.index == nil {
 		sh.index = make(map[stateKey]int)
 	}
 	sh.index[id] = len(sh.entries)
-	sh.entries = append(sh.entries, storedState{id: id, state: st, idleAt: idleAt(r, st, p.v, now)})
+	sh.entries = append(sh.entries, storedState{id: id, state: st, idleAt: idleAt(r, &st, v, now)})
 }
 
 // release gives back the units held in the concurrency rules; sh.mu must be held.
@@ -267,7 +325,7 @@ func (sh *memoryShard) release(key string, rules []compiledRule, costs []int64) 
 // sweep examines up to sweepBatch states from the cursor on, forgetting those that are idle at now, and gives
 // memory back when the shard has emptied; sh.mu must be held.
 func (sh *memoryShard) sweep(now int64) {
-	for range sweepBatch {
+	for range min(sweepBatch, len(sh.entries)) {
 		n := len(sh.entries)
 		if n == 0 {
 			break

@@ -162,15 +162,16 @@ func newCoreHarness(t testing.TB, algorithm string, p Policy) *coreHarness {
 
 // peek decides a request of cost units at now without committing it.
 func (h *coreHarness) peek(cost, now int64) verdict {
-	v, _ := decideState(&h.r, h.st, h.found, cost, now)
-	return v
+	var next ruleState
+	return decideState(&h.r, &h.st, h.found, cost, now, &next)
 }
 
 // allow decides a request of cost units at now and commits it when allowed.
 func (h *coreHarness) allow(cost, now int64) verdict {
-	v, next := decideState(&h.r, h.st, h.found, cost, now)
+	var next ruleState
+	v := decideState(&h.r, &h.st, h.found, cost, now, &next)
 	if v.allowed {
-		commitState(&h.r, &h.st, next, cost, now)
+		commitState(&h.r, &h.st, &next, cost, now)
 		h.found = true
 	}
 	return v
