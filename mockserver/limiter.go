@@ -78,11 +78,14 @@ type Rule struct {
 type Store interface {
 	// Allow checks a request against every rule for key at now, costs[i] units in rules[i], and commits it
 	// to every rule only when all of them allow it (check all, then commit): a rejection consumes nothing
-	// anywhere. The decisions, one per rule in order, are appended to dst and returned.
+	// anywhere. The decisions, one per rule in order, are appended to dst and returned. When the request is
+	// rejected, a rule that would have allowed it reports Allowed true, its unchanged state and no Delay; the
+	// request passed only if every decision is Allowed. A cost below 1 counts as 1.
 	// An error means the store itself failed (the server then fails open or closed as configured).
 	Allow(ctx context.Context, key string, rules []Rule, costs []int64, now time.Time, dst []Decision) ([]Decision, error)
 	// Release gives back the units an allowed request holds in its concurrency rules (costs[i] in rules[i]),
-	// once its response has been written or the client went away. Rules of other algorithms are ignored.
+	// once its response has been written or the client went away. Rules of other algorithms are ignored, and
+	// so is a release of more than is held.
 	Release(ctx context.Context, key string, rules []Rule, costs []int64, now time.Time) error
 	// Inspect reports every rule's current view of key without changing anything: the decisions a request of
 	// cost 1 would get at now.
