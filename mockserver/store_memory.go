@@ -12,8 +12,9 @@ const (
 	// memoryShards is the number of independently locked parts of a MemoryStore (a power of two). A key's
 	// states for all rules live in one shard, so one lock covers a request's check-all-then-commit.
 	memoryShards = 256
-	// sweepBatch is how many stored states each Allow examines for idleness, in the shard it locked anyway.
-	sweepBatch = 16
+	// sweepBatch is how many stored states each Allow examines for idleness, in the shard it locked anyway. A
+	// call adds at most one state per rule, so the sweep keeps up with any rate of new keys.
+	sweepBatch = 8
 	// shrinkMinCap is the table capacity below which a shard keeps its memory when it empties.
 	shrinkMinCap = 64
 	// sweepOthersEvery is how many Allow calls a shard takes before it also sweeps another shard (if that one's
@@ -30,6 +31,11 @@ const (
 // call on a shard, of another shard, in turn), so idle states go away as traffic continues, without a background
 // goroutine (there is nothing to close).
 //
+// The store assumes that the instants passed to it come from one clock (as time.Now() in a server, or one
+// synctest bubble): a state that is idle at the latest instant seen may be forgotten, even if a later call
+// for its key passes an earlier instant. Decisions never depend on sweeping: a forgotten state was equal to a
+// fresh one.
+//
 // The zero value is not usable; call NewMemoryStore.
 type MemoryStore struct {
 	seed   maphash.Seed
@@ -43,9 +49,12 @@ type memoryShard struct {
 	mu      sync.Mutex
 	index   map[stateKey]int // position in entries; guarded by mu
 	entries []storedState    // guarded by mu
-	cursor  int              // the next entry the sweep examines; guarded by mu
-	calls   uint32           // Allow calls so far, to pace sweeps of other shards; guarded by mu
-	_       [64]byte         // keeps neighbouring shards' mutexes off one cache line
+	// idleAt[i] is the Unix ns from which entries[i] equals the fresh state; the sweep drops it once
+	// now >= idleAt[i]. A slice of its own, so that the sweep reads eight of them per cache line. Guarded by mu.
+	idleAt []int64
+	cursor int      // the next entry the sweep examines; guarded by mu
+	calls  uint32   // Allow calls so far, to pace sweeps of other shards; guarded by mu
+	_      [64]byte // keeps neighbouring shards' mutexes off one cache line
 }
 
 // stateKey names the state of one rule for one key.
@@ -53,11 +62,10 @@ type stateKey struct {
 	key, rule string
 }
 
-// storedState is one (key, rule) state and the time from which it equals the fresh state.
+// storedState is one (key, rule) state.
 type storedState struct {
-	id     stateKey
-	state  ruleState
-	idleAt int64 // Unix ns; the sweep drops the state once now >= idleAt
+	id    stateKey
+	state ruleState
 }
 
 // pendingDecision is a rule's decision while a request is checked, before it is committed or not.
@@ -172,7 +180,7 @@ func (m *MemoryStore) Reset(ctx context.Context, key string) error {
 		for i := range m.shards {
 			sh := &m.shards[i]
 			sh.mu.Lock()
-			sh.index, sh.entries, sh.cursor = nil, nil, 0
+			sh.index, sh.entries, sh.idleAt, sh.cursor = nil, nil, nil, 0
 			sh.mu.Unlock()
 		}
 		return nil
@@ -289,7 +297,7 @@ func (sh *memoryShard) commit(key string, r *compiledRule, idx int, found bool, 
 	if found {
 		e := &sh.entries[idx]
 		commitState(r, &e.state, next, cost, now)
-		e.idleAt = idleAt(r, &e.state, v, now)
+		sh.idleAt[idx] = idleAt(r, &e.state, v, now)
 		return
 	}
 	var st ruleState
@@ -299,7 +307,8 @@ func (sh *memoryShard) commit(key string, r *compiledRule, idx int, found bool, 
 		sh.index = make(map[stateKey]int)
 	}
 	sh.index[id] = len(sh.entries)
-	sh.entries = append(sh.entries, storedState{id: id, state: st, idleAt: idleAt(r, &st, v, now)})
+	sh.entries = append(sh.entries, storedState{id: id, state: st})
+	sh.idleAt = append(sh.idleAt, idleAt(r, &st, v, now))
 }
 
 // release gives back the units held in the concurrency rules; sh.mu must be held.
@@ -333,7 +342,7 @@ func (sh *memoryShard) sweep(now int64) {
 		if sh.cursor >= n {
 			sh.cursor = 0
 		}
-		if sh.entries[sh.cursor].idleAt <= now {
+		if sh.idleAt[sh.cursor] <= now {
 			sh.remove(sh.cursor) // the last entry moves here; examine it next
 		} else {
 			sh.cursor++
@@ -348,10 +357,12 @@ func (sh *memoryShard) remove(i int) {
 	delete(sh.index, sh.entries[i].id)
 	if i != last {
 		sh.entries[i] = sh.entries[last]
+		sh.idleAt[i] = sh.idleAt[last]
 		sh.index[sh.entries[i].id] = i
 	}
 	sh.entries[last] = storedState{}
 	sh.entries = sh.entries[:last]
+	sh.idleAt = sh.idleAt[:last]
 }
 
 // shrink reallocates the table and its index when they hold less than an eighth of their capacity: Go maps and
@@ -362,11 +373,13 @@ func (sh *memoryShard) shrink() {
 	}
 	entries := make([]storedState, len(sh.entries), 2*len(sh.entries))
 	copy(entries, sh.entries)
+	idle := make([]int64, len(sh.idleAt), cap(entries))
+	copy(idle, sh.idleAt)
 	index := make(map[stateKey]int, len(entries))
 	for i := range entries {
 		index[entries[i].id] = i
 	}
-	sh.entries, sh.index = entries, index
+	sh.entries, sh.idleAt, sh.index = entries, idle, index
 	if sh.cursor > len(entries) {
 		sh.cursor = 0
 	}
