@@ -17,7 +17,7 @@ import "math"
 //
 // These are exactly the token bucket's decisions with the same B (tokens = (now + B*T - TAT) / T); the property
 // test in algorithms_property_test.go checks it. A new key has TAT = -inf (a full bucket). A Lua port keeps one
-// float64 TAT in µs, with T = W / L in µs.
+// float64 TAT in µs, with T = W / L in µs: exact when T is a whole number of µs and the instants are whole µs.
 type gcraState struct {
 	tat fracTime
 }

@@ -14,7 +14,8 @@ package mockserver
 //	Reset      = t + ceil(V / L)                  (when the bucket is empty)
 //	RetryAfter = t + ceil((V + c * W - C) / L) - now for a rejection with c <= B; 0 when c > B
 //
-// A new key starts empty. A Lua port keeps the level as a float64 and times in µs.
+// A new key starts empty. A Lua port can keep the same integers with times in µs, exactly as for the token
+// bucket (V = level * W_µs; a leak removes elapsed_µs * L).
 type leakyBucketState struct {
 	level u128 // in 1/W of a request
 	last  int64

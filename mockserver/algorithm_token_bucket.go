@@ -14,9 +14,13 @@ package mockserver
 //	RetryAfter = t + ceil((c * W - A) / L) - now for a rejection with c <= B; 0 when c > B
 //
 // A new key starts full (A = C). These are the decisions of golang.org/x/time/rate's AllowN with burst B, which
-// computes the same in float64 seconds (and may therefore admit up to about 1 ns early). A Lua port keeps tokens
-// as a float64 count and times in µs: tokens = min(B, tokens + (t - last) * L / W); its answers may differ within
-// 1 µs of a refill instant, as ALGORITHMS.md allows.
+// computes the same in float64 seconds (and may therefore admit up to about 1 ns early).
+//
+// A Lua port can keep the same integers with times in µs (A = tokens * W_µs; a refill adds elapsed_µs * L):
+// float64 holds them exactly while B * W_µs and elapsed_µs * L stay below 2^53, and when W / L is a whole number
+// of µs and the instants are whole µs, every result is a whole number of µs, so it decides exactly as this core.
+// A port that keeps tokens as a float64 count may differ within 1 µs of a refill instant (ALGORITHMS.md allows
+// it).
 type tokenBucketState struct {
 	tokens u128 // in 1/W of a token
 	last   int64
