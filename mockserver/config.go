@@ -49,9 +49,11 @@ const (
 
 // Store failure modes: what a Handler does when Store.Allow returns an error.
 const (
-	// FailOpen serves the request without rate-limit headers, and counts the failure.
+	// FailOpen serves the request without rate-limit headers, and counts the failure. The built-in
+	// endpoint reports "remaining": -1 (unknown).
 	FailOpen = "fail-open"
-	// FailClosed answers 503 Service Unavailable with Retry-After: 1, and counts the failure.
+	// FailClosed answers 503 Service Unavailable with Retry-After: 1 (none in the "none" dialect) and a
+	// store_unavailable JSON body, and counts the failure.
 	FailClosed = "fail-closed"
 )
 
@@ -182,7 +184,8 @@ type Faults struct {
 	// response (the handler panics with http.ErrAbortHandler, which net/http turns into a closed
 	// connection or a reset HTTP/2 stream).
 	DropRate float64
-	// Latency is added before every rate-limited response, allowed or rejected.
+	// Latency is added before every response (allowed, rejected, 401, 400, store failure), after the
+	// decision: the decision's instant, and so the headers, are those of the request's arrival.
 	Latency time.Duration
 	// LatencyJitter adds a further uniformly random delay in [0, LatencyJitter).
 	LatencyJitter time.Duration

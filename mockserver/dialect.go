@@ -169,8 +169,3 @@ func ceilUnix(t time.Time, unit time.Duration) int64 {
 	}
 	return n
 }
-
-// ceilSeconds formats d in whole seconds, rounded up.
-func ceilSeconds(d time.Duration) string {
-	return strconv.FormatInt(ceilDiv(d, time.Second), 10)
-}

@@ -212,8 +212,9 @@ func (h *Handler) reject(w http.ResponseWriter, r *http.Request, x *exchange, ro
 	wait := x.view.retryAfter()
 	h.metrics.request(t, x.tierIdx, x.routeIdx, bind, resultRejected)
 	h.stats.record(x.key.key, x.tierIdx, false)
+	told := time.Duration(ceilDiv(wait, time.Second)) * time.Second // the Retry-After the client is told
 	if wait != never {
-		h.metrics.waits[x.tierIdx][0].Observe(wait.Seconds())
+		h.metrics.waits[x.tierIdx][0].Observe(told.Seconds())
 	}
 	if h.logger.Enabled(r.Context(), slog.LevelInfo) {
 		attrs := []slog.Attr{slog.String("key", x.key.key), slog.String("tier", t.name),
@@ -221,7 +222,7 @@ func (h *Handler) reject(w http.ResponseWriter, r *http.Request, x *exchange, ro
 		if wait == never {
 			attrs = append(attrs, slog.String("reason", errCostExceedsCapacity))
 		} else {
-			attrs = append(attrs, slog.Duration("retry_after", wait))
+			attrs = append(attrs, slog.Duration("retry_after", told))
 		}
 		h.logger.LogAttrs(r.Context(), slog.LevelInfo, "rate limited", attrs...)
 	}
