@@ -114,7 +114,12 @@ type Config struct {
 	CostHeaders map[string]string
 
 	// Dialect is the header dialect: DialectIETF, DialectIETFLegacy, DialectXRateLimit, DialectGitHub,
-	// DialectOpenAI or DialectNone. "": DialectIETF.
+	// DialectOpenAI or DialectNone. "": DialectIETF. Headers are written on every response that went
+	// through the store, allowed or rejected, from the same decisions and the same instant.
+	// The dialects that report one quota (per dimension, for openai) report the binding rule: a rule that
+	// rejected the request (the one with the longest wait, a request that can never pass counting as the
+	// longest); else the rule with the least remaining fraction of its capacity; among equals, the one that
+	// resets last, then the first. Delays and resets are rounded up, so a client never comes back early.
 	Dialect string
 	// RejectStatus is the status of a rejected request: 429 (Too Many Requests), 403 (Forbidden, as GitHub
 	// does) or 503 (Service Unavailable). 0: 429.

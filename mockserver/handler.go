@@ -19,8 +19,9 @@ import (
 // configured dialect, computed from those decisions at that instant -> serve, hold (leaky-bucket-queue), or
 // reject. The reserved paths (Config.MetricsPath, StatsPath, ResetPath) are never rate limited.
 //
-// A Handler starts no goroutines of its own, so it can run inside a testing/synctest bubble. It is safe for
-// concurrent use.
+// A Handler keeps no background goroutines (the only goroutine it ever causes is the short-lived
+// context.AfterFunc that frees a concurrency slot when a client goes away), so it can run inside a
+// testing/synctest bubble, and it needs no Close. It is safe for concurrent use.
 type Handler struct {
 	plan    *plan
 	store   Store
