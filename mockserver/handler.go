@@ -173,8 +173,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 	if t.hasConcurrency {
 		// The slot is given back exactly once: when the response has been written (next returned), or
 		// as soon as the client goes away (the request's context is cancelled), whichever comes first.
-		costs := append([]int64(nil), x.costs...)
-		release := func() { h.release(r.Context(), x.key.key, t.rules, costs) }
+		// The release may run on the AfterFunc's goroutine after x went back to the pool: it captures
+		// copies, never x.
+		key, costs := x.key.key, append([]int64(nil), x.costs...)
+		release := func() { h.release(r.Context(), key, t.rules, costs) }
 		stop := context.AfterFunc(r.Context(), release)
 		defer func() {
 			if stop() {
