@@ -425,3 +425,35 @@ func (t inMemory) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp.Request = req
 	return resp, nil
 }
+
+// TestConcurrentRequestsNeverOverAdmit hammers one key from many goroutines: exactly the limit passes, and
+// the statistics and metrics agree with the responses.
+func TestConcurrentRequestsNeverOverAdmit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHandler(t, oneTier(fixedWindow("minute", 500, time.Minute), fixedWindow("day", 700, 24*time.Hour)))
+		var mu sync.Mutex
+		counts := map[int]int{}
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				for range 100 {
+					w := get(h, "/")
+					mu.Lock()
+					counts[w.Code]++
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		if counts[200] != 500 || counts[429] != 300 {
+			t.Errorf("outcomes %v, want 500 allowed and 300 rejected", counts)
+		}
+		wantMetric(t, h,
+			`mockserver_requests_total{algorithm="fixed-window",result="allowed",route="other",rule="minute",tier="default"} 500`,
+			`mockserver_requests_total{algorithm="fixed-window",result="rejected",route="other",rule="minute",tier="default"} 300`)
+		wantBody(t, get(h, "/_stats"), `{"now":"2000-01-01T00:00:00Z","keys":[{"key":"192.0.2.1","tier":"default","allowed":500,"rejected":300,"rules":[`+
+			`{"rule":"minute","algorithm":"fixed-window","dimension":"requests","limit":500,"would_allow":false,"remaining":0,"reset":"2000-01-01T00:01:00Z","reset_seconds":60,"retry_after_seconds":60},`+
+			`{"rule":"day","algorithm":"fixed-window","dimension":"requests","limit":700,"would_allow":true,"remaining":199,"reset":"2000-01-02T00:00:00Z","reset_seconds":86400,"retry_after_seconds":0}]}],`+
+			`"tracked_keys":1,"max_keys":10000,"evicted_keys":0}`)
+	})
+}
