@@ -49,6 +49,18 @@ type Limiter interface {
 	Allow(key string, cost int64, now time.Time) Decision
 }
 
+// Releaser is implemented by the Limiter that NewLimiter returns for the concurrency algorithm. Release gives
+// back the cost units an allowed request for key held, once its response has been written or the client went
+// away (a cost below 1 counts as 1; releasing more than is held is ignored). A handler calls it exactly once per
+// allowed request:
+//
+//	if r, ok := lim.(mockserver.Releaser); ok && d.Allowed {
+//		defer r.Release(key, cost, time.Now())
+//	}
+type Releaser interface {
+	Release(key string, cost int64, now time.Time)
+}
+
 // Rule is one policy enforced by one algorithm. A tier is a list of rules that must all pass.
 type Rule struct {
 	// Name distinguishes this rule's state from other rules on the same key ("minute", "day"). It also names
@@ -66,11 +78,14 @@ type Rule struct {
 type Store interface {
 	// Allow checks a request against every rule for key at now, costs[i] units in rules[i], and commits it
 	// to every rule only when all of them allow it (check all, then commit): a rejection consumes nothing
-	// anywhere. The decisions, one per rule in order, are appended to dst and returned.
+	// anywhere. The decisions, one per rule in order, are appended to dst and returned. When the request is
+	// rejected, a rule that would have allowed it reports Allowed true, its unchanged state and no Delay; the
+	// request passed only if every decision is Allowed. A cost below 1 counts as 1.
 	// An error means the store itself failed (the server then fails open or closed as configured).
 	Allow(ctx context.Context, key string, rules []Rule, costs []int64, now time.Time, dst []Decision) ([]Decision, error)
 	// Release gives back the units an allowed request holds in its concurrency rules (costs[i] in rules[i]),
-	// once its response has been written or the client went away. Rules of other algorithms are ignored.
+	// once its response has been written or the client went away. Rules of other algorithms are ignored, and
+	// so is a release of more than is held.
 	Release(ctx context.Context, key string, rules []Rule, costs []int64, now time.Time) error
 	// Inspect reports every rule's current view of key without changing anything: the decisions a request of
 	// cost 1 would get at now.

@@ -1,0 +1,156 @@
+// Command ratemock is a rate-limited HTTP server for testing clients of rate-limited APIs, in any language.
+// It serves mockserver.Handler: every algorithm, every header dialect, tiers, costs and faults.
+//
+//	ratemock -addr 127.0.0.1:0 -algorithm token-bucket -limit 10 -window 1s -dialect github
+//	ratemock -config example.yaml -key api-key -dialect openai
+//
+// It prints "listening on http://HOST:PORT" as its first line on stdout, logs one line per rejected request
+// on stderr, and shuts down gracefully on SIGINT or SIGTERM. A bad flag or config file is reported with the
+// field and the allowed values, and exit status 2. Run ratemock -help for every flag.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/ratekit/ratekit/mockserver"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// Exit statuses.
+const (
+	exitOK    = 0
+	exitError = 1 // the server could not start or failed
+	exitUsage = 2 // a bad flag or config file
+)
+
+// shutdownGrace is how long requests in progress get to finish after SIGINT or SIGTERM.
+const shutdownGrace = 5 * time.Second
+
+// run is ratemock: it serves until ctx is done, and returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, err := parseFlags(args, stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case err != nil:
+		var fe *flagError
+		if errors.As(err, &fe) {
+			fmt.Fprintln(stderr, "ratemock:", err)
+		}
+		return exitUsage // the flag package has already printed its own errors
+	}
+	h, store, err := o.build(stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "ratemock:", err)
+		return exitUsage
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		fmt.Fprintln(stderr, "ratemock:", err)
+		return exitError
+	}
+	fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr())
+
+	mux := http.NewServeMux()
+	mux.Handle(storeSwitchPath, storeSwitch(store))
+	mux.Handle("/", h)
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(slog.NewTextHandler(stderr, nil).WithAttrs([]slog.Attr{slog.String("from", "net/http")}), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		fmt.Fprintln(stderr, "ratemock:", err)
+		return exitError
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		srv.Close()
+		fmt.Fprintln(stderr, "ratemock: shutdown:", err)
+	}
+	<-served // http.ErrServerClosed
+	return exitOK
+}
+
+// build makes the store and the handler that the flags and the config file describe.
+func (o *options) build(stderr io.Writer) (*mockserver.Handler, *mockserver.FailingStore, error) {
+	var file *fileConfig
+	if o.configFile != "" {
+		var err error
+		if file, err = loadConfigFile(o.configFile); err != nil {
+			return nil, nil, err
+		}
+	}
+	logger, err := o.logger(stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err := newStore(o)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg := mockserver.Config{
+		Store:             store,
+		Dialect:           o.dialect,
+		Key:               o.key,
+		TrustForwardedFor: o.trustForwardedFor,
+		APIKeyHeader:      o.apiKeyHeader,
+		UserHeader:        o.userHeader,
+		RejectStatus:      o.status,
+		RetryAfter:        o.retryAfter,
+		FailureMode:       o.failureMode,
+		Faults:            o.faults,
+		Logger:            logger,
+		StatsMaxKeys:      o.statsMaxKeys,
+	}
+	if file != nil {
+		file.apply(&cfg, o)
+	}
+	if len(cfg.Tiers) == 0 {
+		cfg.Tiers = []mockserver.Tier{{Name: "default", Rules: []mockserver.Rule{{Algorithm: o.algorithm,
+			Policy: mockserver.Policy{Limit: o.limit, Window: o.window, Burst: o.burst}}}}}
+	} else {
+		for _, name := range []string{"algorithm", "limit", "window", "burst"} {
+			if o.set[name] {
+				return nil, nil, &flagError{flag: "-" + name, msg: "cannot be combined with the tiers of -config " +
+					o.configFile + ": set the rules in the file"}
+			}
+		}
+	}
+	if o.costHeader != "" {
+		if _, dup := cfg.CostHeaders[mockserver.DimensionRequests]; dup {
+			return nil, nil, &flagError{flag: "-cost-header", msg: "conflicts with cost_headers.requests in -config " + o.configFile}
+		}
+		if cfg.CostHeaders == nil {
+			cfg.CostHeaders = map[string]string{}
+		}
+		cfg.CostHeaders[mockserver.DimensionRequests] = o.costHeader
+	}
+	h, err := mockserver.NewHandler(cfg)
+	if err != nil {
+		return nil, nil, o.explain(err, file)
+	}
+	return h, store, nil
+}

@@ -1,0 +1,227 @@
+package mockserver
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Header dialects: how a Handler tells clients about their quota. HEADERS.md describes the real servers each
+// one imitates.
+const (
+	// DialectIETF writes draft-ietf-httpapi-ratelimit-headers-11 structured fields, one list member per rule:
+	// `RateLimit-Policy: "minute";q=60;w=60` and `RateLimit: "minute";r=59;t=60`.
+	DialectIETF = "ietf"
+	// DialectIETFLegacy writes RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset (delta seconds) for the
+	// binding rule, as drafts up to -06 did.
+	DialectIETFLegacy = "ietf-legacy"
+	// DialectXRateLimit writes X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset (delta seconds)
+	// for the binding rule, as many small APIs do.
+	DialectXRateLimit = "x-ratelimit"
+	// DialectGitHub writes x-ratelimit-limit, -remaining, -used, -reset (Unix epoch seconds) and -resource
+	// (the binding rule's name) for the binding rule, as GitHub does.
+	DialectGitHub = "github"
+	// DialectOpenAI writes x-ratelimit-{limit,remaining,reset}-{DIMENSION} for the binding rule of every
+	// dimension ("requests", "tokens"), with resets as Go durations ("1s", "6m0s", "59.5s"), as OpenAI does.
+	DialectOpenAI = "openai"
+	// DialectNone writes no rate-limit headers at all, not even Retry-After: only the status code says that a
+	// request was limited, as many servers do.
+	DialectNone = "none"
+)
+
+// Dialects returns the names of every header dialect, in a fixed order.
+func Dialects() []string {
+	return []string{DialectIETF, DialectIETFLegacy, DialectXRateLimit, DialectGitHub, DialectOpenAI, DialectNone}
+}
+
+// Key kinds: what identifies a client. Config.Key is one of them or several joined by "+" ("api-key+route").
+const (
+	// KeyIP keys a request by the client's IP address: the host of Request.RemoteAddr, or the first address
+	// of X-Forwarded-For when Config.TrustForwardedFor is set.
+	KeyIP = "ip"
+	// KeyAPIKey keys a request by its API key: the Config.APIKeyHeader header, else an
+	// `Authorization: Bearer` token.
+	KeyAPIKey = "api-key"
+	// KeyUser keys a request by the Config.UserHeader header.
+	KeyUser = "user"
+	// KeyRoute keys a request by its route: the pattern of the Config.Routes entry it matches, else its path.
+	KeyRoute = "route"
+)
+
+// Store failure modes: what a Handler does when Store.Allow returns an error.
+const (
+	// FailOpen serves the request without rate-limit headers, and counts the failure. The built-in
+	// endpoint reports "remaining": -1 (unknown).
+	FailOpen = "fail-open"
+	// FailClosed answers 503 Service Unavailable with Retry-After: 1 (none in the "none" dialect) and a
+	// store_unavailable JSON body, and counts the failure.
+	FailClosed = "fail-closed"
+)
+
+// Retry-After formats (RFC 9110 section 10.2.3).
+const (
+	// RetryAfterSeconds writes Retry-After as delay seconds, rounded up: "Retry-After: 33".
+	RetryAfterSeconds = "seconds"
+	// RetryAfterHTTPDate writes Retry-After as an IMF-fixdate, rounded up to the next whole second:
+	// "Retry-After: Sat, 01 Jan 2000 00:00:33 GMT".
+	RetryAfterHTTPDate = "http-date"
+)
+
+// DimensionRequests is the dimension a Rule counts when its Dimension is empty: one unit per request, times
+// the route's cost.
+const DimensionRequests = "requests"
+
+// Config configures a Handler. The zero value is usable: every client IP gets 60 requests per minute
+// (fixed-window) in the ietf dialect, from a new memory store.
+type Config struct {
+	// Store holds the rate-limit state of every key. nil: a new NewMemoryStore.
+	Store Store
+
+	// Tiers are the rate-limit plans. A request is checked against every rule of its key's tier and passes
+	// only if all of them pass. nil: one tier named "default" with one fixed-window rule of 60 requests per
+	// minute.
+	Tiers []Tier
+	// DefaultTier names the tier of every key that no Tier.Keys lists. "": the first tier.
+	DefaultTier string
+	// AnonymousTier names the tier of requests that lack the key Key asks for (no API key, no user header).
+	// Such requests are then keyed "anonymous:" + client IP, one bucket per address, as GitHub limits
+	// unauthenticated clients. "": they get 401 Unauthorized with a JSON error body.
+	AnonymousTier string
+
+	// Key says what identifies a client: KeyIP, KeyAPIKey, KeyUser, KeyRoute, or several of them joined by
+	// "+" (for example "api-key+route": one bucket per API key and route). A request's tier is found from
+	// the first part that is not "route". "": "ip".
+	// A request that did not come through a server (Request.RemoteAddr empty, as when a test calls
+	// ServeHTTP from an in-memory http.RoundTripper) has the IP "in-process".
+	Key string
+	// TrustForwardedFor makes KeyIP take the client's address from the first X-Forwarded-For entry, as a
+	// server behind a trusted proxy should. false: X-Forwarded-For is ignored (a client can forge it).
+	TrustForwardedFor bool
+	// APIKeyHeader names the header carrying the API key for KeyAPIKey. "": "X-API-Key".
+	// An `Authorization: Bearer TOKEN` header is accepted too when this header is absent.
+	APIKeyHeader string
+	// UserHeader names the header carrying the user for KeyUser. "": "X-User-ID".
+	UserHeader string
+
+	// Routes give some requests a cost other than 1 in the "requests" dimension. The first route whose
+	// pattern matches (by http.ServeMux rules: the most specific pattern wins) sets the cost. Routes also
+	// label metrics; requests matching none are labelled "other".
+	Routes []Route
+	// CostHeaders maps a dimension to the request header that carries a request's cost in it:
+	// {"tokens": "X-Token-Count"} lets an openai-dialect server limit requests and tokens at once. A
+	// "requests" entry overrides the route's cost when the header is present. A request without the header
+	// costs the route's cost in "requests" and 1 in other dimensions; a header that is not a whole number
+	// >= 1 gets 400 Bad Request. Every Rule.Dimension other than "requests" needs an entry. nil: none.
+	CostHeaders map[string]string
+
+	// Dialect is the header dialect: DialectIETF, DialectIETFLegacy, DialectXRateLimit, DialectGitHub,
+	// DialectOpenAI or DialectNone. "": DialectIETF. Headers are written on every response that went
+	// through the store, allowed or rejected, from the same decisions and the same instant.
+	// The dialects that report one quota (per dimension, for openai) report the binding rule: a rule that
+	// rejected the request (the one with the longest wait, a request that can never pass counting as the
+	// longest); else the rule with the least remaining fraction of its capacity; among equals, the one that
+	// resets last, then the first. Delays and resets are rounded up, so a client never comes back early.
+	Dialect string
+	// RejectStatus is the status of a rejected request: 429 (Too Many Requests), 403 (Forbidden, as GitHub
+	// does) or 503 (Service Unavailable). 0: 429.
+	RejectStatus int
+	// RetryAfter is the Retry-After format of rejections: RetryAfterSeconds or RetryAfterHTTPDate.
+	// "": RetryAfterSeconds. A request that can never pass (it costs more than a rule's capacity) gets no
+	// Retry-After, whatever the format.
+	RetryAfter string
+	// FailureMode is what happens when the store fails: FailOpen or FailClosed. "": FailOpen.
+	FailureMode string
+
+	// Faults injects misbehaviour for testing clients under stress. The zero value injects nothing.
+	Faults Faults
+
+	// Logger receives one line per rejected request (key, tier, route, rule, retry_after) at level Info,
+	// and one per store failure at level Warn. nil: nothing is logged.
+	Logger *slog.Logger
+
+	// MetricsPath serves Prometheus metrics (GET). "": "/metrics"; "-": not served.
+	MetricsPath string
+	// StatsPath serves per-key statistics as JSON (GET, ?key= for one key). "": "/_stats"; "-": not served.
+	StatsPath string
+	// ResetPath forgets the state of every key, or of ?key= (POST). "": "/_reset"; "-": not served.
+	ResetPath string
+	// StatsMaxKeys bounds how many keys the statistics remember; the least recently seen key is dropped
+	// first. 0: 10000.
+	StatsMaxKeys int
+}
+
+// Tier is a rate-limit plan: the rules that every request of its keys must pass ("free": 60 per minute;
+// "enterprise": 6000 per minute and 100000 per day).
+type Tier struct {
+	// Name identifies the tier in Config.DefaultTier, Config.AnonymousTier, metrics, logs and /_stats.
+	// Letters, digits, '.', '_' and '-' only.
+	Name string
+	// Keys are the clients on this plan: API keys, users or IP addresses, whatever Config.Key identifies
+	// them by (its first part that is not "route"). A key belongs to at most one tier.
+	Keys []string
+	// Rules must all pass for a request to pass; a rejection consumes nothing in any of them. A rule with
+	// an empty Name is named after its window ("second", "minute", "hour", "day", else the duration such as
+	// "10s"), prefixed by its dimension when that is not "requests" ("tokens-minute"); a concurrency rule is
+	// named "concurrency".
+	Rules []Rule
+}
+
+// Route gives the requests matching Pattern a cost in the "requests" dimension.
+type Route struct {
+	// Pattern is an http.ServeMux pattern: "/search" matches that path only, "/export/" every path below
+	// it, "POST /v1/chat/completions" one method, "/items/{id}" a wildcard, "api.example.com/" one host.
+	Pattern string
+	// Cost is what one matching request costs in the "requests" dimension. 0: 1.
+	Cost int64
+}
+
+// Faults makes a Handler misbehave on purpose, deterministically: the same Seed and the same sequence of
+// requests give the same faults. The zero value injects nothing. Faults apply to rate-limited requests,
+// never to the reserved paths (/metrics, /_stats, /_reset).
+type Faults struct {
+	// Seed seeds the fault dice.
+	Seed uint64
+	// ErrorRate is the fraction (0 to 1) of allowed requests answered with ErrorStatus instead of being
+	// served. They still count against the quota, as when a server fails after admitting a request.
+	ErrorRate float64
+	// ErrorStatus is the status of injected errors, 500 to 599. 0: 500.
+	ErrorStatus int
+	// DropRate is the fraction (0 to 1) of allowed requests whose connection is dropped without a
+	// response (the handler panics with http.ErrAbortHandler, which net/http turns into a closed
+	// connection or a reset HTTP/2 stream).
+	DropRate float64
+	// Latency is added before every response (allowed, rejected, 401, 400, store failure), after the
+	// decision: the decision's instant, and so the headers, are those of the request's arrival.
+	Latency time.Duration
+	// LatencyJitter adds a further uniformly random delay in [0, LatencyJitter).
+	LatencyJitter time.Duration
+	// ClockSkew makes the server's clock lie by this much: the Date header and every absolute time it
+	// sends (github's reset epoch, an HTTP-date Retry-After) are shifted by it. Delays are not.
+	ClockSkew time.Duration
+	// ResetAs writes every reset value in the wrong form: "delta" (delay seconds), "delta-ms" (delay
+	// milliseconds), "epoch" (Unix seconds) or "epoch-ms" (Unix milliseconds), whatever the dialect says;
+	// openai resets become bare numbers. Retry-After is not affected. "": the dialect's own form.
+	ResetAs string
+}
+
+// ResetAs values.
+var resetForms = []string{"delta", "delta-ms", "epoch", "epoch-ms"}
+
+// Defaults of Config's zero values.
+const (
+	defaultAPIKeyHeader = "X-API-Key"
+	defaultUserHeader   = "X-User-ID"
+	defaultMetricsPath  = "/metrics"
+	defaultStatsPath    = "/_stats"
+	defaultResetPath    = "/_reset"
+	defaultStatsMaxKeys = 10000
+	defaultErrorStatus  = 500
+	disabledPath        = "-"
+)
+
+// defaultTiers is the tier set of a Config without tiers.
+func defaultTiers() []Tier {
+	return []Tier{{
+		Name:  "default",
+		Rules: []Rule{{Algorithm: FixedWindow, Policy: Policy{Limit: 60, Window: time.Minute}}},
+	}}
+}

@@ -1,0 +1,53 @@
+// Package mockserver is a rate-limited HTTP server for testing clients of rate-limited APIs: ratekit's own,
+// and anyone's. It implements every server-side algorithm of ALGORITHMS.md (fixed-window,
+// sliding-window-log, sliding-window-counter, token-bucket, leaky-bucket, leaky-bucket-queue, gcra,
+// concurrency) and speaks every header dialect real servers speak (ietf, ietf-legacy, x-ratelimit, github,
+// openai, none), with tiers, per-route and per-request costs, deterministic faults, Prometheus metrics and
+// per-key statistics.
+//
+// # Two ways to use it
+//
+// As a stand-alone mock API, in a test with httptest or as the ratemock command: every path that is not
+// reserved answers 200 with a small JSON body, or a rejection.
+//
+//	h, err := mockserver.NewHandler(mockserver.Config{
+//		Key:     mockserver.KeyAPIKey,
+//		Dialect: mockserver.DialectGitHub,
+//		Tiers: []mockserver.Tier{
+//			{Name: "free", Rules: []mockserver.Rule{
+//				{Name: "core", Algorithm: mockserver.FixedWindow, Policy: mockserver.Policy{Limit: 60, Window: time.Hour}},
+//			}},
+//			{Name: "pro", Keys: []string{"key-pro"}, Rules: []mockserver.Rule{
+//				{Name: "core", Algorithm: mockserver.FixedWindow, Policy: mockserver.Policy{Limit: 5000, Window: time.Hour}},
+//			}},
+//		},
+//		Routes: []mockserver.Route{{Pattern: "/search", Cost: 5}},
+//	})
+//	if err != nil {
+//		log.Fatal(err) // names the bad field and the allowed values
+//	}
+//	srv := httptest.NewServer(h)
+//
+// As middleware in front of your own API (the handler's Wrap):
+//
+//	http.ListenAndServe(addr, h.Wrap(myAPI))
+//
+// # What a request goes through
+//
+// The Handler reads the clock once per request and passes that instant down, so the decision, the headers and
+// the Date field always agree. It finds the request's key (IP, API key, user, route, or a combination), the
+// key's tier, the request's cost in every dimension (route costs, cost headers such as a token count), asks the
+// Store for all the tier's rules at once (check all, then commit: a rejection consumes nothing), writes the
+// headers of the configured dialect, and then serves the request (after holding it for its queue delay under
+// leaky-bucket-queue) or rejects it with 429 (or 403, 503), Retry-After, and a JSON error body.
+//
+// The Handler starts no goroutines: it runs unchanged inside a testing/synctest bubble, where a 60-second
+// Retry-After passes in microseconds. A test can call ServeHTTP from an in-memory http.RoundTripper and drive
+// a client against it with no socket at all.
+//
+// # Reserved paths
+//
+// /metrics (Prometheus, one registry per Handler), /_stats (per-key counts and state, GET) and /_reset
+// (forget every key or ?key=, POST) are never rate limited. Config.MetricsPath, StatsPath and ResetPath move
+// them, or turn them off with "-".
+package mockserver

@@ -1,0 +1,328 @@
+package mockserver
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// plan is a validated Config in the form the request path uses: indexes instead of names, defaults filled in.
+type plan struct {
+	tiers         []tierPlan
+	tierByKey     map[string]int // principal -> index in tiers
+	defaultTier   int
+	anonymousTier int // -1: requests without a key get 401
+	keys          keyer
+	routes        routeTable
+	dims          []dimension // dims[0] is "requests"
+	dialect       dialect
+	dialectName   string
+	rejectStatus  int
+	httpDate      bool // Retry-After as an HTTP-date
+	failClosed    bool
+	faults        Faults
+	metricsPath   string // "" when not served
+	statsPath     string
+	resetPath     string
+	statsMaxKeys  int
+}
+
+// tierPlan is one tier with its rules named and their dimensions resolved.
+type tierPlan struct {
+	name           string
+	rules          []Rule
+	capacity       []int64 // the most units a request can cost in rules[i] and still pass
+	dim            []int   // index in plan.dims of rules[i]'s dimension
+	hasConcurrency bool
+}
+
+// dimension is a unit that rules count, and the header that carries a request's cost in it ("" for none).
+type dimension struct {
+	name   string
+	header string
+	openai openAINames // the openai dialect's headers for this dimension
+}
+
+// compile validates cfg and turns it into a plan. Every error is a *ConfigError naming the field.
+func compile(cfg Config) (*plan, error) {
+	p := &plan{anonymousTier: -1}
+	var err error
+	if p.keys, err = newKeyer(cfg); err != nil {
+		return nil, err
+	}
+	if p.routes, err = newRouteTable(cfg.Routes); err != nil {
+		return nil, err
+	}
+	if p.dims, err = compileDimensions(cfg.CostHeaders); err != nil {
+		return nil, err
+	}
+	if err = p.compileTiers(cfg); err != nil {
+		return nil, err
+	}
+	if err = p.compileResponses(cfg); err != nil {
+		return nil, err
+	}
+	if err = validateFaults(cfg.Faults); err != nil {
+		return nil, err
+	}
+	p.faults = cfg.Faults
+	if p.faults.ErrorStatus == 0 {
+		p.faults.ErrorStatus = defaultErrorStatus
+	}
+	return p, p.compilePaths(cfg)
+}
+
+// compileDimensions orders the dimensions: "requests" first, then the others by name.
+func compileDimensions(headers map[string]string) ([]dimension, error) {
+	dims := []dimension{{name: DimensionRequests, header: headers[DimensionRequests], openai: newOpenAINames(DimensionRequests)}}
+	names := make([]string, 0, len(headers))
+	for name := range headers {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		field := "CostHeaders[" + strconv.Quote(name) + "]"
+		if !validName(name) {
+			return nil, badField(field, name, "dimension %q is not a name (letters, digits, '.', '_', '-')", name)
+		}
+		if !validHeaderName(headers[name]) {
+			return nil, badField(field, headers[name], "%q is not an HTTP header name", headers[name])
+		}
+		if name != DimensionRequests {
+			dims = append(dims, dimension{name: name, header: headers[name], openai: newOpenAINames(name)})
+		}
+	}
+	return dims, nil
+}
+
+// compileTiers names the rules, checks them with NewLimiter, and indexes the tiers' keys.
+func (p *plan) compileTiers(cfg Config) error {
+	tiers := cfg.Tiers
+	if len(tiers) == 0 {
+		tiers = defaultTiers()
+	}
+	p.tierByKey = make(map[string]int)
+	byName := make(map[string]int, len(tiers))
+	for i, t := range tiers {
+		field := fmt.Sprintf("Tiers[%d]", i)
+		if !validName(t.Name) {
+			return badField(field+".Name", t.Name, "tier name %q is not a name (letters, digits, '.', '_', '-')", t.Name)
+		}
+		if _, dup := byName[t.Name]; dup {
+			return badField(field+".Name", t.Name, "tier name %q is used twice", t.Name)
+		}
+		byName[t.Name] = i
+		tp, err := p.compileTier(field, t)
+		if err != nil {
+			return err
+		}
+		for j, k := range t.Keys {
+			if k == "" {
+				return badField(fmt.Sprintf("%s.Keys[%d]", field, j), k, "empty key")
+			}
+			if other, dup := p.tierByKey[k]; dup {
+				return badField(fmt.Sprintf("%s.Keys[%d]", field, j), k,
+					"key %q is already in tier %q", k, tiers[other].Name)
+			}
+			p.tierByKey[k] = i
+		}
+		p.tiers = append(p.tiers, tp)
+	}
+	names := make([]string, len(tiers))
+	for i, t := range tiers {
+		names[i] = t.Name
+	}
+	if cfg.DefaultTier != "" {
+		i, ok := byName[cfg.DefaultTier]
+		if !ok {
+			return badValue("DefaultTier", cfg.DefaultTier, "tier", names)
+		}
+		p.defaultTier = i
+	}
+	if cfg.AnonymousTier != "" {
+		i, ok := byName[cfg.AnonymousTier]
+		if !ok {
+			return badValue("AnonymousTier", cfg.AnonymousTier, "tier", names)
+		}
+		p.anonymousTier = i
+	}
+	return nil
+}
+
+// compileTier checks one tier's rules.
+func (p *plan) compileTier(field string, t Tier) (tierPlan, error) {
+	tp := tierPlan{name: t.Name}
+	if len(t.Rules) == 0 {
+		return tp, badField(field+".Rules", "", "tier %q has no rules", t.Name)
+	}
+	dimNames := make([]string, len(p.dims))
+	for i, d := range p.dims {
+		dimNames[i] = d.name
+	}
+	for j, r := range t.Rules {
+		rf := fmt.Sprintf("%s.Rules[%d]", field, j)
+		if !slices.Contains(Algorithms(), r.Algorithm) {
+			return tp, badValue(rf+".Algorithm", r.Algorithm, "algorithm", Algorithms())
+		}
+		if err := r.Policy.Validate(r.Algorithm); err != nil {
+			return tp, &ConfigError{Field: rf + ".Policy", Value: fmt.Sprintf("%+v", r.Policy),
+				Reason: strings.TrimPrefix(err.Error(), "mockserver: "), Err: err}
+		}
+		if r.Dimension == "" {
+			r.Dimension = DimensionRequests
+		}
+		dim := slices.IndexFunc(p.dims, func(d dimension) bool { return d.name == r.Dimension })
+		if dim < 0 {
+			return tp, &ConfigError{Field: rf + ".Dimension", Value: r.Dimension,
+				Reason: fmt.Sprintf("dimension %q has no entry in Config.CostHeaders", r.Dimension), Allowed: dimNames}
+		}
+		if r.Name == "" {
+			r.Name = defaultRuleName(r)
+		}
+		if !validName(r.Name) {
+			return tp, badField(rf+".Name", r.Name, "rule name %q is not a name (letters, digits, '.', '_', '-')", r.Name)
+		}
+		if slices.ContainsFunc(tp.rules, func(o Rule) bool { return o.Name == r.Name }) {
+			return tp, badField(rf+".Name", r.Name, "rule name %q is used twice in tier %q: name the rules", r.Name, t.Name)
+		}
+		tp.rules = append(tp.rules, r)
+		tp.capacity = append(tp.capacity, r.Policy.Capacity(r.Algorithm))
+		tp.dim = append(tp.dim, dim)
+		tp.hasConcurrency = tp.hasConcurrency || r.Algorithm == Concurrency
+	}
+	return tp, nil
+}
+
+// defaultRuleName names a rule after its window and dimension: "minute", "tokens-day", "10s".
+func defaultRuleName(r Rule) string {
+	if r.Algorithm == Concurrency {
+		return "concurrency"
+	}
+	var name string
+	switch r.Policy.Window {
+	case time.Second:
+		name = "second"
+	case time.Minute:
+		name = "minute"
+	case time.Hour:
+		name = "hour"
+	case 24 * time.Hour:
+		name = "day"
+	default:
+		name = r.Policy.Window.String()
+	}
+	if r.Dimension != DimensionRequests {
+		name = r.Dimension + "-" + name
+	}
+	return name
+}
+
+// compileResponses checks how responses are written: dialect, status, Retry-After, failure mode.
+func (p *plan) compileResponses(cfg Config) error {
+	p.dialectName = cfg.Dialect
+	if p.dialectName == "" {
+		p.dialectName = DialectIETF
+	}
+	d, ok := dialectNamed(p.dialectName)
+	if !ok {
+		return badValue("Dialect", cfg.Dialect, "dialect", Dialects())
+	}
+	p.dialect = d
+	switch cfg.RejectStatus {
+	case 0:
+		p.rejectStatus = 429
+	case 429, 403, 503:
+		p.rejectStatus = cfg.RejectStatus
+	default:
+		return &ConfigError{Field: "RejectStatus", Value: strconv.Itoa(cfg.RejectStatus),
+			Reason: fmt.Sprintf("status %d is not a rejection status", cfg.RejectStatus), Allowed: []string{"429", "403", "503"}}
+	}
+	switch cfg.RetryAfter {
+	case "", RetryAfterSeconds:
+	case RetryAfterHTTPDate:
+		p.httpDate = true
+	default:
+		return badValue("RetryAfter", cfg.RetryAfter, "Retry-After format", []string{RetryAfterSeconds, RetryAfterHTTPDate})
+	}
+	switch cfg.FailureMode {
+	case "", FailOpen:
+	case FailClosed:
+		p.failClosed = true
+	default:
+		return badValue("FailureMode", cfg.FailureMode, "failure mode", []string{FailOpen, FailClosed})
+	}
+	return nil
+}
+
+// compilePaths fills in the reserved paths and checks that they are paths and distinct.
+func (p *plan) compilePaths(cfg Config) error {
+	var err error
+	if p.metricsPath, err = reservedPath("MetricsPath", cfg.MetricsPath, defaultMetricsPath); err != nil {
+		return err
+	}
+	if p.statsPath, err = reservedPath("StatsPath", cfg.StatsPath, defaultStatsPath); err != nil {
+		return err
+	}
+	if p.resetPath, err = reservedPath("ResetPath", cfg.ResetPath, defaultResetPath); err != nil {
+		return err
+	}
+	if p.statsPath != "" && (p.statsPath == p.metricsPath) {
+		return badField("StatsPath", cfg.StatsPath, "%q is already MetricsPath", p.statsPath)
+	}
+	if p.resetPath != "" && (p.resetPath == p.metricsPath || p.resetPath == p.statsPath) {
+		return badField("ResetPath", cfg.ResetPath, "%q is already used by MetricsPath or StatsPath", p.resetPath)
+	}
+	if cfg.StatsMaxKeys < 0 {
+		return badField("StatsMaxKeys", strconv.Itoa(cfg.StatsMaxKeys), "%d is negative (0 means %d)", cfg.StatsMaxKeys, defaultStatsMaxKeys)
+	}
+	p.statsMaxKeys = cfg.StatsMaxKeys
+	if p.statsMaxKeys == 0 {
+		p.statsMaxKeys = defaultStatsMaxKeys
+	}
+	return nil
+}
+
+// reservedPath applies the "" (default) and "-" (off) conventions of the reserved paths.
+func reservedPath(field, path, def string) (string, error) {
+	switch {
+	case path == "":
+		return def, nil
+	case path == disabledPath:
+		return "", nil
+	case path[0] != '/':
+		return "", badField(field, path, "%q is not a path: it must start with '/' (or be \"-\" to turn it off)", path)
+	}
+	return path, nil
+}
+
+// validateFaults checks the fault rates, status and forms.
+func validateFaults(f Faults) error {
+	rate := func(field string, v float64) error {
+		if !(v >= 0 && v <= 1) { // also rejects NaN
+			return badField("Faults."+field, strconv.FormatFloat(v, 'g', -1, 64), "%v is not a fraction between 0 and 1", v)
+		}
+		return nil
+	}
+	if err := rate("ErrorRate", f.ErrorRate); err != nil {
+		return err
+	}
+	if err := rate("DropRate", f.DropRate); err != nil {
+		return err
+	}
+	if f.ErrorStatus != 0 && (f.ErrorStatus < 500 || f.ErrorStatus > 599) {
+		return badField("Faults.ErrorStatus", strconv.Itoa(f.ErrorStatus), "%d is not a 5xx status (500 to 599)", f.ErrorStatus)
+	}
+	if f.Latency < 0 {
+		return badField("Faults.Latency", f.Latency.String(), "%v is negative", f.Latency)
+	}
+	if f.LatencyJitter < 0 {
+		return badField("Faults.LatencyJitter", f.LatencyJitter.String(), "%v is negative", f.LatencyJitter)
+	}
+	if f.ResetAs != "" && !slices.Contains(resetForms, f.ResetAs) {
+		return badValue("Faults.ResetAs", f.ResetAs, "reset form", resetForms)
+	}
+	return nil
+}

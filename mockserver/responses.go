@@ -1,0 +1,111 @@
+package mockserver
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Error codes of the JSON error bodies ("error" member).
+const (
+	errRateLimited         = "rate_limited"
+	errCostExceedsCapacity = "cost_exceeds_capacity"
+	errMissingKey          = "missing_key"
+	errBadCost             = "bad_cost"
+	errStoreUnavailable    = "store_unavailable"
+	errInjectedFault       = "injected_fault"
+)
+
+// errorBody is the JSON body of every error response:
+// {"error":"rate_limited","message":"...","retry_after":33}.
+type errorBody struct {
+	Error      string `json:"error"`
+	Message    string `json:"message"`
+	RetryAfter *int64 `json:"retry_after,omitempty"` // seconds, rounded up; absent when no retry can help
+}
+
+// endpointBody is the JSON body of the built-in endpoint: who the request was counted as, and what is left.
+type endpointBody struct {
+	Key       string `json:"key"`
+	Tier      string `json:"tier"`
+	Route     string `json:"route,omitempty"`
+	Cost      int64  `json:"cost"`
+	Remaining int64  `json:"remaining"`
+}
+
+// writeJSON writes v as the JSON body of a response with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil { // only the package's own plain structs are written: cannot happen
+		status, body = http.StatusInternalServerError, []byte(`{"error":"internal","message":"mockserver: cannot encode the response"}`)
+	}
+	h := w.Header()
+	h["Content-Type"] = []string{"application/json"}
+	h["Content-Length"] = []string{strconv.Itoa(len(body) + 1)}
+	w.WriteHeader(status)
+	_, _ = w.Write(append(body, '\n'))
+}
+
+// writeRejection answers a rejected request: status, Retry-After (unless it can never pass or the dialect
+// is "none"), and a JSON error body naming the binding rule.
+func (h *Handler) writeRejection(w http.ResponseWriter, x *exchange, bind int) {
+	v := &x.view
+	t := x.tier
+	rule := v.rules[bind]
+	wait := v.retryAfter()
+	body := errorBody{Error: errRateLimited}
+	switch {
+	case wait == never:
+		i := v.neverRule()
+		r := v.rules[i]
+		body.Error = errCostExceedsCapacity
+		body.Message = fmt.Sprintf("this request costs %d %s, more than the capacity %d of rule %q of tier %q: it can never pass",
+			v.costs[i], r.Dimension, v.capacity[i], r.Name, t.name)
+	case rule.Algorithm == Concurrency && v.decisions[bind].RetryAfter == 0:
+		body.Message = fmt.Sprintf("too many requests in flight: rule %q of tier %q allows %d at once",
+			rule.Name, t.name, rule.Policy.Limit)
+	default:
+		body.Message = fmt.Sprintf("rate limit exceeded: rule %q of tier %q allows %d %s per %v; retry in %d s",
+			rule.Name, t.name, rule.Policy.Limit, rule.Dimension, rule.Policy.Window, ceilDiv(wait, time.Second))
+	}
+	if wait != never && h.plan.dialectName != DialectNone {
+		secs := ceilDiv(wait, time.Second)
+		body.RetryAfter = &secs
+		if h.plan.httpDate {
+			at := time.Unix(ceilUnix(v.now.Add(v.skew).Add(wait), time.Second), 0)
+			setHeader(w.Header(), hdrRetryAfter, at.UTC().Format(http.TimeFormat))
+		} else {
+			setHeader(w.Header(), hdrRetryAfter, strconv.FormatInt(secs, 10))
+		}
+	}
+	writeJSON(w, h.plan.rejectStatus, body)
+}
+
+// neverRule is the first rule that can never pass the request; -1 when there is none.
+func (v *quotaView) neverRule() int {
+	for i := range v.decisions {
+		if v.wait(i) == never {
+			return i
+		}
+	}
+	return -1
+}
+
+// writeEndpoint is the built-in endpoint: 200 with who the request was counted as and what remains in
+// its binding rule.
+func writeEndpoint(w http.ResponseWriter, x *exchange, bind int) {
+	writeJSON(w, http.StatusOK, endpointBody{Key: x.key.key, Tier: x.tier.name, Route: x.route,
+		Cost: x.dimCost[0], Remaining: x.view.decisions[bind].Remaining})
+}
+
+// missingKeyMessage explains what a request without the needed key must send.
+func (k *keyer) missingKeyMessage(kind string) string {
+	switch kind {
+	case KeyAPIKey:
+		return fmt.Sprintf("this server limits by API key: send it in the %s header or as Authorization: Bearer TOKEN", k.apiKeyHeader)
+	default: // KeyUser; "ip" and "route" are never missing
+		return fmt.Sprintf("this server limits by user: send the %s header", k.userHeader)
+	}
+}
