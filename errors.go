@@ -1,14 +1,17 @@
 package ratekit
 
 import (
+	"context"
+	"errors"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // ConfigError reports a configuration value that ratekit cannot use: which field, what it was, and what is
 // allowed instead.
 type ConfigError struct {
-	Field   string   // the field or option, e.g. "Transport.MaxRetries"
+	Field   string   // the field or option, e.g. "Transport.QuotaLowThreshold"
 	Value   string   // the value given, as text
 	Allowed []string // the allowed values, or a description of the allowed range
 }
@@ -16,3 +19,60 @@ type ConfigError struct {
 func (e *ConfigError) Error() string {
 	return "ratekit: " + e.Field + ": " + strconv.Quote(e.Value) + " is not allowed; want " + strings.Join(e.Allowed, ", ")
 }
+
+// Reasons ratekit returns a response without retrying it. GiveUpReason reports them for a response.
+var (
+	// ErrBodyNotReplayable: the request has a body but no GetBody, so it cannot be sent again. Requests made
+	// with http.NewRequest from a *bytes.Buffer, *bytes.Reader or *strings.Reader have GetBody.
+	ErrBodyNotReplayable = errors.New("ratekit: not retried: the request body cannot be replayed (no GetBody)")
+	// ErrNotIdempotent: the server may have processed the request (a 5xx or a network error) and its method
+	// is not idempotent and it has no Idempotency-Key header, so sending it again could repeat its effect.
+	ErrNotIdempotent = errors.New("ratekit: not retried: the request is not idempotent and the server may have processed it")
+	// ErrRetriesExhausted: MaxRetries retries were made.
+	ErrRetriesExhausted = errors.New("ratekit: not retried: MaxRetries reached")
+	// ErrRetryBudgetExhausted: the key's retry budget is spent (too many retries for the requests made).
+	ErrRetryBudgetExhausted = errors.New("ratekit: not retried: retry budget exhausted")
+)
+
+// ErrWaitTooLong is the cause of a *RateLimitError when the wait would exceed Transport.MaxWait.
+var ErrWaitTooLong = errors.New("ratekit: wait exceeds MaxWait")
+
+// RateLimitError is returned when ratekit refuses to wait: the wait the server (or the pacing) asks for
+// would pass the request's context deadline or Transport.MaxWait. Nothing was sent for the wait it refused.
+// errors.Is(err, context.DeadlineExceeded) holds when the deadline is the reason; errors.Is(err,
+// ErrWaitTooLong) when MaxWait is.
+type RateLimitError struct {
+	Key     string        // the rate-limit key of the request
+	RetryAt time.Time     // when the request may be sent
+	Wait    time.Duration // how long ratekit would have had to wait
+	Reason  string        // what the wait was for: "paused by the server", "quota exhausted", "pacing", "backoff"
+	// StatusCode is the status of the response that asked for the wait (429, 503, 403), or 0 when the wait
+	// came from pacing before any response.
+	StatusCode int
+	cause      error
+}
+
+func (e *RateLimitError) Error() string {
+	var b strings.Builder
+	b.WriteString("ratekit: rate limited")
+	if e.Key != "" {
+		b.WriteString(" on " + e.Key)
+	}
+	if e.StatusCode != 0 {
+		b.WriteString(" (status " + strconv.Itoa(e.StatusCode) + ")")
+	}
+	b.WriteString(": " + e.Reason + " asks to wait " + e.Wait.Round(time.Millisecond).String())
+	if !e.RetryAt.IsZero() {
+		b.WriteString(" until " + e.RetryAt.UTC().Format(time.RFC3339))
+	}
+	switch {
+	case errors.Is(e.cause, context.DeadlineExceeded):
+		b.WriteString(", past the request's deadline")
+	case errors.Is(e.cause, ErrWaitTooLong):
+		b.WriteString(", more than MaxWait")
+	}
+	return b.String()
+}
+
+// Unwrap returns context.DeadlineExceeded or ErrWaitTooLong.
+func (e *RateLimitError) Unwrap() error { return e.cause }

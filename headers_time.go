@@ -14,10 +14,12 @@ import (
 type ResetFormat uint8
 
 const (
-	// ResetAuto classifies each value as ../HEADERS.md describes: a value with letters is a date
-	// (RFC 3339 with or without fraction or seconds, HTTP-date, JavaScript Date.toString); a number
-	// >= 1e12 is Unix epoch milliseconds; >= 1e9 Unix epoch seconds; anything smaller is a delay in seconds.
-	// It is the zero value.
+	// ResetAuto classifies each value: a value with letters is a date (RFC 3339 with or without fraction or
+	// seconds, HTTP-date, JavaScript Date.toString); a number of at most 40 days' worth of seconds is a delay
+	// in seconds; a larger one, up to 1e11, is Unix epoch seconds; anything larger is Unix epoch
+	// milliseconds. For today's dates this is the rule of thumb "1e9 and up is an epoch, 1e12 and up is in
+	// milliseconds"; the bounds are drawn where the readings stop being plausible instead, so a server whose
+	// clock is years off (read through its Date header) is still understood. It is the zero value.
 	ResetAuto ResetFormat = iota
 	// ResetDelaySeconds reads numbers as seconds from the response (decimals allowed).
 	ResetDelaySeconds
@@ -62,10 +64,10 @@ const (
 	resetPastSlack = time.Minute
 )
 
-// Thresholds of the numeric classification of ResetAuto.
+// Thresholds of the numeric classification of ResetAuto: above maxAhead, a delay would be implausible;
+// above epochMillisMin, epoch seconds would be after the year 5000.
 const (
-	epochSecondsMin = 1e9
-	epochMillisMin  = 1e12
+	epochMillisMin = 1e11
 )
 
 // clock converts the server's times into local ones. received is when the response arrived (with its
@@ -188,7 +190,7 @@ func (c *clock) reset(v string, format ResetFormat) (time.Time, bool) {
 			format = ResetDate
 		case n >= epochMillisMin:
 			format = ResetEpochMilliseconds
-		case n >= epochSecondsMin:
+		case n > maxAhead.Seconds():
 			format = ResetEpochSeconds
 		default:
 			format = ResetDelaySeconds

@@ -1,0 +1,285 @@
+package ratekit
+
+import (
+	"math"
+	"time"
+)
+
+// bucket is the local picture of one server quota (one policy in one dimension) for one key: how many units
+// the server will still accept, and how they come back. It is synced from every response that reports the
+// quota and consulted before every request. It is pure: every method takes the time.
+//
+// The server says three things: R units remain, the quota is fully restored at reset T, and (usually) the
+// limit L. How the L - R used units come back before T depends on the algorithm, which the headers do not
+// say, so the bucket holds a model of it and corrects it from what happens:
+//
+//   - rolling (the default): the used units come back at an even pace, (L - R) / (T - now) per second. It is
+//     exact for token buckets, GCRA and leaky buckets (whose reset is "full again"), and a lower bound for
+//     sliding windows, whose true refill every later response reveals (the bucket re-syncs upward).
+//   - fixed: nothing comes back before T, then everything: a fixed window. A bucket turns fixed when the
+//     server rejects a request that the rolling refill let through: a fixed window costs one rejection to
+//     learn, and then none.
+//   - concurrent: the quota counts requests in flight (the IETF unit concurrent-requests, or a reset that is
+//     always "now"): units come back when responses arrive.
+//
+// Requests still in flight when a report arrives are counted against its R (the server may not have seen them
+// yet), so a burst of concurrent requests does not overdraw the quota. Responses overtake each other, so a
+// report is only trusted to raise the count when it is causally newer than the last one synced: it answers
+// a request sent after that report arrived. Any report may lower the count.
+type bucket struct {
+	policy, dimension string
+
+	limit     int64 // -1 when the server does not say
+	window    time.Duration
+	remaining int64     // as last reported; -1 when not reported
+	reset     time.Time // as last reported; zero when not reported
+	observed  time.Time // when the last report arrived
+
+	mode     bucketMode
+	tokens   float64   // units available at last (negative: overdrawn by requests in flight)
+	last     time.Time // when tokens was computed
+	rate     float64   // units per second coming back (rolling mode)
+	reported float64   // the units of the last report not yet spent, without any refill
+
+	flights   []flight // the requests in flight, in admission order, with their cost in this dimension
+	inflight  int64    // their total cost
+	syncMark  uint64   // the key's admission count when the last report was synced
+	syncR     int64    // the remaining units of the freshest report synced
+	nowResets int      // consecutive reports whose reset was "now"
+	// waitedForReset: a fixed window held requests back until its reset; the first request after it is a
+	// probe.
+	waitedForReset bool
+	low            bool // the quota-low hook fired for the current level of use
+}
+
+type bucketMode uint8
+
+const (
+	modeRolling bucketMode = iota
+	modeFixed
+	modeConcurrent
+)
+
+func (m bucketMode) String() string {
+	switch m {
+	case modeFixed:
+		return "fixed"
+	case modeConcurrent:
+		return "concurrent"
+	}
+	return "rolling"
+}
+
+// known reports whether the server said how much remains: only then does the bucket pace.
+func (b *bucket) known() bool { return b.remaining >= 0 }
+
+// capacity is the most units the bucket can hold: the limit, or unbounded when the limit is unknown.
+func (b *bucket) capacity() float64 {
+	if b.limit < 0 {
+		return math.Inf(1)
+	}
+	return float64(b.limit)
+}
+
+// flight is a request in flight: its admission number and its cost in the bucket's dimension.
+type flight struct {
+	seq  uint64
+	cost int64
+}
+
+// sync takes a report of the quota received at received, in the answer to the request admitted as seq,
+// whose cost in this dimension was own (already ended with done); mark is the key's admission count now.
+func (b *bucket) sync(q Quota, received time.Time, seq, mark uint64, own int64) {
+	if seq <= b.syncMark && b.known() && q.Remaining >= 0 {
+		b.syncOverlapping(q, received, own)
+		return
+	}
+	b.syncMark = mark
+	if q.Limit >= 0 {
+		b.limit = q.Limit
+	}
+	if q.Window > 0 {
+		b.window = q.Window
+	}
+	b.remaining, b.reset, b.observed = q.Remaining, q.Reset, received
+	if q.Remaining < 0 {
+		return // nothing to pace on
+	}
+	until := q.Reset.Sub(received)
+	// A quota that is always "restored now" counts requests in flight, not requests over time (servers that
+	// round to whole seconds say "in a second"). One such report can be a window about to turn over, so it
+	// takes two in a row.
+	if !q.Reset.IsZero() && until <= time.Second {
+		b.nowResets++
+	} else {
+		b.nowResets = 0
+	}
+	if q.Dimension == "concurrent-requests" || (b.nowResets >= 2 && b.mode != modeFixed) {
+		b.mode = modeConcurrent
+	} else if b.mode == modeConcurrent && b.nowResets == 0 {
+		b.mode = modeRolling
+	}
+	b.tokens = float64(q.Remaining - b.inflight)
+	if b.mode == modeConcurrent {
+		b.tokens += float64(own) // the slot of the request that just completed is free again
+	}
+	b.reported = b.tokens
+	b.syncR = q.Remaining
+	b.last = received
+	b.rate = 0
+	if b.mode == modeRolling && b.limit >= 0 && until > 0 {
+		b.rate = float64(max(b.limit-q.Remaining, 0)) / until.Seconds()
+	}
+}
+
+// available is how many units the bucket holds at now.
+func (b *bucket) available(now time.Time) float64 {
+	if !b.known() {
+		return math.Inf(1)
+	}
+	if b.mode == modeFixed && !b.reset.IsZero() && !now.Before(b.reset) {
+		return b.capacity() - float64(b.inflight) // the window turned over; the next report re-syncs
+	}
+	t := b.tokens
+	if b.rate > 0 && now.After(b.last) {
+		t += b.rate * now.Sub(b.last).Seconds()
+	}
+	return min(t, b.capacity()-float64(b.inflight))
+}
+
+// wait is how long after now a request of cost units can be sent. It reports false when the bucket cannot
+// tell (the units come back when requests in flight complete, or at an unknown time): the caller waits for
+// the next response instead.
+func (b *bucket) wait(cost int64, now time.Time) (time.Duration, bool) {
+	if cost <= 0 || !b.known() {
+		return 0, true
+	}
+	have := b.available(now)
+	if have >= float64(cost) || float64(cost) > b.capacity() {
+		return 0, true // enough; or more than the quota can ever hold, which only the server can judge
+	}
+	switch {
+	case b.mode == modeRolling && b.rate > 0:
+		secs := (float64(cost) - have) / b.rate
+		return durationCeil(secs), true
+	case b.mode != modeConcurrent && !b.reset.IsZero() && b.reset.After(now):
+		return b.reset.Sub(now), true
+	case b.mode != modeConcurrent && !b.reset.IsZero():
+		return 0, true // reset passed: restored
+	}
+	return 0, false
+}
+
+// syncOverlapping takes a report that answers a request sent before the last synced report arrived: the
+// server may have processed it before or after that report. A lower remaining count means after: it is the
+// freshest news, synced against what is still in flight. A count as high or higher means before: the report
+// synced last already counted this request, which was then subtracted again as in flight; it is given back.
+func (b *bucket) syncOverlapping(q Quota, received time.Time, own int64) {
+	switch {
+	case b.mode == modeConcurrent:
+		tokens := float64(q.Remaining-b.inflight) + float64(own)
+		if have := b.available(received); tokens < have {
+			b.tokens, b.last = tokens, received
+			b.reported = min(b.reported, tokens)
+		}
+	case q.Remaining < b.syncR:
+		b.syncR = q.Remaining
+		tokens := float64(q.Remaining - b.inflight)
+		if have := b.available(received); tokens < have {
+			b.tokens, b.last = tokens, received
+		}
+		b.reported = min(b.reported, tokens)
+	default:
+		b.tokens += float64(own)
+		b.reported += float64(own)
+	}
+}
+
+// take spends cost units at now for the request admitted as seq. It reports whether the units came from
+// the rolling refill rather than from what the server last reported, which is what a rejection then
+// disproves.
+func (b *bucket) take(seq uint64, cost int64, now time.Time) (refilled bool) {
+	if cost <= 0 {
+		return false
+	}
+	b.flights = append(b.flights, flight{seq: seq, cost: cost})
+	b.inflight += cost
+	if !b.known() {
+		return false
+	}
+	if b.mode == modeFixed && !b.reset.IsZero() && !now.Before(b.reset) {
+		return false
+	}
+	if b.rate > 0 && now.After(b.last) {
+		b.tokens += b.rate * now.Sub(b.last).Seconds()
+		b.tokens = min(b.tokens, b.capacity())
+		b.last = now
+	}
+	b.tokens -= float64(cost)
+	refilled = b.reported < float64(cost)
+	b.reported -= float64(cost)
+	return refilled
+}
+
+// done ends the request admitted as seq, if it is in flight here.
+func (b *bucket) done(seq uint64) {
+	for i, f := range b.flights {
+		if f.seq == seq {
+			b.inflight -= f.cost
+			b.flights = append(b.flights[:i], b.flights[i+1:]...)
+			return
+		}
+	}
+}
+
+// makeFixed switches the bucket to the fixed model: the server rejected a request that only the rolling
+// refill allowed, so its units come back at the reset, not before.
+func (b *bucket) makeFixed() {
+	b.mode = modeFixed
+	b.rate = 0
+}
+
+// pace is the rate the bucket allows now, in units per second, for snapshots: the refill rate, plus the
+// units in hand spread to the reset.
+func (b *bucket) pace(now time.Time) float64 {
+	if !b.known() {
+		return math.Inf(1)
+	}
+	until := b.reset.Sub(now).Seconds()
+	have := max(b.available(now), 0)
+	if until <= 0 {
+		return math.Inf(1)
+	}
+	return b.rate + have/until
+}
+
+// view is the quota as the bucket sees it at now: the last report adjusted for time and for requests in
+// flight.
+func (b *bucket) view(now time.Time) Quota {
+	q := Quota{Policy: b.policy, Dimension: b.dimension, Limit: b.limit, Remaining: -1, Window: b.window, Reset: b.reset}
+	if b.known() {
+		have := b.available(now)
+		if math.IsInf(have, 1) {
+			have = float64(b.remaining)
+		}
+		q.Remaining = max(int64(math.Floor(have)), 0)
+		if b.limit >= 0 {
+			q.Remaining = min(q.Remaining, b.limit)
+		}
+	}
+	if !q.Reset.IsZero() && q.Reset.Before(now) {
+		q.Reset = time.Time{}
+	}
+	return q
+}
+
+// durationCeil converts seconds to a Duration, rounding up so a wait never ends early, and saturating.
+func durationCeil(secs float64) time.Duration {
+	if !(secs > 0) {
+		return 0
+	}
+	if secs >= maxAhead.Seconds() {
+		return maxAhead
+	}
+	return time.Duration(math.Ceil(secs * float64(time.Second)))
+}

@@ -1,0 +1,570 @@
+package ratekit
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+	"golang.org/x/time/rate"
+)
+
+// keyState is everything ratekit knows about one rate-limit key: the server's quotas as buckets, a pause the
+// server imposed, the probe that ends a pause, the requests in flight, and the requests waiting to be sent
+// (first come, first served). It is safe for concurrent use; every field below mu is guarded by mu.
+type keyState struct {
+	name string
+
+	mu          sync.Mutex
+	buckets     []*bucket // one per (policy, dimension) the server reported
+	pausedUntil time.Time // no request leaves before this
+	pauseReason string
+	pauseStatus int  // the status of the response that caused the pause
+	needProbe   bool // the next request goes alone: a new key, or the end of a pause
+	probing     bool // that request is in flight; the others wait for its answer
+	inflight    int
+	flights     []flight  // the requests in flight and their cost in "requests", for buckets created meanwhile
+	seq         uint64    // admissions so far: requests are numbered in the order they are sent
+	queue       []*waiter // waiting requests, in order
+	lastUsed    time.Time
+	evicted     bool
+
+	ceiling   *rate.Limiter   // the user's ceiling (Transport.Limit), or nil
+	blind     *rate.Limiter   // the adaptive rate for servers that say nothing, or nil until they reject
+	blindCut  time.Time       // the last multiplicative decrease: rejections of requests sent before it are old news
+	blindStep float64         // the additive increase per success: 1/64 of the rate at the last cut
+	firstSend time.Time       // for the first estimate of a blind server's rate
+	successes int64           // responses that were not rejections, since firstSend
+	backoff   backoff.BackOff // the key's backoff after rejections that say nothing, or nil
+	budget    retryBudget
+}
+
+// waiter is a request waiting for its turn. ready is signalled when it becomes the head of the queue and
+// whenever the key's state changes while it is the head.
+type waiter struct {
+	ready chan struct{}
+}
+
+// ticket is a request admitted and in flight.
+type ticket struct {
+	seq     uint64
+	probe   bool
+	reqCost int64 // its cost in the "requests" dimension
+	n       int
+	charges [4]charge // the buckets it was charged to
+	more    []charge
+	sentAt  time.Time
+}
+
+type charge struct {
+	b        *bucket
+	cost     int64
+	refilled bool // admitted on the rolling refill rather than on reported units
+}
+
+func (tk *ticket) add(c charge) {
+	if tk.n < len(tk.charges) {
+		tk.charges[tk.n] = c
+	} else {
+		tk.more = append(tk.more, c)
+	}
+	tk.n++
+}
+
+func (tk *ticket) each(fn func(*charge)) {
+	for i := 0; i < tk.n && i < len(tk.charges); i++ {
+		fn(&tk.charges[i])
+	}
+	for i := range tk.more {
+		fn(&tk.more[i])
+	}
+}
+
+// admission is a decision about the head of the queue at one instant.
+type admission struct {
+	wait    time.Duration // how long until the request may go; 0: now
+	unknown bool          // the wait ends when a response arrives (a probe, or a concurrency slot), not at a time
+	reason  string
+	status  int
+}
+
+func newKeyState(name string, t *Transport, now time.Time) *keyState {
+	k := &keyState{name: name, needProbe: !t.NoProbe, lastUsed: now}
+	if t.Limit > 0 {
+		k.ceiling = rate.NewLimiter(t.Limit, max(t.Burst, 1))
+	}
+	k.budget = newRetryBudget(t.retryBudgetRatio())
+	return k
+}
+
+// admit blocks until the request may be sent and records it in flight. retry puts it at the head of the
+// queue (it waited its turn before). It fails at once with a *RateLimitError when the wait would pass the
+// context's deadline or maxWait, and with the context's error when the context ends.
+func (k *keyState) admit(ctx context.Context, t *Transport, req *http.Request, retry bool) (ticket, error) {
+	k.mu.Lock()
+	if k.evicted {
+		k.mu.Unlock()
+		return ticket{}, errEvicted
+	}
+	now := time.Now()
+	if len(k.queue) == 0 {
+		if a := k.decide(now); a.wait == 0 && !a.unknown {
+			tk := k.admitNow(t, req, now, retry)
+			k.mu.Unlock()
+			return tk, nil
+		}
+	}
+	w := &waiter{ready: make(chan struct{}, 1)}
+	if retry {
+		k.queue = append([]*waiter{w}, k.queue...)
+	} else {
+		k.queue = append(k.queue, w)
+	}
+	if k.queue[0] == w {
+		w.signal()
+	}
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	var reported time.Duration
+	for {
+		head := k.queue[0] == w
+		a := k.decide(now)
+		if !head {
+			a = k.estimate(now, w, a)
+		}
+		if head && a.wait == 0 && !a.unknown {
+			k.leave(w)
+			tk := k.admitNow(t, req, now, retry)
+			k.mu.Unlock()
+			return tk, nil
+		}
+		if err := k.tooLong(ctx, t, a, now); err != nil {
+			k.leave(w)
+			k.mu.Unlock()
+			return ticket{}, err
+		}
+		k.mu.Unlock()
+
+		if a.wait > reported+time.Millisecond && t.OnWait != nil {
+			reported = a.wait
+			t.OnWait(WaitEvent{Key: k.name, Wait: a.wait, Reason: a.reason, Request: req})
+		}
+		var fire <-chan time.Time
+		if head && !a.unknown {
+			if timer == nil {
+				timer = time.NewTimer(a.wait)
+			} else {
+				timer.Reset(a.wait)
+			}
+			fire = timer.C
+		}
+		select {
+		case <-w.ready:
+		case <-fire:
+		case <-ctx.Done():
+			k.mu.Lock()
+			k.leave(w)
+			k.mu.Unlock()
+			return ticket{}, ctx.Err()
+		}
+		if timer != nil && !timer.Stop() {
+			select { // drain a fired timer so Reset starts clean
+			case <-timer.C:
+			default:
+			}
+		}
+		k.mu.Lock()
+		now = time.Now()
+		if k.evicted {
+			k.leave(w)
+			k.mu.Unlock()
+			return ticket{}, errEvicted
+		}
+	}
+}
+
+func (w *waiter) signal() {
+	select {
+	case w.ready <- struct{}{}:
+	default:
+	}
+}
+
+// leave removes w from the queue and wakes the new head. Requires mu held.
+func (k *keyState) leave(w *waiter) {
+	for i, q := range k.queue {
+		if q == w {
+			copy(k.queue[i:], k.queue[i+1:])
+			k.queue[len(k.queue)-1] = nil
+			k.queue = k.queue[:len(k.queue)-1]
+			break
+		}
+	}
+	k.wakeHead()
+}
+
+// wakeHead tells the head of the queue to look again. Requires mu held.
+func (k *keyState) wakeHead() {
+	if len(k.queue) > 0 {
+		k.queue[0].signal()
+	}
+}
+
+// decide says whether a request at the head of the queue may go at now, and if not, why and for how long.
+// Requires mu held.
+func (k *keyState) decide(now time.Time) admission {
+	if now.Before(k.pausedUntil) {
+		return admission{wait: k.pausedUntil.Sub(now), reason: k.pauseReason, status: k.pauseStatus}
+	}
+	if k.probing {
+		return admission{unknown: true, reason: "waiting for the probe"}
+	}
+	var a admission
+	if k.ceiling != nil {
+		if d := limiterWait(k.ceiling, now); d > a.wait {
+			a = admission{wait: d, reason: "pacing (Transport.Limit)"}
+		}
+	}
+	if k.blind != nil {
+		if d := limiterWait(k.blind, now); d > a.wait {
+			a = admission{wait: d, reason: "adaptive pacing"}
+		}
+	}
+	for _, b := range k.buckets {
+		d, ok := b.wait(k.costOf(b), now)
+		if !ok {
+			a.unknown, a.reason = true, "waiting for a request in flight to finish"
+			continue
+		}
+		if d > 0 && b.mode == modeFixed {
+			b.waitedForReset = true
+		}
+		if d > a.wait {
+			a.wait, a.reason = d, "pacing ("+b.policyName()+")"
+		}
+	}
+	if a.unknown && k.inflight == 0 {
+		a.unknown = false // no answer is coming to end the wait: let the server judge
+	}
+	return a
+}
+
+// estimate is how long a request behind the head will wait at least: the head's wait, plus the pacing of the
+// requests ahead of it. Requires mu held.
+func (k *keyState) estimate(now time.Time, w *waiter, head admission) admission {
+	if head.unknown || head.wait == 0 {
+		return admission{unknown: true, reason: head.reason, status: head.status}
+	}
+	ahead := 0
+	for _, q := range k.queue {
+		if q == w {
+			break
+		}
+		ahead++
+	}
+	a := head
+	for _, b := range k.buckets {
+		if b.mode == modeRolling && b.rate > 0 {
+			extra := durationCeil(float64(ahead*int(k.costOf(b))) / b.rate)
+			a.wait = max(a.wait, head.wait+extra)
+		}
+	}
+	a.unknown = true // the head's wait is only a lower bound: wait for the turn
+	return a
+}
+
+// tooLong returns the error for a wait that passes the context's deadline or MaxWait. Requires mu held.
+func (k *keyState) tooLong(ctx context.Context, t *Transport, a admission, now time.Time) error {
+	if a.wait <= 0 {
+		return nil
+	}
+	e := &RateLimitError{Key: k.name, RetryAt: now.Add(a.wait), Wait: a.wait, Reason: a.reason, StatusCode: a.status}
+	if deadline, ok := ctx.Deadline(); ok && now.Add(a.wait).After(deadline) {
+		e.cause = context.DeadlineExceeded
+		return e
+	}
+	if maxWait := t.maxWait(); maxWait > 0 && a.wait > maxWait {
+		e.cause = ErrWaitTooLong
+		return e
+	}
+	return nil
+}
+
+// admitNow records the request in flight and charges it to every bucket. Requires mu held.
+func (k *keyState) admitNow(t *Transport, req *http.Request, now time.Time, retry bool) ticket {
+	k.seq++
+	if !retry {
+		k.budget.tokens = min(k.budget.tokens+k.budget.ratio, retryBudgetBurst)
+	}
+	tk := ticket{seq: k.seq, sentAt: now, reqCost: t.cost(req, "requests")}
+	for _, b := range k.buckets {
+		if b.waitedForReset && !now.Before(b.reset) {
+			// The window turned over: learn its budget from one request before the others follow.
+			b.waitedForReset, k.needProbe = false, true
+		}
+	}
+	if k.needProbe {
+		tk.probe, k.needProbe, k.probing = true, false, true
+	}
+	for _, b := range k.buckets {
+		cost := t.cost(req, b.dimension)
+		if b.dimension == "requests" {
+			cost = tk.reqCost
+		}
+		tk.add(charge{b: b, cost: cost, refilled: b.take(tk.seq, cost, now)})
+	}
+	if k.ceiling != nil {
+		k.ceiling.AllowN(now, 1)
+	}
+	if k.blind != nil {
+		k.blind.AllowN(now, 1)
+	}
+	if k.firstSend.IsZero() {
+		k.firstSend = now
+	}
+	k.inflight++
+	k.flights = append(k.flights, flight{seq: tk.seq, cost: tk.reqCost})
+	k.lastUsed = now
+	k.wakeHead()
+	return tk
+}
+
+// costOf is the cost of the head request in bucket b's dimension, for deciding. Costs other than requests
+// are only known per request at admission; deciding uses 1 request, or 0 of other units, so a bucket of
+// tokens holds requests back only once exhausted.
+func (k *keyState) costOf(b *bucket) int64 {
+	if b.dimension == "requests" {
+		return 1
+	}
+	if b.known() && b.remaining == 0 {
+		return 1
+	}
+	return 0
+}
+
+func (b *bucket) policyName() string {
+	if b.policy == "" {
+		return b.dimension
+	}
+	return b.policy + "/" + b.dimension
+}
+
+// limiterWait is how long until lim has a token at now.
+func limiterWait(lim *rate.Limiter, now time.Time) time.Duration {
+	tokens := lim.TokensAt(now)
+	if tokens >= 1 {
+		return 0
+	}
+	l := lim.Limit()
+	if l <= 0 {
+		return maxAhead
+	}
+	if l == rate.Inf {
+		return 0
+	}
+	return durationCeil((1 - tokens) / float64(l))
+}
+
+// outcome is what a response (or its absence) meant for the key, for the retry decision and the hooks.
+type outcome struct {
+	rateLimited bool      // the server refused the request for its rate limit
+	resumeAt    time.Time // when the key may send again, when the server said
+	quotas      []Quota   // the key's view after the response, for OnQuota
+	low         []Quota   // quotas that crossed the low threshold
+}
+
+// complete ends a request in flight: it updates the buckets from the response's observation, pauses the key
+// after a rejection, and wakes the queue.
+func (k *keyState) complete(t *Transport, tk *ticket, resp *http.Response, err error, obs Observation, now time.Time) outcome {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.inflight--
+	for i, f := range k.flights {
+		if f.seq == tk.seq {
+			k.flights = append(k.flights[:i], k.flights[i+1:]...)
+			break
+		}
+	}
+	for _, b := range k.buckets {
+		b.done(tk.seq) // also the buckets created while it was in flight, which count it
+	}
+	if tk.probe {
+		k.probing = false
+	}
+	k.lastUsed = now
+	defer k.wakeHead()
+
+	var out outcome
+	if resp == nil {
+		return out
+	}
+	out.rateLimited = isRateLimited(resp, obs)
+	for _, q := range obs.Quotas {
+		b := k.bucketFor(q)
+		own := int64(0)
+		tk.each(func(c *charge) {
+			if c.b == b {
+				own = c.cost
+				if out.rateLimited && c.refilled && b.mode == modeRolling && waitsForReset(obs.RetryAt, q.Reset, now) {
+					b.makeFixed()
+				}
+			}
+		})
+		b.sync(q, now, tk.seq, k.seq, own)
+		if f, ok := q.UsedFraction(); ok {
+			switch {
+			case f >= t.quotaLowThreshold() && !b.low:
+				b.low = true
+				out.low = append(out.low, b.view(now))
+			case f < t.quotaLowThreshold():
+				b.low = false
+			}
+		}
+	}
+	if len(obs.Quotas) > 0 && t.OnQuota != nil {
+		out.quotas = k.views(now)
+	}
+	if !out.rateLimited {
+		k.successes++
+		if k.backoff != nil {
+			k.backoff.Reset()
+		}
+		if k.blind != nil {
+			k.raiseBlindRate(now)
+		}
+		return out
+	}
+	out.resumeAt = obs.ResumeAt()
+	until, reason := out.resumeAt, "paused by the server"
+	if until.IsZero() || !until.After(now) {
+		// The server said nothing about when: back off, and if it never says anything, slow down.
+		if k.backoff == nil {
+			k.backoff = t.newBackoff()
+		}
+		d := k.backoff.NextBackOff()
+		if d == backoff.Stop {
+			d = t.maxWait()
+		}
+		until, reason = now.Add(d), "backoff after a rejection"
+		out.resumeAt = until
+		if !k.hasKnownBuckets() {
+			k.cutBlindRate(tk, now)
+		}
+	}
+	if until.After(k.pausedUntil) {
+		k.pausedUntil, k.pauseReason, k.pauseStatus = until, reason, resp.StatusCode
+	}
+	k.needProbe = true
+	return out
+}
+
+// bucketFor finds or creates the bucket of a reported quota. Requires mu held.
+func (k *keyState) bucketFor(q Quota) *bucket {
+	for _, b := range k.buckets {
+		if b.policy == q.Policy && b.dimension == q.Dimension {
+			return b
+		}
+	}
+	b := &bucket{policy: q.Policy, dimension: q.Dimension, limit: -1, remaining: -1}
+	if q.Dimension == "requests" {
+		for _, f := range k.flights {
+			b.flights = append(b.flights, f)
+			b.inflight += f.cost
+		}
+	}
+	k.buckets = append(k.buckets, b)
+	return b
+}
+
+func (k *keyState) hasKnownBuckets() bool {
+	for _, b := range k.buckets {
+		if b.known() {
+			return true
+		}
+	}
+	return false
+}
+
+// cutBlindRate halves the adaptive rate of a key whose server says nothing but "too many": the first time
+// from the rate the key achieved so far, later from the current rate. Rejections of requests sent before the
+// last cut do not cut again. Requires mu held.
+func (k *keyState) cutBlindRate(tk *ticket, now time.Time) {
+	if k.blind != nil && tk.sentAt.Before(k.blindCut) {
+		return
+	}
+	var r float64
+	if k.blind == nil {
+		elapsed := max(now.Sub(k.firstSend).Seconds(), 1)
+		r = max(float64(k.successes)/elapsed, minBlindRate)
+		k.blind = rate.NewLimiter(rate.Limit(r), 1)
+	} else {
+		r = float64(k.blind.Limit())
+	}
+	k.blindStep = r / 64
+	r = max(r/2, minBlindRate)
+	k.blind.SetLimitAt(now, rate.Limit(r))
+	k.blindCut = now
+}
+
+// raiseBlindRate adds to the adaptive rate after a success: 1/64 of the rate before the last cut, so the
+// rate climbs back to where it was cut in 32 successes and keeps climbing, slowly, until the next rejection.
+// Requires mu held.
+func (k *keyState) raiseBlindRate(now time.Time) {
+	r := float64(k.blind.Limit())
+	k.blind.SetLimitAt(now, rate.Limit(r+k.blindStep))
+}
+
+// minBlindRate is the slowest the adaptive rate goes: one request a minute.
+const minBlindRate = 1.0 / 60
+
+// views is the key's quotas as the buckets see them at now. Requires mu held.
+func (k *keyState) views(now time.Time) []Quota {
+	qs := make([]Quota, 0, len(k.buckets))
+	for _, b := range k.buckets {
+		qs = append(qs, b.view(now))
+	}
+	return qs
+}
+
+// idle reports whether the key can be forgotten at now: nothing in flight or waiting, no pause running,
+// and unused for longer than timeout. Requires mu held.
+func (k *keyState) idle(now time.Time, timeout time.Duration) bool {
+	return k.inflight == 0 && len(k.queue) == 0 && !now.Before(k.pausedUntil) && now.Sub(k.lastUsed) >= timeout
+}
+
+// waitsForReset reports whether a rejection asks to wait until the quota's reset (a fixed window) rather
+// than less (a sliding window, whose capacity comes back before the reset): retryAt, when set, is within a
+// tenth of the wait, or 1.5 s of rounding, of the reset.
+func waitsForReset(retryAt, reset, now time.Time) bool {
+	if retryAt.IsZero() || reset.IsZero() {
+		return true
+	}
+	slack := max(reset.Sub(now)/10, 1500*time.Millisecond)
+	return !retryAt.Before(reset.Add(-slack))
+}
+
+// isRateLimited reports whether a response refuses the request for its rate limit: a 429; a 503 that says
+// when to come back; a 403 that says when to come back or reports an exhausted quota (GitHub).
+func isRateLimited(resp *http.Response, obs Observation) bool {
+	switch resp.StatusCode {
+	case http.StatusTooManyRequests:
+		return true
+	case http.StatusServiceUnavailable:
+		return !obs.RetryAt.IsZero()
+	case http.StatusForbidden:
+		if !obs.RetryAt.IsZero() {
+			return true
+		}
+		for _, q := range obs.Quotas {
+			if q.Exhausted() {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,72 @@
+package ratekit
+
+import (
+	"sync"
+	"time"
+)
+
+// registry holds the state of every key a Transport has seen, and forgets keys left idle for longer than
+// Transport.IdleTimeout, so a client that talks to 100k hosts or API keys over a day keeps bounded memory.
+// Eviction is swept on use (at most four times per timeout): no background goroutine.
+type registry struct {
+	mu        sync.RWMutex
+	keys      map[string]*keyState // guarded by mu
+	lastSweep time.Time            // guarded by mu
+}
+
+// get returns the state of key name, creating it if needed.
+func (r *registry) get(t *Transport, name string, now time.Time) *keyState {
+	timeout := t.idleTimeout()
+	r.mu.RLock()
+	k := r.keys[name]
+	sweepDue := now.Sub(r.lastSweep) >= timeout/4
+	r.mu.RUnlock()
+	if k != nil && !sweepDue {
+		return k
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if now.Sub(r.lastSweep) >= timeout/4 {
+		r.sweep(now, timeout)
+	}
+	k = r.keys[name]
+	if k == nil {
+		if r.keys == nil {
+			r.keys = make(map[string]*keyState)
+		}
+		k = newKeyState(name, t, now)
+		r.keys[name] = k
+	}
+	return k
+}
+
+// sweep forgets idle keys. Requires r.mu held; takes each key's mu (the lock order is r.mu, then k.mu).
+func (r *registry) sweep(now time.Time, timeout time.Duration) {
+	r.lastSweep = now
+	for name, k := range r.keys {
+		k.mu.Lock()
+		if k.idle(now, timeout) {
+			k.evicted = true
+			delete(r.keys, name)
+		}
+		k.mu.Unlock()
+	}
+}
+
+// all returns the keys held now.
+func (r *registry) all() []*keyState {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	ks := make([]*keyState, 0, len(r.keys))
+	for _, k := range r.keys {
+		ks = append(ks, k)
+	}
+	return ks
+}
+
+// len is the number of keys held.
+func (r *registry) len() int {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return len(r.keys)
+}

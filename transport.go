@@ -1,0 +1,320 @@
+package ratekit
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+	"golang.org/x/time/rate"
+)
+
+// Transport is an http.RoundTripper that keeps a client within the rate limits of the servers it calls.
+// For each request it:
+//
+//  1. finds the request's rate-limit key (KeyFunc: by default scheme and host);
+//  2. waits until the key may send: past any pause the server imposed (Retry-After, an exhausted quota),
+//     and within the pace of the quotas the server reported, counting requests in flight; it fails at once
+//     with a *RateLimitError when that wait would pass the request's deadline or MaxWait;
+//  3. sends the request through Base, unchanged;
+//  4. reads every rate-limit header of the response (ParseHeaders) to update the key's quotas;
+//  5. retries when that is safe: after a 429 (and a 403 or 503 that says it is a rate limit) for any method,
+//     pausing the whole key for as long as the server asks; after other 5xx and network errors for idempotent
+//     requests only, with jittered exponential backoff. A key that resumes after a pause sends one probe
+//     first, then ramps up from what the probe's response says.
+//
+// The zero value is ready to use: every field's zero value is documented and means a sensible default.
+// A Transport is safe for concurrent use by many goroutines and should be reused; its fields must not change
+// after its first request.
+type Transport struct {
+	// Base sends the requests. Nil: http.DefaultTransport.
+	Base http.RoundTripper
+
+	// KeyFunc names the rate limit a request counts against. Nil: KeyByHost (scheme and host). See
+	// KeyByHeader, KeyByAPIKey, KeyByRoute and KeyJoin for other keys.
+	KeyFunc func(*http.Request) string
+
+	// CostFunc is what a request costs in a dimension the server reports ("requests", "tokens",
+	// "input-tokens", ...). Nil: 1 in "requests", 0 in every other dimension, so a quota of tokens holds
+	// requests back only when the server says it is exhausted.
+	CostFunc func(req *http.Request, dimension string) int64
+
+	// Limit and Burst set a local ceiling per key, for users who know their limit: at most Limit requests a
+	// second, in bursts of up to Burst (0: 1). Zero Limit: no ceiling; ratekit paces from what the server
+	// says.
+	Limit rate.Limit
+	Burst int
+
+	// MaxRetries is how many times a request is retried. Zero: 5. Negative: never.
+	MaxRetries int
+
+	// MaxWait is the longest single wait ratekit accepts before a request, whether the server asked for it
+	// or the pace requires it: a longer wait fails at once with a *RateLimitError carrying RetryAt. Zero:
+	// 2 minutes (enough for per-minute quotas; raise it for hourly ones). Negative: no limit but the request's
+	// context.
+	MaxWait time.Duration
+
+	// Backoff makes the backoff policy for retries that the server did not time: after a 5xx or a network
+	// error (per request), and after a rejection that does not say when to come back (per key). Nil:
+	// exponential from 500 ms, doubling up to 30 s, with ±50% jitter.
+	Backoff func() backoff.BackOff
+
+	// RetryBudget caps retries after errors (5xx and network errors) at this many per request, on average,
+	// per key, so an outage does not turn into a retry storm; a burst of 10 retries is always allowed.
+	// Retries the server timed (after a rate-limit answer) are not counted. Zero: 0.2. Negative: no budget.
+	RetryBudget float64
+
+	// ResetFormats pins how reset fields of undefined unit are read, by host (req.URL.Host), for servers
+	// no rule can classify (see ResetFormat). Nil: ResetAuto everywhere.
+	ResetFormats map[string]ResetFormat
+
+	// NoProbe turns off the probe: by default the first request of a new key, and the first after a pause,
+	// goes alone, and the others wait for its response to learn the quota before they follow.
+	NoProbe bool
+
+	// IdleTimeout is how long a key that nothing uses is remembered. Keys in use, waiting or paused are
+	// never forgotten. Zero: 10 minutes.
+	IdleTimeout time.Duration
+
+	// OnWait is called before a request waits, with how long and why. Nil: not called.
+	OnWait func(WaitEvent)
+	// OnRetry is called before a request is retried. Nil: not called.
+	OnRetry func(RetryEvent)
+	// OnQuota is called after each response that reported quotas, with the key's view of them.
+	// Nil: not called.
+	OnQuota func(QuotaEvent)
+	// OnQuotaLow is called when a quota's used fraction reaches QuotaLowThreshold, once until it falls
+	// below it again (a new window). Nil: not called.
+	OnQuotaLow func(QuotaEvent)
+	// QuotaLowThreshold is the used fraction at which OnQuotaLow fires. Zero: 0.8.
+	QuotaLowThreshold float64
+
+	keys registry
+}
+
+var _ http.RoundTripper = (*Transport)(nil)
+
+// errEvicted makes admit look the key up again: it was forgotten while the request waited for the lock.
+var errEvicted = errors.New("ratekit: key evicted")
+
+// RoundTrip sends req within the rate limits of its key, retrying as the Transport's doc describes. As
+// http.RoundTripper requires, it returns a response with a nil error whenever it has one (also the last
+// 429 when retries run out: GiveUpReason says why it was not retried), never modifies req, and always
+// closes req's body.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL == nil {
+		closeBody(req)
+		return nil, errors.New("ratekit: request has no URL")
+	}
+	ctx := req.Context()
+	name := t.keyFunc()(req)
+	var reqBackoff backoff.BackOff
+	for attempt := 0; ; attempt++ {
+		sent := req
+		if attempt > 0 {
+			var err error
+			if sent, err = replay(req, ctx); err != nil {
+				return nil, err
+			}
+		}
+		k, tk, err := t.admit(ctx, name, sent, attempt > 0)
+		if err != nil {
+			closeBody(sent)
+			return nil, err
+		}
+		resp, err := t.base().RoundTrip(sent)
+		now := time.Now()
+		var obs Observation
+		if resp != nil {
+			p := Parser{ResetFormat: t.ResetFormats[req.URL.Host]}
+			obs = p.Parse(resp.Header, now)
+		}
+		out := k.complete(t, &tk, resp, err, obs, now)
+		t.report(name, req, out)
+
+		retry := t.retryable(req, resp, err, out, attempt, k, now)
+		if retry.done {
+			if resp != nil && retry.giveUp != nil {
+				return withGiveUpReason(resp, req, retry.giveUp), nil
+			}
+			return resp, err
+		}
+		if !retry.serverTimed {
+			if reqBackoff == nil {
+				reqBackoff = t.newBackoff()
+			}
+			d := reqBackoff.NextBackOff()
+			if d == backoff.Stop {
+				if resp != nil {
+					return withGiveUpReason(resp, req, ErrRetriesExhausted), nil
+				}
+				return nil, err
+			}
+			if deadline, ok := ctx.Deadline(); ok && now.Add(d).After(deadline) {
+				if resp != nil {
+					return withGiveUpReason(resp, req, context.DeadlineExceeded), nil
+				}
+				return nil, err
+			}
+			if t.OnRetry != nil {
+				t.OnRetry(RetryEvent{Key: name, Attempt: attempt + 1, Wait: d, Response: resp, Err: err, Request: req})
+			}
+			discard(resp)
+			if err := sleep(ctx, d); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if t.OnRetry != nil {
+			t.OnRetry(RetryEvent{Key: name, Attempt: attempt + 1, Wait: max(out.resumeAt.Sub(now), 0), Response: resp, Err: err, Request: req})
+		}
+		discard(resp)
+	}
+}
+
+// admit waits for the key's turn, looking the key up again if it was forgotten meanwhile.
+func (t *Transport) admit(ctx context.Context, name string, req *http.Request, retry bool) (*keyState, ticket, error) {
+	for {
+		k := t.keys.get(t, name, time.Now())
+		tk, err := k.admit(ctx, t, req, retry)
+		if err != errEvicted {
+			return k, tk, err
+		}
+	}
+}
+
+// report calls the quota hooks for an outcome.
+func (t *Transport) report(name string, req *http.Request, out outcome) {
+	if t.OnQuota != nil && out.quotas != nil {
+		t.OnQuota(QuotaEvent{Key: name, Quotas: out.quotas, Request: req})
+	}
+	if t.OnQuotaLow != nil {
+		for _, q := range out.low {
+			t.OnQuotaLow(QuotaEvent{Key: name, Quotas: []Quota{q}, Request: req})
+		}
+	}
+}
+
+func (t *Transport) base() http.RoundTripper {
+	if t.Base != nil {
+		return t.Base
+	}
+	return http.DefaultTransport
+}
+
+func (t *Transport) keyFunc() func(*http.Request) string {
+	if t.KeyFunc != nil {
+		return t.KeyFunc
+	}
+	return KeyByHost
+}
+
+func (t *Transport) cost(req *http.Request, dimension string) int64 {
+	if t.CostFunc != nil {
+		return max(t.CostFunc(req, dimension), 0)
+	}
+	if dimension == "requests" {
+		return 1
+	}
+	return 0
+}
+
+func (t *Transport) maxRetries() int {
+	switch {
+	case t.MaxRetries < 0:
+		return 0
+	case t.MaxRetries == 0:
+		return 5
+	}
+	return t.MaxRetries
+}
+
+func (t *Transport) maxWait() time.Duration {
+	switch {
+	case t.MaxWait < 0:
+		return 0
+	case t.MaxWait == 0:
+		return 2 * time.Minute
+	}
+	return t.MaxWait
+}
+
+func (t *Transport) quotaLowThreshold() float64 {
+	if t.QuotaLowThreshold > 0 {
+		return t.QuotaLowThreshold
+	}
+	return 0.8
+}
+
+func (t *Transport) retryBudgetRatio() float64 {
+	if t.RetryBudget == 0 {
+		return 0.2
+	}
+	return t.RetryBudget
+}
+
+func (t *Transport) idleTimeout() time.Duration {
+	if t.IdleTimeout > 0 {
+		return t.IdleTimeout
+	}
+	return 10 * time.Minute
+}
+
+func (t *Transport) newBackoff() backoff.BackOff {
+	if t.Backoff != nil {
+		return t.Backoff()
+	}
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval = 500 * time.Millisecond
+	b.Multiplier = 2
+	b.RandomizationFactor = 0.5
+	b.MaxInterval = 30 * time.Second
+	b.MaxElapsedTime = 0 // MaxRetries and MaxWait bound the retries
+	b.Reset()
+	return b
+}
+
+// closeBody closes the request's body, as a RoundTripper must on every path.
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		req.Body.Close()
+	}
+}
+
+// discard drains (at most 4 KiB, so the connection can be reused) and closes a response that will not be
+// returned.
+func discard(resp *http.Response) {
+	if resp == nil || resp.Body == nil {
+		return
+	}
+	io.CopyN(io.Discard, resp.Body, 4<<10)
+	resp.Body.Close()
+}
+
+// sleep waits for d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// normalizeHost lowercases a host for keys.
+func normalizeHost(h string) string {
+	for i := 0; i < len(h); i++ {
+		if 'A' <= h[i] && h[i] <= 'Z' {
+			return strings.ToLower(h)
+		}
+	}
+	return h
+}
