@@ -80,19 +80,29 @@ type clock struct {
 	skewKnown bool
 }
 
-// serverNow is the server's clock at receipt: Date when it parses, else our own clock.
+// serverNow is the server's clock at receipt, learned from the Date header. Date has a resolution of one
+// second and is written before the response travels, so a receipt up to dateSlack after Date is no evidence
+// of skew: the clocks are taken to agree. Beyond that, the server's clock is taken to read Date at receipt,
+// the earliest it can, so absolute times convert to the latest local times they can mean and a wait never
+// ends early. Without a Date header, the clocks are taken to agree.
 func (c *clock) serverNow() time.Time {
 	if !c.skewKnown {
 		c.skewKnown = true
 		for _, v := range c.date {
 			if d, ok := parseHTTPDate(trimOWS(v)); ok {
-				c.skew = c.received.Sub(d)
+				if gap := c.received.Sub(d); gap < 0 || gap >= dateSlack {
+					c.skew = gap
+				}
 				break
 			}
 		}
 	}
 	return c.received.Add(-c.skew)
 }
+
+// dateSlack is how long after its Date header a response may arrive without suggesting that the clocks
+// disagree: the second Date rounds away, and a second of transit.
+const dateSlack = 2 * time.Second
 
 // parseHTTPDate reads an HTTP-date. IMF-fixdate, the form every current server sends, is read by hand
 // (a fifth of the cost of time.Parse); the obsolete forms go through http.ParseTime.

@@ -30,14 +30,13 @@ type keyState struct {
 	lastUsed    time.Time
 	evicted     bool
 
-	ceiling   *rate.Limiter   // the user's ceiling (Transport.Limit), or nil
-	blind     *rate.Limiter   // the adaptive rate for servers that say nothing, or nil until they reject
-	blindCut  time.Time       // the last multiplicative decrease: rejections of requests sent before it are old news
-	blindStep float64         // the additive increase per success: 1/64 of the rate at the last cut
-	firstSend time.Time       // for the first estimate of a blind server's rate
-	successes int64           // responses that were not rejections, since firstSend
-	backoff   backoff.BackOff // the key's backoff after rejections that say nothing, or nil
-	budget    retryBudget
+	ceiling  *rate.Limiter   // the user's ceiling (Transport.Limit), or nil
+	adaptive adaptive        // the pace for servers that say nothing
+	backoff  backoff.BackOff // the key's backoff after rejections that say nothing, or nil
+	budget   retryBudget
+
+	backoffAt    time.Time // when the backoff last stepped: rejections of requests sent before are old news
+	backoffUntil time.Time // the end of its last step
 }
 
 // waiter is a request waiting for its turn. ready is signalled when it becomes the head of the queue and
@@ -230,10 +229,8 @@ func (k *keyState) decide(now time.Time) admission {
 			a = admission{wait: d, reason: "pacing (Transport.Limit)"}
 		}
 	}
-	if k.blind != nil {
-		if d := limiterWait(k.blind, now); d > a.wait {
-			a = admission{wait: d, reason: "adaptive pacing"}
-		}
+	if d := k.adaptive.wait(now); d > a.wait {
+		a = admission{wait: d, reason: "adaptive pacing"}
 	}
 	for _, b := range k.buckets {
 		d, ok := b.wait(k.costOf(b), now)
@@ -321,12 +318,7 @@ func (k *keyState) admitNow(t *Transport, req *http.Request, now time.Time, retr
 	if k.ceiling != nil {
 		k.ceiling.AllowN(now, 1)
 	}
-	if k.blind != nil {
-		k.blind.AllowN(now, 1)
-	}
-	if k.firstSend.IsZero() {
-		k.firstSend = now
-	}
+	k.adaptive.take(now)
 	k.inflight++
 	k.flights = append(k.flights, flight{seq: tk.seq, cost: tk.reqCost})
 	k.lastUsed = now
@@ -416,6 +408,12 @@ func (k *keyState) complete(t *Transport, tk *ticket, resp *http.Response, err e
 			}
 		})
 		b.sync(q, now, tk.seq, k.seq, own)
+		if out.rateLimited && !obs.RetryAt.IsZero() && obs.RetryAt.Before(b.reset) && b.available(now) < 1 {
+			// The server said exactly when it takes the next request: sooner than the reset says, which
+			// servers round up to whole seconds, or which is when a sliding log is empty, not when it
+			// has room.
+			b.reset = obs.RetryAt
+		}
 		if f, ok := q.UsedFraction(); ok {
 			switch {
 			case f >= t.quotaLowThreshold() && !b.low:
@@ -430,30 +428,35 @@ func (k *keyState) complete(t *Transport, tk *ticket, resp *http.Response, err e
 		out.quotas = k.views(now)
 	}
 	if !out.rateLimited {
-		k.successes++
 		if k.backoff != nil {
 			k.backoff.Reset()
 		}
-		if k.blind != nil {
-			k.raiseBlindRate(now)
+		if !k.hasKnownBuckets() {
+			k.adaptive.success(now)
 		}
 		return out
 	}
 	out.resumeAt = obs.ResumeAt()
 	until, reason := out.resumeAt, "paused by the server"
 	if until.IsZero() || !until.After(now) {
-		// The server said nothing about when: back off, and if it never says anything, slow down.
-		if k.backoff == nil {
-			k.backoff = t.newBackoff()
+		// The server said nothing about when: back off (once per episode: the other requests in flight
+		// when the first was refused are refused too, and are old news), and if the server never says
+		// anything, slow down.
+		if !tk.sentAt.Before(k.backoffAt) {
+			if k.backoff == nil {
+				k.backoff = t.newBackoff()
+			}
+			d := k.backoff.NextBackOff()
+			if d == backoff.Stop {
+				d = t.maxWait()
+			}
+			k.backoffAt = now
+			k.backoffUntil = now.Add(d)
 		}
-		d := k.backoff.NextBackOff()
-		if d == backoff.Stop {
-			d = t.maxWait()
-		}
-		until, reason = now.Add(d), "backoff after a rejection"
+		until, reason = k.backoffUntil, "backoff after a rejection"
 		out.resumeAt = until
 		if !k.hasKnownBuckets() {
-			k.cutBlindRate(tk, now)
+			k.adaptive.rejected(tk.sentAt, now)
 		}
 	}
 	if until.After(k.pausedUntil) {
@@ -489,38 +492,6 @@ func (k *keyState) hasKnownBuckets() bool {
 	}
 	return false
 }
-
-// cutBlindRate halves the adaptive rate of a key whose server says nothing but "too many": the first time
-// from the rate the key achieved so far, later from the current rate. Rejections of requests sent before the
-// last cut do not cut again. Requires mu held.
-func (k *keyState) cutBlindRate(tk *ticket, now time.Time) {
-	if k.blind != nil && tk.sentAt.Before(k.blindCut) {
-		return
-	}
-	var r float64
-	if k.blind == nil {
-		elapsed := max(now.Sub(k.firstSend).Seconds(), 1)
-		r = max(float64(k.successes)/elapsed, minBlindRate)
-		k.blind = rate.NewLimiter(rate.Limit(r), 1)
-	} else {
-		r = float64(k.blind.Limit())
-	}
-	k.blindStep = r / 64
-	r = max(r/2, minBlindRate)
-	k.blind.SetLimitAt(now, rate.Limit(r))
-	k.blindCut = now
-}
-
-// raiseBlindRate adds to the adaptive rate after a success: 1/64 of the rate before the last cut, so the
-// rate climbs back to where it was cut in 32 successes and keeps climbing, slowly, until the next rejection.
-// Requires mu held.
-func (k *keyState) raiseBlindRate(now time.Time) {
-	r := float64(k.blind.Limit())
-	k.blind.SetLimitAt(now, rate.Limit(r+k.blindStep))
-}
-
-// minBlindRate is the slowest the adaptive rate goes: one request a minute.
-const minBlindRate = 1.0 / 60
 
 // views is the key's quotas as the buckets see them at now. Requires mu held.
 func (k *keyState) views(now time.Time) []Quota {
