@@ -239,20 +239,6 @@ func (b *bucket) makeFixed() {
 	b.rate = 0
 }
 
-// pace is the rate the bucket allows now, in units per second, for snapshots: the refill rate, plus the
-// units in hand spread to the reset.
-func (b *bucket) pace(now time.Time) float64 {
-	if !b.known() {
-		return math.Inf(1)
-	}
-	until := b.reset.Sub(now).Seconds()
-	have := max(b.available(now), 0)
-	if until <= 0 {
-		return math.Inf(1)
-	}
-	return b.rate + have/until
-}
-
 // view is the quota as the bucket sees it at now: the last report adjusted for time and for requests in
 // flight.
 func (b *bucket) view(now time.Time) Quota {

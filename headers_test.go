@@ -9,10 +9,8 @@ import (
 	"time"
 )
 
-// t0 is the instant every vector is received at; unix0 is t0 in Unix seconds.
+// t0 is the instant every vector is received at (Unix 1795456800).
 var t0 = time.Date(2026, 11, 23, 18, 0, 0, 0, time.UTC)
-
-const unix0 = 1795456800
 
 func at(d time.Duration) time.Time { return t0.Add(d) }
 

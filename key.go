@@ -89,7 +89,7 @@ type admission struct {
 }
 
 func newKeyState(name string, t *Transport, now time.Time) *keyState {
-	k := &keyState{name: name, needProbe: !t.NoProbe, lastUsed: now}
+	k := &keyState{name: name, needProbe: true, lastUsed: now}
 	if t.Limit > 0 {
 		k.ceiling = rate.NewLimiter(t.Limit, max(t.Burst, 1))
 	}
@@ -108,7 +108,7 @@ func (k *keyState) admit(ctx context.Context, t *Transport, req *http.Request, r
 	}
 	now := time.Now()
 	if len(k.queue) == 0 {
-		if a := k.decide(now); a.wait == 0 && !a.unknown {
+		if a := k.decide(t, req, now); a.wait == 0 && !a.unknown {
 			tk := k.admitNow(t, req, now, retry)
 			k.mu.Unlock()
 			return tk, nil
@@ -132,9 +132,9 @@ func (k *keyState) admit(ctx context.Context, t *Transport, req *http.Request, r
 	var reported time.Duration
 	for {
 		head := k.queue[0] == w
-		a := k.decide(now)
+		a := k.decide(t, req, now)
 		if !head {
-			a = k.estimate(now, w, a)
+			a = k.estimate(a)
 		}
 		if head && a.wait == 0 && !a.unknown {
 			k.leave(w)
@@ -216,7 +216,7 @@ func (k *keyState) wakeHead() {
 
 // decide says whether a request at the head of the queue may go at now, and if not, why and for how long.
 // Requires mu held.
-func (k *keyState) decide(now time.Time) admission {
+func (k *keyState) decide(t *Transport, req *http.Request, now time.Time) admission {
 	if now.Before(k.pausedUntil) {
 		return admission{wait: k.pausedUntil.Sub(now), reason: k.pauseReason, status: k.pauseStatus}
 	}
@@ -233,7 +233,7 @@ func (k *keyState) decide(now time.Time) admission {
 		a = admission{wait: d, reason: "adaptive pacing"}
 	}
 	for _, b := range k.buckets {
-		d, ok := b.wait(k.costOf(b), now)
+		d, ok := b.wait(k.costFor(t, req, b), now)
 		if !ok {
 			a.unknown, a.reason = true, "waiting for a request in flight to finish"
 			continue
@@ -251,27 +251,11 @@ func (k *keyState) decide(now time.Time) admission {
 	return a
 }
 
-// estimate is how long a request behind the head will wait at least: the head's wait, plus the pacing of the
-// requests ahead of it. Requires mu held.
-func (k *keyState) estimate(now time.Time, w *waiter, head admission) admission {
-	if head.unknown || head.wait == 0 {
-		return admission{unknown: true, reason: head.reason, status: head.status}
-	}
-	ahead := 0
-	for _, q := range k.queue {
-		if q == w {
-			break
-		}
-		ahead++
-	}
+// estimate is how long a request behind the head will wait at least: as long as the head. (The pace of the
+// requests between them is a guess the server's next reports may beat, so it is no ground to fail.)
+func (k *keyState) estimate(head admission) admission {
 	a := head
-	for _, b := range k.buckets {
-		if b.mode == modeRolling && b.rate > 0 {
-			extra := durationCeil(float64(ahead*int(k.costOf(b))) / b.rate)
-			a.wait = max(a.wait, head.wait+extra)
-		}
-	}
-	a.unknown = true // the head's wait is only a lower bound: wait for the turn
+	a.unknown = true // it waits for its turn, not for a time
 	return a
 }
 
@@ -310,9 +294,6 @@ func (k *keyState) admitNow(t *Transport, req *http.Request, now time.Time, retr
 	}
 	for _, b := range k.buckets {
 		cost := t.cost(req, b.dimension)
-		if b.dimension == "requests" {
-			cost = tk.reqCost
-		}
 		tk.add(charge{b: b, cost: cost, refilled: b.take(tk.seq, cost, now)})
 	}
 	if k.ceiling != nil {
@@ -326,17 +307,15 @@ func (k *keyState) admitNow(t *Transport, req *http.Request, now time.Time, retr
 	return tk
 }
 
-// costOf is the cost of the head request in bucket b's dimension, for deciding. Costs other than requests
-// are only known per request at admission; deciding uses 1 request, or 0 of other units, so a bucket of
-// tokens holds requests back only once exhausted.
-func (k *keyState) costOf(b *bucket) int64 {
-	if b.dimension == "requests" {
+// costFor is what req costs in bucket b's dimension. A request that costs nothing in a dimension (the
+// default for every dimension but requests) is still held back by a quota of it that the server reports
+// exhausted, until its reset.
+func (k *keyState) costFor(t *Transport, req *http.Request, b *bucket) int64 {
+	c := t.cost(req, b.dimension)
+	if c == 0 && b.dimension != "requests" && b.known() && b.remaining == 0 {
 		return 1
 	}
-	if b.known() && b.remaining == 0 {
-		return 1
-	}
-	return 0
+	return c
 }
 
 func (b *bucket) policyName() string {

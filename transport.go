@@ -23,8 +23,11 @@ import (
 //  4. reads every rate-limit header of the response (ParseHeaders) to update the key's quotas;
 //  5. retries when that is safe: after a 429 (and a 403 or 503 that says it is a rate limit) for any method,
 //     pausing the whole key for as long as the server asks; after other 5xx and network errors for idempotent
-//     requests only, with jittered exponential backoff. A key that resumes after a pause sends one probe
-//     first, then ramps up from what the probe's response says.
+//     requests only, with jittered exponential backoff.
+//
+// The first request of a new key, and the first after a pause or a window's reset, goes alone: the others
+// wait for its response (one round trip) and follow at the pace it reports, instead of all meeting the
+// server's limit at once.
 //
 // The zero value is ready to use: every field's zero value is documented and means a sensible default.
 // A Transport is safe for concurrent use by many goroutines and should be reused; its fields must not change
@@ -70,10 +73,6 @@ type Transport struct {
 	// ResetFormats pins how reset fields of undefined unit are read, by host (req.URL.Host), for servers
 	// no rule can classify (see ResetFormat). Nil: ResetAuto everywhere.
 	ResetFormats map[string]ResetFormat
-
-	// NoProbe turns off the probe: by default the first request of a new key, and the first after a pause,
-	// goes alone, and the others wait for its response to learn the quota before they follow.
-	NoProbe bool
 
 	// IdleTimeout is how long a key that nothing uses is remembered. Keys in use, waiting or paused are
 	// never forgotten. Zero: 10 minutes.

@@ -1,0 +1,290 @@
+package ratekit_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/ratekit/ratekit"
+)
+
+func TestSnapshotShowsQuotasAdjustedForRequestsInFlight(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		srv := newServer(func(n int, w http.ResponseWriter, r *http.Request) {
+			if n > 1 {
+				<-release // hold the later requests in flight
+			}
+			status(w, http.StatusOK, "X-RateLimit-Limit", "5000", "X-RateLimit-Remaining", strconv.Itoa(5000-n),
+				"X-RateLimit-Reset", "946688400", "X-RateLimit-Resource", "core")
+		})
+		tr := &ratekit.Transport{Base: srv.transport(0)}
+		get(t, context.Background(), tr, "https://api.github.test/user")
+		var wg sync.WaitGroup
+		for range 3 {
+			wg.Go(func() { get(t, context.Background(), tr, "https://api.github.test/user") })
+		}
+		synctest.Wait()
+		snaps := tr.Snapshot()
+		if len(snaps) != 1 {
+			t.Fatalf("%d snapshots", len(snaps))
+		}
+		s := snaps[0]
+		want := ratekit.Quota{Policy: "core", Dimension: "requests", Limit: 5000, Remaining: 4996, Reset: time.Unix(946688400, 0)}
+		if s.Key != "https://api.github.test" || s.InFlight != 3 || len(s.Quotas) != 1 || !sameQuota(s.Quotas[0], want) {
+			t.Errorf("snapshot %+v; want key https://api.github.test, 3 in flight, %+v", s, want)
+		}
+		close(release)
+		wg.Wait()
+		if s := tr.Snapshot()[0]; s.InFlight != 0 || s.Quotas[0].Remaining != 4996 {
+			t.Errorf("after: %+v", s)
+		}
+	})
+}
+
+func sameQuota(a, b ratekit.Quota) bool {
+	return a.Policy == b.Policy && a.Dimension == b.Dimension && a.Limit == b.Limit && a.Remaining == b.Remaining &&
+		a.Window == b.Window && a.Reset.Equal(b.Reset)
+}
+
+func TestHooks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := newServer(func(n int, w http.ResponseWriter, r *http.Request) {
+			switch n {
+			case 1:
+				status(w, 200, "X-RateLimit-Limit", "10", "X-RateLimit-Remaining", "5", "X-RateLimit-Reset", "60")
+			case 2:
+				status(w, 200, "X-RateLimit-Limit", "10", "X-RateLimit-Remaining", "2", "X-RateLimit-Reset", "59")
+			case 3:
+				status(w, 429, "Retry-After", "3", "X-RateLimit-Limit", "10", "X-RateLimit-Remaining", "1", "X-RateLimit-Reset", "59")
+			default:
+				status(w, 200, "X-RateLimit-Limit", "10", "X-RateLimit-Remaining", "1", "X-RateLimit-Reset", "56")
+			}
+		})
+		var mu sync.Mutex
+		var events []string
+		record := func(s string) { mu.Lock(); events = append(events, s); mu.Unlock() }
+		tr := &ratekit.Transport{
+			Base:    srv.transport(0),
+			OnWait:  func(e ratekit.WaitEvent) { record(fmt.Sprintf("wait %v %s", e.Wait, e.Reason)) },
+			OnRetry: func(e ratekit.RetryEvent) { record(fmt.Sprintf("retry %d after %d", e.Attempt, e.Response.StatusCode)) },
+			OnQuota: func(e ratekit.QuotaEvent) {
+				record(fmt.Sprintf("quota %d/%d", e.Quotas[0].Remaining, e.Quotas[0].Limit))
+			},
+			OnQuotaLow: func(e ratekit.QuotaEvent) { record(fmt.Sprintf("low %s", e.Quotas[0].Dimension)) },
+		}
+		for range 3 {
+			get(t, context.Background(), tr, url)
+		}
+		want := []string{
+			"quota 5/10",
+			"quota 2/10", "low requests",
+			"quota 1/10", "retry 1 after 429", "wait 3s paused by the server",
+			"quota 1/10",
+		}
+		if strings.Join(events, "|") != strings.Join(want, "|") {
+			t.Errorf("events:\n%s\nwant:\n%s", strings.Join(events, "\n"), strings.Join(want, "\n"))
+		}
+	})
+}
+
+func TestCostFuncPacesTokens(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := newServer(func(n int, w http.ResponseWriter, r *http.Request) {
+			// A bucket of 1000 tokens refilled at 1000 a minute; each request uses 400. OpenAI's reset is
+			// when the bucket is full again.
+			tokens := max(1000-400*n, 0)
+			full := time.Duration(1000-tokens) * time.Minute / 1000
+			status(w, 200, "X-Ratelimit-Limit-Requests", "100", "X-Ratelimit-Remaining-Requests", strconv.Itoa(100-n),
+				"X-Ratelimit-Reset-Requests", "1s", "X-Ratelimit-Limit-Tokens", "1000",
+				"X-Ratelimit-Remaining-Tokens", strconv.Itoa(tokens), "X-Ratelimit-Reset-Tokens", full.String())
+		})
+		tr := &ratekit.Transport{
+			Base: srv.transport(0),
+			CostFunc: func(r *http.Request, dimension string) int64 {
+				switch dimension {
+				case "requests":
+					return 1
+				case "tokens":
+					return 400
+				}
+				return 0
+			},
+		}
+		for range 3 {
+			get(t, context.Background(), tr, url)
+		}
+		hits := srv.Hits()
+		// 600 tokens remain after the first, 200 after the second: the third (400) waits for 200 more,
+		// which come back at 800 tokens over the 48 s to full: 12 s.
+		if hits[1].at != 0 || hits[2].at != 12*time.Second {
+			t.Errorf("requests at %v, %v, %v; want the third at 12s", hits[0].at, hits[1].at, hits[2].at)
+		}
+	})
+}
+
+func TestKeysSeparateQuotas(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := newServer(func(n int, w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Authorization") == "Bearer slow" {
+				status(w, 429, "Retry-After", "30")
+				return
+			}
+			status(w, 200)
+		})
+		tr := &ratekit.Transport{Base: srv.transport(0), KeyFunc: ratekit.KeyByAPIKey, MaxWait: time.Second}
+		do := func(token string) error {
+			req, _ := http.NewRequest(http.MethodGet, url, nil)
+			req.Header.Set("Authorization", "Bearer "+token)
+			resp, err := tr.RoundTrip(req)
+			if resp != nil {
+				resp.Body.Close()
+			}
+			return err
+		}
+		if err := do("slow"); err == nil {
+			t.Fatal("the rate-limited key: want a RateLimitError")
+		}
+		if err := do("fast"); err != nil {
+			t.Fatalf("another API key must not wait for the first: %v", err)
+		}
+		for _, s := range tr.Snapshot() {
+			if strings.Contains(s.Key, "slow") || strings.Contains(s.Key, "fast") {
+				t.Errorf("key %q carries the secret", s.Key)
+			}
+		}
+	})
+}
+
+func TestKeyFuncs(t *testing.T) {
+	req := func(u string, kv ...string) *http.Request {
+		r, _ := http.NewRequest(http.MethodGet, u, nil)
+		for i := 0; i+1 < len(kv); i += 2 {
+			r.Header.Set(kv[i], kv[i+1])
+		}
+		return r
+	}
+	byRoute := ratekit.KeyByRoute(map[string]string{"/search/": "search", "/search/code": "code-search"})
+	tenant := ratekit.KeyByHeader("X-Tenant")
+	for _, c := range []struct {
+		name string
+		got  string
+		want string
+	}{
+		{"host", ratekit.KeyByHost(req("https://API.GitHub.com/users")), "https://api.github.com"},
+		{"http is another key", ratekit.KeyByHost(req("http://api.github.com/users")), "http://api.github.com"},
+		{"route group", byRoute(req("https://api.github.com/search/issues")), "https://api.github.com search"},
+		{"longest prefix", byRoute(req("https://api.github.com/search/code?q=x")), "https://api.github.com code-search"},
+		{"other routes share the host", byRoute(req("https://api.github.com/users")), "https://api.github.com"},
+		{"API key, hashed", ratekit.KeyByAPIKey(req("https://api.openai.com/v1", "Authorization", "Bearer sk-1")), "https://api.openai.com #" + hash("Bearer sk-1")},
+		{"X-API-Key", ratekit.KeyByAPIKey(req("https://api.test/", "X-Api-Key", "k")), "https://api.test #" + hash("k")},
+		{"no API key", ratekit.KeyByAPIKey(req("https://api.test/")), "https://api.test"},
+		{"header", tenant(req("https://api.test/", "X-Tenant", "acme")), "https://api.test #" + hash("acme")},
+		{"joined", ratekit.KeyJoin(ratekit.KeyByAPIKey, byRoute)(req("https://api.github.com/search/x", "Authorization", "t")),
+			"https://api.github.com #" + hash("t") + " | https://api.github.com search"},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: got %q, want %q", c.name, c.got, c.want)
+		}
+	}
+}
+
+// Keys idle for longer than IdleTimeout are forgotten: a client that talks to 100k hosts over a day keeps
+// only the recent ones.
+func TestIdleKeysAreEvicted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := newServer(func(n int, w http.ResponseWriter, r *http.Request) {
+			status(w, 200, "X-RateLimit-Limit", "100", "X-RateLimit-Remaining", "99", "X-RateLimit-Reset", "60")
+		})
+		tr := &ratekit.Transport{Base: srv.transport(0), IdleTimeout: time.Minute}
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		peak := 0
+		const hosts = 100000
+		for i := range hosts {
+			get(t, context.Background(), tr, "https://host"+strconv.Itoa(i)+".test/")
+			if i%100 == 0 {
+				time.Sleep(time.Second) // 100 hosts a second: each stays in use for a moment only
+			}
+			peak = max(peak, tr.Keys())
+		}
+		if peak > 100*75+100 {
+			t.Errorf("held %d keys at the peak, want at most about 75 seconds' worth (%d)", peak, 100*75)
+		}
+		time.Sleep(2 * time.Minute)
+		get(t, context.Background(), tr, "https://last.test/") // eviction sweeps on use
+		if n := tr.Keys(); n != 1 {
+			t.Errorf("%d keys after everything went idle, want 1", n)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		if grown := int64(after.HeapAlloc) - int64(before.HeapAlloc); grown > 4<<20 {
+			t.Errorf("heap grew by %d bytes after %d keys came and went", grown, hosts)
+		}
+	})
+}
+
+// Many goroutines on many keys, for the race detector and for lost wake-ups: every request completes.
+func TestConcurrentUseOfManyKeys(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := newServer(func(n int, w http.ResponseWriter, r *http.Request) {
+			switch n % 7 {
+			case 0:
+				status(w, 429, "Retry-After", "1")
+			case 3:
+				status(w, 503)
+			default:
+				status(w, 200, "X-RateLimit-Limit", "50", "X-RateLimit-Remaining", strconv.Itoa(50-n%50), "X-RateLimit-Reset", "10")
+			}
+		})
+		tr := &ratekit.Transport{Base: srv.transport(time.Millisecond), RetryBudget: -1, MaxRetries: 20}
+		var wg sync.WaitGroup
+		for g := range 64 {
+			wg.Go(func() {
+				for i := range 20 {
+					u := "http://k" + strconv.Itoa((g+i)%5) + ".test/"
+					if resp, err := get(t, context.Background(), tr, u); err != nil || resp.StatusCode != 200 {
+						t.Errorf("%s: %v, %v", u, resp, err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		for _, s := range tr.Snapshot() {
+			if s.InFlight != 0 || s.Waiting != 0 {
+				t.Errorf("%s: %d in flight, %d waiting after all returned", s.Key, s.InFlight, s.Waiting)
+			}
+		}
+	})
+}
+
+func TestGiveUpReasonIsNilForAnswers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := newServer(func(n int, w http.ResponseWriter, r *http.Request) { status(w, 404) })
+		tr := &ratekit.Transport{Base: srv.transport(0)}
+		resp, err := get(t, context.Background(), tr, url)
+		if err != nil || ratekit.GiveUpReason(resp) != nil || ratekit.GiveUpReason(nil) != nil {
+			t.Errorf("got %v, %v, reason %v", resp, err, ratekit.GiveUpReason(resp))
+		}
+	})
+}
+
+func TestRateLimitErrorMessage(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := newServer(func(n int, w http.ResponseWriter, r *http.Request) { status(w, 429, "Retry-After", "3600") })
+		tr := &ratekit.Transport{Base: srv.transport(0)}
+		_, err := get(t, context.Background(), tr, url)
+		want := "ratekit: rate limited on http://api.test (status 429): paused by the server asks to wait 1h0m0s until 2000-01-01T01:00:00Z, more than MaxWait"
+		if err == nil || err.Error() != want {
+			t.Errorf("error:\n%v\nwant:\n%s", err, want)
+		}
+	})
+}
