@@ -97,16 +97,15 @@ func newKeyState(name string, t *Transport, now time.Time) *keyState {
 	return k
 }
 
-// admit blocks until the request may be sent and records it in flight. retry puts it at the head of the
+// admit blocks until the request may be sent and records it in flight; now is the time of the call. retry puts it at the head of the
 // queue (it waited its turn before). It fails at once with a *RateLimitError when the wait would pass the
 // context's deadline or maxWait, and with the context's error when the context ends.
-func (k *keyState) admit(ctx context.Context, t *Transport, req *http.Request, retry bool) (ticket, error) {
+func (k *keyState) admit(ctx context.Context, t *Transport, req *http.Request, retry bool, now time.Time) (ticket, error) {
 	k.mu.Lock()
 	if k.evicted {
 		k.mu.Unlock()
 		return ticket{}, errEvicted
 	}
-	now := time.Now()
 	if len(k.queue) == 0 {
 		if a := k.decide(t, req, now); a.wait == 0 && !a.unknown {
 			tk := k.admitNow(t, req, now, retry)

@@ -177,8 +177,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // admit waits for the key's turn, looking the key up again if it was forgotten meanwhile.
 func (t *Transport) admit(ctx context.Context, name string, req *http.Request, retry bool) (*keyState, ticket, error) {
 	for {
-		k := t.keys.get(t, name, time.Now())
-		tk, err := k.admit(ctx, t, req, retry)
+		now := time.Now()
+		k := t.keys.get(t, name, now)
+		tk, err := k.admit(ctx, t, req, retry, now)
 		if err != errEvicted {
 			return k, tk, err
 		}

@@ -81,7 +81,7 @@ func TestHooks(t *testing.T) {
 			OnQuotaLow: func(e ratekit.QuotaEvent) { record(fmt.Sprintf("low %s", e.Quotas[0].Dimension)) },
 		}
 		for range 3 {
-			get(t, context.Background(), tr, url)
+			get(t, context.Background(), tr, testURL)
 		}
 		want := []string{
 			"quota 5/10",
@@ -119,7 +119,7 @@ func TestCostFuncPacesTokens(t *testing.T) {
 			},
 		}
 		for range 3 {
-			get(t, context.Background(), tr, url)
+			get(t, context.Background(), tr, testURL)
 		}
 		hits := srv.Hits()
 		// 600 tokens remain after the first, 200 after the second: the third (400) waits for 200 more,
@@ -141,7 +141,7 @@ func TestKeysSeparateQuotas(t *testing.T) {
 		})
 		tr := &ratekit.Transport{Base: srv.transport(0), KeyFunc: ratekit.KeyByAPIKey, MaxWait: time.Second}
 		do := func(token string) error {
-			req, _ := http.NewRequest(http.MethodGet, url, nil)
+			req, _ := http.NewRequest(http.MethodGet, testURL, nil)
 			req.Header.Set("Authorization", "Bearer "+token)
 			resp, err := tr.RoundTrip(req)
 			if resp != nil {
@@ -270,7 +270,7 @@ func TestGiveUpReasonIsNilForAnswers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		srv := newServer(func(n int, w http.ResponseWriter, r *http.Request) { status(w, 404) })
 		tr := &ratekit.Transport{Base: srv.transport(0)}
-		resp, err := get(t, context.Background(), tr, url)
+		resp, err := get(t, context.Background(), tr, testURL)
 		if err != nil || ratekit.GiveUpReason(resp) != nil || ratekit.GiveUpReason(nil) != nil {
 			t.Errorf("got %v, %v, reason %v", resp, err, ratekit.GiveUpReason(resp))
 		}
@@ -281,7 +281,7 @@ func TestRateLimitErrorMessage(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		srv := newServer(func(n int, w http.ResponseWriter, r *http.Request) { status(w, 429, "Retry-After", "3600") })
 		tr := &ratekit.Transport{Base: srv.transport(0)}
-		_, err := get(t, context.Background(), tr, url)
+		_, err := get(t, context.Background(), tr, testURL)
 		want := "ratekit: rate limited on http://api.test (status 429): paused by the server asks to wait 1h0m0s until 2000-01-01T01:00:00Z, more than MaxWait"
 		if err == nil || err.Error() != want {
 			t.Errorf("error:\n%v\nwant:\n%s", err, want)

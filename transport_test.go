@@ -14,7 +14,7 @@ import (
 	"github.com/ratekit/ratekit"
 )
 
-const url = "http://api.test/v1/items"
+const testURL = "http://api.test/v1/items"
 
 func TestRetryAfterIsWaitedExactly(t *testing.T) {
 	for _, c := range []struct {
@@ -37,7 +37,7 @@ func TestRetryAfterIsWaitedExactly(t *testing.T) {
 					status(w, http.StatusOK)
 				})
 				tr := &ratekit.Transport{Base: srv.transport(0)}
-				resp, err := get(t, context.Background(), tr, url)
+				resp, err := get(t, context.Background(), tr, testURL)
 				if err != nil || resp.StatusCode != http.StatusOK {
 					t.Fatalf("got %v, %v; want 200", resp, err)
 				}
@@ -67,7 +67,7 @@ func TestOneRejectionPausesTheWholeKey(t *testing.T) {
 		for range 32 {
 			wg.Go(func() {
 				for range 2 {
-					if resp, err := get(t, context.Background(), tr, url); err != nil || resp.StatusCode != 200 {
+					if resp, err := get(t, context.Background(), tr, testURL); err != nil || resp.StatusCode != 200 {
 						t.Errorf("got %v, %v", resp, err)
 					}
 					time.Sleep(20 * time.Millisecond) // the workers' own pace: each sends every 20 ms
@@ -107,13 +107,13 @@ func TestWaitPastTheDeadlineFailsAtOnce(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		start := time.Now()
-		_, err := get(t, ctx, tr, url)
+		_, err := get(t, ctx, tr, testURL)
 		checkRateLimitError(t, err, context.DeadlineExceeded, start.Add(60*time.Second))
 		if time.Since(start) != 0 {
 			t.Errorf("returned after %v, want at once", time.Since(start))
 		}
 		// The key is paused: the next request fails before it is sent.
-		_, err = get(t, ctx, tr, url)
+		_, err = get(t, ctx, tr, testURL)
 		checkRateLimitError(t, err, context.DeadlineExceeded, start.Add(60*time.Second))
 		if n := len(srv.Hits()); n != 1 {
 			t.Errorf("server saw %d requests, want 1", n)
@@ -128,7 +128,7 @@ func TestAbsurdRetryAfterIsRefusedAgainstMaxWait(t *testing.T) {
 		})
 		tr := &ratekit.Transport{Base: srv.transport(0), MaxWait: time.Hour}
 		start := time.Now()
-		_, err := get(t, context.Background(), tr, url)
+		_, err := get(t, context.Background(), tr, testURL)
 		e := checkRateLimitError(t, err, ratekit.ErrWaitTooLong, start.Add(1000000*time.Second))
 		if e != nil && (e.Wait != 1000000*time.Second || e.StatusCode != 429) {
 			t.Errorf("Wait = %v, StatusCode = %d", e.Wait, e.StatusCode)
@@ -163,7 +163,7 @@ func TestCancelReturnsAtOnce(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		time.AfterFunc(time.Second, cancel)
 		start := time.Now()
-		_, err := get(t, ctx, tr, url)
+		_, err := get(t, ctx, tr, testURL)
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("err = %v, want context.Canceled in the chain", err)
 		}
@@ -194,7 +194,7 @@ func TestRetriesRunOutReturnTheLastResponse(t *testing.T) {
 			return resp, err
 		})
 		tr := &ratekit.Transport{Base: tracking, MaxRetries: 3}
-		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		req, _ := http.NewRequest(http.MethodGet, testURL, nil)
 		resp, err := tr.RoundTrip(req)
 		if err != nil || resp.StatusCode != 429 {
 			t.Fatalf("got %v, %v; want the last 429 with a nil error", resp, err)
@@ -249,7 +249,7 @@ func TestIdempotencyRules(t *testing.T) {
 					status(w, http.StatusOK)
 				})
 				tr := &ratekit.Transport{Base: srv.transport(0)}
-				req, _ := http.NewRequest(c.method, url, nil)
+				req, _ := http.NewRequest(c.method, testURL, nil)
 				if c.header != "" {
 					req.Header.Set(c.header, "k-1")
 				}
@@ -282,7 +282,7 @@ func TestBodyIsReplayedThroughGetBody(t *testing.T) {
 			status(w, http.StatusCreated)
 		})
 		tr := &ratekit.Transport{Base: srv.transport(0)}
-		req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(`{"name":"x"}`))
+		req, _ := http.NewRequest(http.MethodPost, testURL, strings.NewReader(`{"name":"x"}`))
 		req.Header.Set("Content-Type", "application/json")
 		before := req.Header.Clone()
 		resp, err := tr.RoundTrip(req)
@@ -297,7 +297,7 @@ func TestBodyIsReplayedThroughGetBody(t *testing.T) {
 		if hits[1].header.Get("Content-Type") != "application/json" {
 			t.Error("the retry lost the request's headers")
 		}
-		if len(req.Header) != len(before) || req.Header.Get("Content-Type") != "application/json" || req.URL.String() != url {
+		if len(req.Header) != len(before) || req.Header.Get("Content-Type") != "application/json" || req.URL.String() != testURL {
 			t.Error("the caller's request was modified")
 		}
 	})
@@ -310,7 +310,7 @@ func TestUnreplayableBodyIsNotRetried(t *testing.T) {
 		})
 		tr := &ratekit.Transport{Base: srv.transport(0)}
 		body := &trackedBody{r: strings.NewReader("payload")}
-		req, _ := http.NewRequest(http.MethodPost, url, body) // an io.ReadCloser: no GetBody
+		req, _ := http.NewRequest(http.MethodPost, testURL, body) // an io.ReadCloser: no GetBody
 		resp, err := tr.RoundTrip(req)
 		if err != nil || resp.StatusCode != 429 {
 			t.Fatalf("got %v, %v; want the 429", resp, err)
@@ -334,9 +334,9 @@ func TestBodyIsClosedWhenNothingIsSent(t *testing.T) {
 			status(w, http.StatusTooManyRequests, "Retry-After", "600")
 		})
 		tr := &ratekit.Transport{Base: srv.transport(0), MaxWait: time.Minute}
-		get(t, context.Background(), tr, url) // pauses the key for 10 minutes
+		get(t, context.Background(), tr, testURL) // pauses the key for 10 minutes
 		body := &trackedBody{r: strings.NewReader("payload")}
-		req, _ := http.NewRequest(http.MethodPost, url, body)
+		req, _ := http.NewRequest(http.MethodPost, testURL, body)
 		if _, err := tr.RoundTrip(req); !errors.Is(err, ratekit.ErrWaitTooLong) {
 			t.Fatalf("err = %v", err)
 		}
@@ -369,7 +369,7 @@ func TestStatusesThatSignalRateLimits(t *testing.T) {
 					status(w, http.StatusOK)
 				})
 				tr := &ratekit.Transport{Base: srv.transport(0)}
-				resp, err := get(t, context.Background(), tr, url)
+				resp, err := get(t, context.Background(), tr, testURL)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -395,7 +395,7 @@ func TestServerErrorsBackOffPerRequest(t *testing.T) {
 			status(w, http.StatusOK)
 		})
 		tr := &ratekit.Transport{Base: srv.transport(0)}
-		resp, err := get(t, context.Background(), tr, url)
+		resp, err := get(t, context.Background(), tr, testURL)
 		if err != nil || resp.StatusCode != 200 {
 			t.Fatalf("got %v, %v", resp, err)
 		}
@@ -414,7 +414,7 @@ func TestRetryBudgetStopsRetryStorms(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		srv := newServer(func(n int, w http.ResponseWriter, r *http.Request) { status(w, http.StatusServiceUnavailable) })
 		tr := &ratekit.Transport{Base: srv.transport(0), MaxRetries: 100, RetryBudget: 0.1}
-		resp, err := get(t, context.Background(), tr, url)
+		resp, err := get(t, context.Background(), tr, testURL)
 		if err != nil || resp.StatusCode != 503 || !errors.Is(ratekit.GiveUpReason(resp), ratekit.ErrRetryBudgetExhausted) {
 			t.Fatalf("got %v, %v, reason %v", resp, err, ratekit.GiveUpReason(resp))
 		}
@@ -431,7 +431,7 @@ func TestNoRetriesWhenMaxRetriesIsNegative(t *testing.T) {
 			status(w, http.StatusTooManyRequests, "Retry-After", "1")
 		})
 		tr := &ratekit.Transport{Base: srv.transport(0), MaxRetries: -1}
-		resp, err := get(t, context.Background(), tr, url)
+		resp, err := get(t, context.Background(), tr, testURL)
 		if err != nil || resp.StatusCode != 429 || len(srv.Hits()) != 1 {
 			t.Fatalf("got %v, %v after %d requests", resp, err, len(srv.Hits()))
 		}
@@ -443,7 +443,7 @@ func TestLocalCeiling(t *testing.T) {
 		srv := newServer(func(n int, w http.ResponseWriter, r *http.Request) { status(w, http.StatusOK) })
 		tr := &ratekit.Transport{Base: srv.transport(0), Limit: 2, Burst: 1}
 		for range 10 {
-			get(t, context.Background(), tr, url)
+			get(t, context.Background(), tr, testURL)
 		}
 		hits := srv.Hits()
 		if last := hits[len(hits)-1].at; last != 4500*time.Millisecond {
@@ -476,7 +476,7 @@ func TestPacingFromHeadersAvoidsRejections(t *testing.T) {
 		for range 8 {
 			wg.Go(func() {
 				for range 25 {
-					if resp, err := get(t, context.Background(), tr, url); err != nil || resp.StatusCode != 200 {
+					if resp, err := get(t, context.Background(), tr, testURL); err != nil || resp.StatusCode != 200 {
 						t.Errorf("got %v, %v", resp, err)
 					}
 				}

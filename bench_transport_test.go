@@ -1,0 +1,82 @@
+package ratekit_test
+
+import (
+	"net/http"
+	"strconv"
+	"testing"
+
+	"github.com/ratekit/ratekit"
+)
+
+// cannedBase answers every request at once with the same response: the bare cost of a RoundTripper, so
+// the benchmarks below measure what ratekit adds.
+func cannedBase(h http.Header) http.RoundTripper {
+	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 200, Header: h, Body: http.NoBody, Request: r}, nil
+	})
+}
+
+var (
+	plainHeader = http.Header{"Content-Type": {"application/json"}, "Date": {"Mon, 23 Nov 2026 18:00:00 GMT"}}
+	// A quota so large that pacing never waits: the fast path with headers to read.
+	xrlHeader = http.Header{"Content-Type": {"application/json"}, "X-Ratelimit-Limit": {"1000000000"},
+		"X-Ratelimit-Remaining": {"999999999"}, "X-Ratelimit-Reset": {"3600"}}
+)
+
+func benchRoundTrip(b *testing.B, rt http.RoundTripper) {
+	req, _ := http.NewRequest(http.MethodGet, "https://api.test/v1/items", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		resp, err := rt.RoundTrip(req)
+		if err != nil || resp.StatusCode != 200 {
+			b.Fatal(resp, err)
+		}
+	}
+}
+
+func BenchmarkBareBase(b *testing.B) { benchRoundTrip(b, cannedBase(plainHeader)) }
+
+func BenchmarkTransportNoRateLimitHeaders(b *testing.B) {
+	benchRoundTrip(b, &ratekit.Transport{Base: cannedBase(plainHeader)})
+}
+
+func BenchmarkTransportXRateLimitHeaders(b *testing.B) {
+	benchRoundTrip(b, &ratekit.Transport{Base: cannedBase(xrlHeader)})
+}
+
+// 64 goroutines on one key: the cost of sharing one key's state.
+func BenchmarkTransportParallel64OneKey(b *testing.B) {
+	tr := &ratekit.Transport{Base: cannedBase(xrlHeader)}
+	req, _ := http.NewRequest(http.MethodGet, "https://api.test/v1/items", nil)
+	b.ReportAllocs()
+	b.SetParallelism(32) // 32 x GOMAXPROCS (2 here) = 64 goroutines
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if resp, err := tr.RoundTrip(req); err != nil || resp.StatusCode != 200 {
+				b.Error(resp, err)
+				return
+			}
+		}
+	})
+}
+
+// 64 goroutines on 64 keys.
+func BenchmarkTransportParallel64ManyKeys(b *testing.B) {
+	tr := &ratekit.Transport{Base: cannedBase(xrlHeader)}
+	reqs := make([]*http.Request, 64)
+	for i := range reqs {
+		reqs[i], _ = http.NewRequest(http.MethodGet, "https://api"+strconv.Itoa(i)+".test/v1/items", nil)
+	}
+	b.ReportAllocs()
+	b.SetParallelism(32)
+	var next atomicCounter
+	b.RunParallel(func(pb *testing.PB) {
+		req := reqs[next.add()%64]
+		for pb.Next() {
+			if resp, err := tr.RoundTrip(req); err != nil || resp.StatusCode != 200 {
+				b.Error(resp, err)
+				return
+			}
+		}
+	})
+}

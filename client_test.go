@@ -1,0 +1,140 @@
+package ratekit_test
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"net/http"
+	"net/url"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/ratekit/ratekit"
+)
+
+// The policy functions have retryablehttp's types.
+var (
+	_ retryablehttp.CheckRetry = ratekit.CheckRetry
+	_ retryablehttp.Backoff    = ratekit.Backoff
+)
+
+func TestCheckRetry(t *testing.T) {
+	resp := func(method string, code int, kv ...string) *http.Response {
+		r := &http.Response{StatusCode: code, Header: http.Header{}, Request: &http.Request{Method: method, Header: http.Header{}}}
+		for i := 0; i+1 < len(kv); i += 2 {
+			r.Header.Set(kv[i], kv[i+1])
+		}
+		return r
+	}
+	netErr := func(op string, err error) error { return &url.Error{Op: op, URL: "https://api.test/x", Err: err} }
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, c := range []struct {
+		name string
+		ctx  context.Context
+		resp *http.Response
+		err  error
+		want bool
+	}{
+		{"429 POST", context.Background(), resp("POST", 429), nil, true},
+		{"GitHub 403 with an exhausted quota", context.Background(), resp("GET", 403, "X-RateLimit-Remaining", "0", "X-RateLimit-Reset", "60"), nil, true},
+		{"plain 403", context.Background(), resp("GET", 403), nil, false},
+		{"503 GET", context.Background(), resp("GET", 503), nil, true},
+		{"503 POST", context.Background(), resp("POST", 503), nil, false},
+		{"503 POST with Retry-After is still not retried", context.Background(), resp("POST", 503, "Retry-After", "1"), nil, false},
+		{"500 DELETE", context.Background(), resp("DELETE", 500), nil, true},
+		{"501 GET", context.Background(), resp("GET", 501), nil, false},
+		{"200", context.Background(), resp("GET", 200), nil, false},
+		{"network error on GET", context.Background(), nil, netErr("Get", errors.New("connection reset")), true},
+		{"network error on POST", context.Background(), nil, netErr("Post", errors.New("connection reset")), false},
+		{"certificate error", context.Background(), nil, netErr("Get", x509.UnknownAuthorityError{}), false},
+		{"context ended", cancelled, resp("GET", 429), nil, false},
+	} {
+		got, _ := ratekit.CheckRetry(c.ctx, c.resp, c.err)
+		if got != c.want {
+			t.Errorf("%s: retry = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	withHeader := func(kv ...string) *http.Response {
+		r := &http.Response{Header: http.Header{}}
+		for i := 0; i+1 < len(kv); i += 2 {
+			r.Header.Set(kv[i], kv[i+1])
+		}
+		return r
+	}
+	for range 100 {
+		if d := ratekit.Backoff(time.Second, time.Minute, 1, withHeader("Retry-After", "7")); d < 7*time.Second || d > 7700*time.Millisecond {
+			t.Fatalf("Retry-After 7: %v, want within [7s, 7.7s]", d)
+		}
+		if d := ratekit.Backoff(time.Second, time.Minute, 1, withHeader("Retry-After-Ms", "1500")); d < 1500*time.Millisecond || d > 1650*time.Millisecond {
+			t.Fatalf("retry-after-ms 1500: %v", d)
+		}
+		if d := ratekit.Backoff(time.Second, 30*time.Second, 1, withHeader("Retry-After", "1000000")); d != 30*time.Second {
+			t.Fatalf("Retry-After 1000000 with max 30s: %v, want capped", d)
+		}
+		if d := ratekit.Backoff(time.Second, time.Minute, 3, withHeader()); d < 4*time.Second || d > 8*time.Second {
+			t.Fatalf("attempt 3 without a signal: %v, want within [4s, 8s]", d)
+		}
+		if d := ratekit.Backoff(time.Second, 5*time.Second, 10, nil); d < 2500*time.Millisecond || d > 5*time.Second {
+			t.Fatalf("attempt 10 capped at 5s: %v", d)
+		}
+	}
+}
+
+// retryablehttp with ratekit's policies waits as long as the server asks: here 3 s of virtual time.
+func TestRetryablehttpWithRatekitPolicies(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := newServer(func(n int, w http.ResponseWriter, r *http.Request) {
+			if n == 1 {
+				status(w, http.StatusTooManyRequests, "Retry-After", "3")
+				return
+			}
+			status(w, http.StatusOK)
+		})
+		client := retryablehttp.NewClient()
+		client.Logger = nil
+		client.HTTPClient = &http.Client{Transport: srv.transport(0)}
+		client.CheckRetry = ratekit.CheckRetry
+		client.Backoff = ratekit.Backoff
+		resp, err := client.Post(testURL, "application/json", []byte(`{}`))
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("got %v, %v", resp, err)
+		}
+		resp.Body.Close()
+		hits := srv.Hits()
+		if len(hits) != 2 || hits[1].at < 3*time.Second || hits[1].at > 3300*time.Millisecond {
+			t.Errorf("retry after %v, want 3s (+ up to 10%%)", hits[len(hits)-1].at)
+		}
+	})
+}
+
+// retryablehttp over a ratekit Transport: ratekit paces and pauses, retryablehttp is left with nothing to
+// retry.
+func TestRetryablehttpOverRatekitTransport(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := newServer(func(n int, w http.ResponseWriter, r *http.Request) {
+			if n == 1 {
+				status(w, http.StatusTooManyRequests, "Retry-After", "3")
+				return
+			}
+			status(w, http.StatusOK)
+		})
+		client := retryablehttp.NewClient()
+		client.Logger = nil
+		client.HTTPClient = &http.Client{Transport: &ratekit.Transport{Base: srv.transport(0)}}
+		resp, err := client.Get(testURL)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("got %v, %v", resp, err)
+		}
+		resp.Body.Close()
+		if hits := srv.Hits(); len(hits) != 2 || hits[1].at != 3*time.Second {
+			t.Errorf("hits %+v: want the retry at exactly 3s", hits)
+		}
+	})
+}
