@@ -1,0 +1,40 @@
+// Package oracle computes the ideal time of a batch against a rate limit: how long a client that knows
+// the server's algorithm and policy exactly needs to get n requests served, sending each the instant the
+// server would take it. Goodput is that ideal time over the time a real client took.
+package oracle
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/ratekit/ratekit/mockserver"
+)
+
+// IdealTime is how long after start the n-th request of cost 1 is served by a fresh key of algorithm with
+// policy p, for a client that sends each request at the first instant the server accepts it, with no
+// network latency. For the queue it includes the last request's delay; for concurrency, whose limit is on
+// requests in flight and not over time, it is 0.
+func IdealTime(algorithm string, p mockserver.Policy, n int, start time.Time) (time.Duration, error) {
+	lim, err := mockserver.NewLimiter(algorithm, p)
+	if err != nil {
+		return 0, err
+	}
+	if algorithm == mockserver.Concurrency || n <= 0 {
+		return 0, nil
+	}
+	now, served := start, 0
+	var last time.Time
+	for served < n {
+		d := lim.Allow("k", 1, now)
+		switch {
+		case d.Allowed:
+			served++
+			last = now.Add(d.Delay)
+		case d.RetryAfter > 0:
+			now = now.Add(d.RetryAfter)
+		default:
+			return 0, fmt.Errorf("oracle: %s %+v never serves a request of cost 1", algorithm, p)
+		}
+	}
+	return last.Sub(start), nil
+}
