@@ -7,21 +7,26 @@ import (
 )
 
 // adaptive paces a key whose server says nothing but "429": no quota headers, no Retry-After. It is AIMD,
-// as TCP does it, with two refinements for rate limits:
+// as TCP does it, with refinements for rate limits:
 //
 //   - The first rate is measured, not guessed: a cycle runs from the first success after a rejection episode
 //     to the first success after the next one, and its rate is its successes over its length. Pacing starts
-//     at the rate of the first cycle (before it, a server that never rejects is never slowed down).
-//   - After a cut, the rate climbs back quickly to just under the rate it was cut from (the last rate known
-//     to be too high), then creeps above it, as TCP CUBIC does: rate limits are steady, so the rate that
-//     failed last time is likely to fail again.
+//     at the rate of the first cycle; before it, a server that never rejects is never slowed down, and the
+//     key backs off as for any rejection.
+//   - The first rejection of an episode halves the rate; a rejection of a request sent after that cut
+//     quarters it: probes sent into a window that is still exhausted slow down exponentially, as backoff
+//     would, and a first rate far too high (a burst taken for a rate) comes down in a few steps.
+//   - When a long episode ends (a window exhausted near its end), the rate comes back to 90% of what the
+//     cycle achieved, but not above the rate that failed.
+//   - Between episodes the rate climbs back quickly to 90% of the rate that failed, then creeps above it, as
+//     TCP CUBIC does: rate limits are steady, so the rate that failed last time is likely to fail again.
 //
-// A cut halves the rate (from the rate the cycle achieved, if lower), once per episode: requests sent before
-// the cut are refused too, and are old news. Guarded by its key's mu.
+// Guarded by its key's mu.
 type adaptive struct {
 	lim        *rate.Limiter // nil until the first episode ends
-	ceiling    float64       // the rate cut from last: too high
-	cut        time.Time     // the last cut
+	ceiling    float64       // the rate that failed last: too high; at first, the first cycle's rate
+	failed     bool          // a paced rate has failed: ceiling is a rate known to be too high
+	cut        time.Time     // the last cut: rejections of requests sent before it are old news
 	inEpisode  bool          // rejected, and no success since
 	cycleStart time.Time     // the first success of the current cycle
 	cycleOK    int64         // successes in the current cycle
@@ -30,18 +35,25 @@ type adaptive struct {
 // minAdaptiveRate is the slowest the adaptive rate goes: one request a minute.
 const minAdaptiveRate = 1.0 / 60
 
-// success records a response that was not a rejection.
-func (a *adaptive) success(now time.Time) {
-	if a.inEpisode {
+// success records a response that was not a rejection, of a request sent at sentAt. Only a request sent
+// after the last cut ends an episode: the others were answered before the server started refusing.
+func (a *adaptive) success(sentAt, now time.Time) {
+	if a.inEpisode && !sentAt.Before(a.cut) {
 		a.inEpisode = false
 		period := now.Sub(a.cycleStart).Seconds()
 		if !a.cycleStart.IsZero() && period > 0 && a.cycleOK > 0 {
 			achieved := max(float64(a.cycleOK)/period, minAdaptiveRate)
-			if a.lim == nil {
+			switch {
+			case a.lim == nil:
 				a.lim = rate.NewLimiter(rate.Limit(achieved), 1)
-				a.ceiling = achieved * 2
-			} else if achieved < float64(a.lim.Limit()) {
-				a.lim.SetLimitAt(now, rate.Limit(achieved))
+				a.ceiling = achieved
+			case period >= 5 && a.cycleOK >= 10:
+				// A long cycle measures the server's rate well: the rate that failed was no better than
+				// what the cycle achieved, and the pace comes back to 90% of it at once.
+				a.ceiling = min(a.ceiling, max(achieved, float64(a.lim.Limit())))
+				if float64(a.lim.Limit()) < 0.9*a.ceiling {
+					a.lim.SetLimitAt(now, rate.Limit(0.9*a.ceiling))
+				}
 			}
 		}
 		a.cycleStart, a.cycleOK = now, 0
@@ -52,9 +64,14 @@ func (a *adaptive) success(now time.Time) {
 	a.cycleOK++
 	if a.lim != nil {
 		r := float64(a.lim.Limit())
-		step := a.ceiling / 512 // creep above the rate that failed
-		if r < 0.9*a.ceiling {
-			step = a.ceiling / 32 // climb back quickly below it
+		var step float64
+		switch {
+		case !a.failed:
+			step = a.ceiling / 128 // the first cycle's rate is only an estimate: search above it, gently
+		case r < 0.9*a.ceiling:
+			step = a.ceiling / 32 // climb back quickly below the rate that failed
+		default:
+			step = a.ceiling / 2048 // creep above it
 		}
 		a.lim.SetLimitAt(now, rate.Limit(r+step))
 	}
@@ -62,16 +79,22 @@ func (a *adaptive) success(now time.Time) {
 
 // rejected records a rejection that said nothing, of a request sent at sentAt.
 func (a *adaptive) rejected(sentAt, now time.Time) {
-	if a.inEpisode || sentAt.Before(a.cut) {
-		return // the episode is already known
+	if sentAt.Before(a.cut) {
+		return // sent before the last cut: old news
 	}
-	a.inEpisode, a.cut = true, now
 	if a.lim != nil {
 		r := float64(a.lim.Limit())
-		a.ceiling = r
-		a.lim.SetLimitAt(now, rate.Limit(max(r/2, minAdaptiveRate)))
+		factor := 0.25 // a probe refused after a cut: the rate is far off, or the window is still closed
+		if !a.inEpisode {
+			a.ceiling, a.failed, factor = r, true, 0.5
+		}
+		a.lim.SetLimitAt(now, rate.Limit(max(r*factor, minAdaptiveRate)))
 	}
+	a.inEpisode, a.cut = true, now
 }
+
+// paced reports whether the adaptive rate has learned a pace.
+func (a *adaptive) paced() bool { return a.lim != nil }
 
 // wait is how long until the adaptive rate lets a request go at now.
 func (a *adaptive) wait(now time.Time) time.Duration {

@@ -41,11 +41,11 @@ type bucket struct {
 	rate     float64   // units per second coming back (rolling mode)
 	reported float64   // the units of the last report not yet spent, without any refill
 
-	flights   []flight // the requests in flight, in admission order, with their cost in this dimension
-	inflight  int64    // their total cost
-	syncMark  uint64   // the key's admission count when the last report was synced
-	syncR     int64    // the remaining units of the freshest report synced
-	nowResets int      // consecutive reports whose reset was "now"
+	flights  []flight // the requests in flight, in admission order, with their cost in this dimension
+	inflight int64    // their total cost
+	syncMark uint64   // the key's admission count when the last report was synced
+	syncR    int64    // the remaining units of the freshest report synced
+	slots    float64  // the share of a quota of requests in flight this client may hold (concurrent mode)
 	// waitedForReset: a fixed window held requests back until its reset; the first request after it is a
 	// probe.
 	waitedForReset bool
@@ -91,7 +91,7 @@ type flight struct {
 // whose cost in this dimension was own (already ended with done); mark is the key's admission count now.
 func (b *bucket) sync(q Quota, received time.Time, seq, mark uint64, own int64) {
 	if seq <= b.syncMark && b.known() && q.Remaining >= 0 {
-		b.syncOverlapping(q, received, own)
+		b.syncOverlapping(q, received, seq, own)
 		return
 	}
 	b.syncMark = mark
@@ -106,22 +106,19 @@ func (b *bucket) sync(q Quota, received time.Time, seq, mark uint64, own int64) 
 		return // nothing to pace on
 	}
 	until := q.Reset.Sub(received)
-	// A quota that is always "restored now" counts requests in flight, not requests over time (servers that
-	// round to whole seconds say "in a second"). One such report can be a window about to turn over, so it
-	// takes two in a row.
-	if !q.Reset.IsZero() && until <= time.Second {
-		b.nowResets++
-	} else {
-		b.nowResets = 0
-	}
-	if q.Dimension == "concurrent-requests" || (b.nowResets >= 2 && b.mode != modeFixed) {
+	// A quota restored "now" counts requests in flight, not requests over time (servers that round to
+	// whole seconds say "in a second"). It may also be a window about to turn over: then the next report,
+	// with a reset ahead, turns the bucket back.
+	nowReset := !q.Reset.IsZero() && until <= time.Second
+	switch {
+	case q.Dimension == "concurrent-requests" || (nowReset && b.mode != modeFixed):
 		b.mode = modeConcurrent
-	} else if b.mode == modeConcurrent && b.nowResets == 0 {
+	case b.mode == modeConcurrent && !nowReset:
 		b.mode = modeRolling
 	}
 	b.tokens = float64(q.Remaining - b.inflight)
 	if b.mode == modeConcurrent {
-		b.tokens += float64(own) // the slot of the request that just completed is free again
+		b.syncSlots(q.Remaining, seq, own)
 	}
 	b.reported = b.tokens
 	b.syncR = q.Remaining
@@ -174,14 +171,10 @@ func (b *bucket) wait(cost int64, now time.Time) (time.Duration, bool) {
 // server may have processed it before or after that report. A lower remaining count means after: it is the
 // freshest news, synced against what is still in flight. A count as high or higher means before: the report
 // synced last already counted this request, which was then subtracted again as in flight; it is given back.
-func (b *bucket) syncOverlapping(q Quota, received time.Time, own int64) {
+func (b *bucket) syncOverlapping(q Quota, received time.Time, seq uint64, own int64) {
 	switch {
 	case b.mode == modeConcurrent:
-		tokens := float64(q.Remaining-b.inflight) + float64(own)
-		if have := b.available(received); tokens < have {
-			b.tokens, b.last = tokens, received
-			b.reported = min(b.reported, tokens)
-		}
+		b.syncSlots(q.Remaining, seq, own)
 	case q.Remaining < b.syncR:
 		b.syncR = q.Remaining
 		tokens := float64(q.Remaining - b.inflight)
@@ -192,6 +185,53 @@ func (b *bucket) syncOverlapping(q Quota, received time.Time, own int64) {
 	default:
 		b.tokens += float64(own)
 		b.reported += float64(own)
+	}
+}
+
+// syncSlots updates a quota of requests in flight. Its units are slots: what matters is how many this
+// client may hold at once, which is the limit when no other client shares the quota. Reports cannot say
+// better (requests the server processes in the same instant see each other in any order), so the share
+// starts at the limit (or, without one, at what the first report implies), drops to what was in flight when
+// the server refuses a request, and climbs back by one slot per share's worth of successes.
+func (b *bucket) syncSlots(remaining int64, seq uint64, own int64) {
+	if b.slots == 0 {
+		if b.limit > 0 {
+			b.slots = float64(b.limit)
+		} else {
+			var before int64
+			for _, f := range b.flights {
+				if f.seq < seq {
+					before += f.cost
+				}
+			}
+			b.slots = float64(max(remaining+own+before, 1))
+		}
+	} else if b.limit > 0 && b.slots < float64(b.limit) {
+		b.slots = min(b.slots+1/b.slots, float64(b.limit))
+	}
+	b.tokens = b.slots - float64(b.inflight)
+	b.reported = b.tokens
+}
+
+// retryAt takes the time a rejection asked to wait until. When it is sooner than the reset (which servers
+// round up to whole seconds, or which says when a sliding log is empty, not when it has room), and the
+// bucket has nothing left, it is the better reset: the server said exactly when it takes the next request.
+func (b *bucket) retryAt(at, now time.Time) {
+	if !b.known() || !at.Before(b.reset) || b.available(now) >= 1 {
+		return
+	}
+	b.reset = at
+	if b.mode == modeRolling && b.limit >= 0 && at.After(now) {
+		b.tokens, b.last = b.available(now), now
+		b.rate = max(float64(b.limit-b.remaining), 1) / at.Sub(now).Seconds()
+	}
+}
+
+// refused records that the server refused a request for this quota.
+func (b *bucket) refused() {
+	if b.mode == modeConcurrent {
+		b.slots = max(float64(b.inflight), 1)
+		b.tokens = b.slots - float64(b.inflight)
 	}
 }
 

@@ -35,6 +35,9 @@ type keyState struct {
 	backoff  backoff.BackOff // the key's backoff after rejections that say nothing, or nil
 	budget   retryBudget
 
+	host        string      // the host of the key's first request, for Transport.ResetFormats
+	resetFormat ResetFormat // learned: resets in milliseconds that Retry-After showed up
+
 	backoffAt    time.Time // when the backoff last stepped: rejections of requests sent before are old news
 	backoffUntil time.Time // the end of its last step
 }
@@ -97,10 +100,20 @@ func newKeyState(name string, t *Transport, now time.Time) *keyState {
 	return k
 }
 
-// admit blocks until the request may be sent and records it in flight; now is the time of the call. retry puts it at the head of the
-// queue (it waited its turn before). It fails at once with a *RateLimitError when the wait would pass the
-// context's deadline or maxWait, and with the context's error when the context ends.
-func (k *keyState) admit(ctx context.Context, t *Transport, req *http.Request, retry bool, now time.Time) (ticket, error) {
+// place is where a request joins the queue of its key.
+type place uint8
+
+const (
+	placeNew   place = iota // a new request: at the back
+	placeFront              // a retry after backoff: it waited its turn before, so at the front
+	placeBack               // a retry after the server refused it: at the back, so that after a pause the
+	// probes rotate among the waiting requests instead of one request spending all its retries on them
+)
+
+// admit blocks until the request may be sent and records it in flight; now is the time of the call. It
+// fails at once with a *RateLimitError when the wait would pass the context's deadline or maxWait, and
+// with the context's error when the context ends.
+func (k *keyState) admit(ctx context.Context, t *Transport, req *http.Request, at place, now time.Time) (ticket, error) {
 	k.mu.Lock()
 	if k.evicted {
 		k.mu.Unlock()
@@ -108,13 +121,13 @@ func (k *keyState) admit(ctx context.Context, t *Transport, req *http.Request, r
 	}
 	if len(k.queue) == 0 {
 		if a := k.decide(t, req, now); a.wait == 0 && !a.unknown {
-			tk := k.admitNow(t, req, now, retry)
+			tk := k.admitNow(t, req, now, at != placeNew)
 			k.mu.Unlock()
 			return tk, nil
 		}
 	}
 	w := &waiter{ready: make(chan struct{}, 1)}
-	if retry {
+	if at == placeFront {
 		k.queue = append([]*waiter{w}, k.queue...)
 	} else {
 		k.queue = append(k.queue, w)
@@ -137,7 +150,7 @@ func (k *keyState) admit(ctx context.Context, t *Transport, req *http.Request, r
 		}
 		if head && a.wait == 0 && !a.unknown {
 			k.leave(w)
-			tk := k.admitNow(t, req, now, retry)
+			tk := k.admitNow(t, req, now, at != placeNew)
 			k.mu.Unlock()
 			return tk, nil
 		}
@@ -386,11 +399,14 @@ func (k *keyState) complete(t *Transport, tk *ticket, resp *http.Response, err e
 			}
 		})
 		b.sync(q, now, tk.seq, k.seq, own)
-		if out.rateLimited && !obs.RetryAt.IsZero() && obs.RetryAt.Before(b.reset) && b.available(now) < 1 {
-			// The server said exactly when it takes the next request: sooner than the reset says, which
-			// servers round up to whole seconds, or which is when a sliding log is empty, not when it
-			// has room.
-			b.reset = obs.RetryAt
+		if out.rateLimited {
+			b.refused()
+		}
+		if out.rateLimited && q.Exhausted() && k.resetInMilliseconds(obs.RetryAt, q.Reset, now) && t.ResetFormats[k.host] == ResetAuto {
+			k.resetFormat = ResetDelayMilliseconds
+		}
+		if out.rateLimited && !obs.RetryAt.IsZero() {
+			b.retryAt(obs.RetryAt, now)
 		}
 		if f, ok := q.UsedFraction(); ok {
 			switch {
@@ -410,32 +426,39 @@ func (k *keyState) complete(t *Transport, tk *ticket, resp *http.Response, err e
 			k.backoff.Reset()
 		}
 		if !k.hasKnownBuckets() {
-			k.adaptive.success(now)
+			k.adaptive.success(tk.sentAt, now)
 		}
 		return out
 	}
 	out.resumeAt = obs.ResumeAt()
 	until, reason := out.resumeAt, "paused by the server"
 	if until.IsZero() || !until.After(now) {
-		// The server said nothing about when: back off (once per episode: the other requests in flight
-		// when the first was refused are refused too, and are old news), and if the server never says
-		// anything, slow down.
-		if !tk.sentAt.Before(k.backoffAt) {
-			if k.backoff == nil {
-				k.backoff = t.newBackoff()
-			}
-			d := k.backoff.NextBackOff()
-			if d == backoff.Stop {
-				d = t.maxWait()
-			}
-			k.backoffAt = now
-			k.backoffUntil = now.Add(d)
-		}
-		until, reason = k.backoffUntil, "backoff after a rejection"
-		out.resumeAt = until
-		if !k.hasKnownBuckets() {
+		// The server said nothing about when. A server that never says anything is paced by the adaptive
+		// rate, which this rejection cuts: the next request (a probe) goes at the new pace. Otherwise, and
+		// before the adaptive rate has learned anything, back off, once per episode: the other requests in
+		// flight when the first was refused are refused too, and are old news.
+		blind := !k.hasKnownBuckets()
+		if blind {
 			k.adaptive.rejected(tk.sentAt, now)
 		}
+		switch {
+		case blind && k.adaptive.paced():
+			until, reason = now, "adaptive pacing"
+		default:
+			if !tk.sentAt.Before(k.backoffAt) {
+				if k.backoff == nil {
+					k.backoff = t.newKeyBackoff()
+				}
+				d := k.backoff.NextBackOff()
+				if d == backoff.Stop {
+					d = t.maxWait()
+				}
+				k.backoffAt = now
+				k.backoffUntil = now.Add(d)
+			}
+			until, reason = k.backoffUntil, "backoff after a rejection"
+		}
+		out.resumeAt = until
 	}
 	if until.After(k.pausedUntil) {
 		k.pausedUntil, k.pauseReason, k.pauseStatus = until, reason, resp.StatusCode
@@ -484,6 +507,27 @@ func (k *keyState) views(now time.Time) []Quota {
 // and unused for longer than timeout. Requires mu held.
 func (k *keyState) idle(now time.Time, timeout time.Duration) bool {
 	return k.inflight == 0 && len(k.queue) == 0 && !now.Before(k.pausedUntil) && now.Sub(k.lastUsed) >= timeout
+}
+
+// resetInMilliseconds reports whether a rejection's Retry-After shows that the quota's reset, read as
+// seconds, was milliseconds: it is about a thousand times longer than the wait the server asked for.
+func (k *keyState) resetInMilliseconds(retryAt, reset, now time.Time) bool {
+	if retryAt.IsZero() || reset.IsZero() || k.resetFormat != ResetAuto {
+		return false
+	}
+	wait, until := retryAt.Sub(now), reset.Sub(now)
+	return wait > 0 && until > 300*wait && until < 3000*wait
+}
+
+// parser reads the key's responses: with the reset format the user pinned for the host, else the one the
+// key learned.
+func (k *keyState) parser(t *Transport) Parser {
+	if f, ok := t.ResetFormats[k.host]; ok {
+		return Parser{ResetFormat: f}
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return Parser{ResetFormat: k.resetFormat}
 }
 
 // waitsForReset reports whether a rejection asks to wait until the quota's reset (a fixed window) rather

@@ -14,8 +14,8 @@ type registry struct {
 	lastSweep time.Time            // guarded by mu
 }
 
-// get returns the state of key name, creating it if needed.
-func (r *registry) get(t *Transport, name string, now time.Time) *keyState {
+// get returns the state of key name, creating it if needed; host is the host of the request that asks.
+func (r *registry) get(t *Transport, name, host string, now time.Time) *keyState {
 	timeout := t.idleTimeout()
 	r.mu.RLock()
 	k := r.keys[name]
@@ -35,6 +35,7 @@ func (r *registry) get(t *Transport, name string, now time.Time) *keyState {
 			r.keys = make(map[string]*keyState)
 		}
 		k = newKeyState(name, t, now)
+		k.host = host
 		r.keys[name] = k
 	}
 	return k

@@ -41,7 +41,7 @@ type Transport struct {
 	KeyFunc func(*http.Request) string
 
 	// CostFunc is what a request costs in a dimension the server reports ("requests", "tokens",
-	// "input-tokens", ...). Nil: 1 in "requests", 0 in every other dimension, so a quota of tokens holds
+	// "input-tokens", ...). Nil: DefaultCost, which is 0 in "tokens" and the like, so a quota of tokens holds
 	// requests back only when the server says it is exhausted.
 	CostFunc func(req *http.Request, dimension string) int64
 
@@ -62,7 +62,7 @@ type Transport struct {
 
 	// Backoff makes the backoff policy for retries that the server did not time: after a 5xx or a network
 	// error (per request), and after a rejection that does not say when to come back (per key). Nil:
-	// exponential from 500 ms, doubling up to 30 s, with ±50% jitter.
+	// exponential from 500 ms, doubling up to 30 s, with ±50% jitter per request and ±20% per key.
 	Backoff func() backoff.BackOff
 
 	// RetryBudget caps retries after errors (5xx and network errors) at this many per request, on average,
@@ -71,7 +71,8 @@ type Transport struct {
 	RetryBudget float64
 
 	// ResetFormats pins how reset fields of undefined unit are read, by host (req.URL.Host), for servers
-	// no rule can classify (see ResetFormat). Nil: ResetAuto everywhere.
+	// no rule can classify (see ResetFormat). Nil: ResetAuto everywhere, except that a key whose rejections'
+	// Retry-After show its resets to be milliseconds reads them so from then on.
 	ResetFormats map[string]ResetFormat
 
 	// IdleTimeout is how long a key that nothing uses is remembered. Keys in use, waiting or paused are
@@ -111,6 +112,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	name := t.keyFunc()(req)
 	var reqBackoff backoff.BackOff
+	at := placeNew
 	for attempt := 0; ; attempt++ {
 		sent := req
 		if attempt > 0 {
@@ -119,7 +121,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 				return nil, err
 			}
 		}
-		k, tk, err := t.admit(ctx, name, sent, attempt > 0)
+		k, tk, err := t.admit(ctx, name, sent, at)
 		if err != nil {
 			closeBody(sent)
 			return nil, err
@@ -128,7 +130,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		now := time.Now()
 		var obs Observation
 		if resp != nil {
-			p := Parser{ResetFormat: t.ResetFormats[req.URL.Host]}
+			p := k.parser(t)
 			obs = p.Parse(resp.Header, now)
 		}
 		out := k.complete(t, &tk, resp, err, obs, now)
@@ -165,8 +167,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			if err := sleep(ctx, d); err != nil {
 				return nil, err
 			}
+			at = placeFront
 			continue
 		}
+		at = placeBack
 		if t.OnRetry != nil {
 			t.OnRetry(RetryEvent{Key: name, Attempt: attempt + 1, Wait: max(out.resumeAt.Sub(now), 0), Response: resp, Err: err, Request: req})
 		}
@@ -175,11 +179,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // admit waits for the key's turn, looking the key up again if it was forgotten meanwhile.
-func (t *Transport) admit(ctx context.Context, name string, req *http.Request, retry bool) (*keyState, ticket, error) {
+func (t *Transport) admit(ctx context.Context, name string, req *http.Request, at place) (*keyState, ticket, error) {
 	for {
 		now := time.Now()
-		k := t.keys.get(t, name, now)
-		tk, err := k.admit(ctx, t, req, retry, now)
+		k := t.keys.get(t, name, req.URL.Host, now)
+		tk, err := k.admit(ctx, t, req, at, now)
 		if err != errEvicted {
 			return k, tk, err
 		}
@@ -216,8 +220,18 @@ func (t *Transport) cost(req *http.Request, dimension string) int64 {
 	if t.CostFunc != nil {
 		return max(t.CostFunc(req, dimension), 0)
 	}
-	if dimension == "requests" {
+	return DefaultCost(req, dimension)
+}
+
+// DefaultCost is what a request costs when Transport.CostFunc is nil: 1 in "requests" and in
+// "concurrent-requests" (a slot while in flight), its body's length in "content-bytes" (the IETF unit),
+// and 0 in any other dimension ("tokens": only the caller knows).
+func DefaultCost(req *http.Request, dimension string) int64 {
+	switch dimension {
+	case "requests", "concurrent-requests":
 		return 1
+	case "content-bytes":
+		return max(req.ContentLength, 0)
 	}
 	return 0
 }
@@ -263,14 +277,23 @@ func (t *Transport) idleTimeout() time.Duration {
 	return 10 * time.Minute
 }
 
-func (t *Transport) newBackoff() backoff.BackOff {
+// newBackoff makes the backoff for one request's retries after errors: ±50% jitter, so that clients hit by
+// the same outage spread their retries.
+func (t *Transport) newBackoff() backoff.BackOff { return t.makeBackoff(0.5) }
+
+// newKeyBackoff makes the backoff of a key refused without a word: the probes that find when the server
+// takes requests again. One probe goes at a time, so jitter matters less than landing close to the moment
+// the server reopens: ±20%.
+func (t *Transport) newKeyBackoff() backoff.BackOff { return t.makeBackoff(0.2) }
+
+func (t *Transport) makeBackoff(jitter float64) backoff.BackOff {
 	if t.Backoff != nil {
 		return t.Backoff()
 	}
 	b := backoff.NewExponentialBackOff()
 	b.InitialInterval = 500 * time.Millisecond
 	b.Multiplier = 2
-	b.RandomizationFactor = 0.5
+	b.RandomizationFactor = jitter
 	b.MaxInterval = 30 * time.Second
 	b.MaxElapsedTime = 0 // MaxRetries and MaxWait bound the retries
 	b.Reset()

@@ -288,3 +288,25 @@ func TestRateLimitErrorMessage(t *testing.T) {
 		}
 	})
 }
+
+// A server that sends its resets in milliseconds where seconds are expected: the Retry-After of its first
+// rejection shows the reset a thousand times too long, and the key reads its resets as milliseconds from
+// then on.
+func TestResetUnitIsLearnedFromRetryAfter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := newServer(func(n int, w http.ResponseWriter, r *http.Request) {
+			switch n {
+			case 1:
+				status(w, 429, "Retry-After", "30", "X-RateLimit-Limit", "10", "X-RateLimit-Remaining", "0", "X-RateLimit-Reset", "30000")
+			default:
+				status(w, 200, "X-RateLimit-Limit", "10", "X-RateLimit-Remaining", "5", "X-RateLimit-Reset", "20000")
+			}
+		})
+		tr := &ratekit.Transport{Base: srv.transport(0)}
+		get(t, context.Background(), tr, testURL)
+		q := tr.Snapshot()[0].Quotas[0]
+		if want := time.Now().Add(20 * time.Second); !q.Reset.Equal(want) {
+			t.Errorf("reset read as %v from now, want 20s: the unit was not learned", time.Until(q.Reset))
+		}
+	})
+}
