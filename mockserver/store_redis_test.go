@@ -18,12 +18,15 @@ import (
 // redis-server is not installed, unless RATEKIT_REQUIRE_REDIS is set (as in CI).
 
 // newTestRedisStore returns a store on client with a key prefix of its own, so that the stores of one server are
-// independent, and leases that last a day: random traces hold concurrency slots for minutes of virtual time
-// without releasing them, which the memory store allows.
+// independent. The tests' instants are virtual: a trace covers minutes in milliseconds, and the suite replays
+// several traces from the same start on one store, so time runs backwards between them. Redis counts TTLs in real
+// time, so the store gets an expiry margin of an hour (no key expires under a test that does not mean it to),
+// and leases that last a day (random traces hold concurrency slots for minutes without releasing them, which
+// the memory store allows). opts come after these defaults.
 func newTestRedisStore(t testing.TB, client redis.UniversalClient, opts ...RedisOption) *RedisStore {
 	t.Helper()
 	opts = append([]RedisOption{WithRedisKeyPrefix(fmt.Sprintf("test%d:", rand.Uint32())),
-		WithRedisLeaseTimeout(24 * time.Hour)}, opts...)
+		WithRedisExpiryMargin(time.Hour), WithRedisLeaseTimeout(24 * time.Hour)}, opts...)
 	s, err := NewRedisStore(client, opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -32,6 +35,7 @@ func newTestRedisStore(t testing.TB, client redis.UniversalClient, opts ...Redis
 }
 
 func TestRedisStoreSuite(t *testing.T) {
+	t.Parallel() // waits on Redis round trips: overlaps with the other Redis tests
 	client := redistest.Start(t).Client()
 	testStoreSuite(t, func(t *testing.T) Store { return newTestRedisStore(t, client) })
 }
@@ -39,6 +43,7 @@ func TestRedisStoreSuite(t *testing.T) {
 // TestRedisStoreClusterSuite runs the whole suite on a cluster of three masters: every request's keys must be in
 // one hash slot (a script with keys in two slots fails with CROSSSLOT), Len and Reset must see every master.
 func TestRedisStoreClusterSuite(t *testing.T) {
+	t.Parallel() // waits on Redis round trips: overlaps with the other Redis tests
 	cluster := redistest.StartCluster(t, 3)
 	client := cluster.Client()
 	testStoreSuite(t, func(t *testing.T) Store { return newTestRedisStore(t, client) })
@@ -105,6 +110,7 @@ func randomRedisPolicy(rng *rand.Rand, algorithm string) Policy {
 // TestRedisStoreMatchesMemoryStore is the differential test: random tiers of random policies, random traces on
 // a µs grid, replayed through the memory store and the Redis store, must get the same decisions at every step.
 func TestRedisStoreMatchesMemoryStore(t *testing.T) {
+	t.Parallel() // waits on Redis round trips: overlaps with the other Redis tests
 	client := redistest.Start(t).Client()
 	algorithms := Algorithms()
 	for seed := range uint64(12) {
@@ -138,6 +144,7 @@ func TestRedisStoreMatchesMemoryStore(t *testing.T) {
 // and reports the same absolute instants (Reset, now + RetryAfter, now + Delay), with Reset never before now;
 // the sliding-window-counter, which the script computes in ns, decides as the memory store at the exact instant.
 func TestRedisStoreOffGridInstants(t *testing.T) {
+	t.Parallel() // waits on Redis round trips: overlaps with the other Redis tests
 	client := redistest.Start(t).Client()
 	for i, alg := range Algorithms() {
 		t.Run(alg, func(t *testing.T) {
@@ -245,6 +252,7 @@ func TestRedisStoreOneRoundTripPerDecision(t *testing.T) {
 // store at t' = t.UnixMicro() ns with window W / 1000, every duration scaled by 1000. (Not for the
 // sliding-window-counter, whose estimate the script evaluates in ns, as the Go core does.)
 func TestRedisStoreIsTheCoreInMicroseconds(t *testing.T) {
+	t.Parallel() // waits on Redis round trips: overlaps with the other Redis tests
 	client := redistest.Start(t).Client()
 	micro := func(at time.Time) time.Time { return time.Unix(0, at.UnixMicro()) }
 	for i, alg := range Algorithms() {
