@@ -14,10 +14,21 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// redisScriptSource decides, releases and inspects every algorithm in one atomic evaluation.
-//
-//go:embed store_redis.lua
-var redisScriptSource string
+// The Redis store's script decides, releases and inspects every algorithm in one atomic evaluation. It is kept
+// in three files, one concept each, joined in this order by redisScriptSource.
+var (
+	//go:embed store_redis.lua
+	redisScriptPrelude string
+	//go:embed store_redis_algorithms.lua
+	redisScriptAlgorithms string
+	//go:embed store_redis_main.lua
+	redisScriptMain string
+)
+
+// redisScriptSource returns the whole script.
+func redisScriptSource() string {
+	return redisScriptPrelude + "\n" + redisScriptAlgorithms + "\n" + redisScriptMain
+}
 
 // Defaults of the Redis store's options.
 const (
@@ -142,7 +153,7 @@ func NewRedisStore(client redis.UniversalClient, opts ...RedisOption) (*RedisSto
 	}
 	s := &RedisStore{
 		client:       client,
-		script:       redis.NewScript(redisScriptSource),
+		script:       redis.NewScript(redisScriptSource()),
 		prefix:       DefaultRedisKeyPrefix,
 		timeout:      DefaultRedisTimeout,
 		leaseTimeout: DefaultRedisLeaseTimeout,
@@ -217,7 +228,7 @@ func (s *RedisStore) Allow(ctx context.Context, key string, rules []Rule, costs 
 	if err != nil {
 		return dst, err
 	}
-	return s.appendDecisions(dst, compiled, reply, now)
+	return s.appendDecisions(dst, compiled, reply, now), nil
 }
 
 // Release gives back this store's concurrency leases for key (costs[i] units in rules[i], oldest leases first).
@@ -262,7 +273,7 @@ func (s *RedisStore) Inspect(ctx context.Context, key string, rules []Rule, now 
 	if err != nil {
 		return dst, err
 	}
-	return s.appendDecisions(dst, compiled, reply, now)
+	return s.appendDecisions(dst, compiled, reply, now), nil
 }
 
 // compileRedisRules compiles rules as the MemoryStore does, and checks that every window is a whole number of
@@ -318,7 +329,7 @@ func (s *RedisStore) run(ctx context.Context, op, key string, rules []compiledRu
 
 // appendDecisions converts the script's reply into Decisions relative to now. The script's times are relative
 // to now floored to the µs; the ns beyond it are subtracted here, and Reset is never before now.
-func (s *RedisStore) appendDecisions(dst []Decision, rules []compiledRule, reply []int64, now time.Time) ([]Decision, error) {
+func (s *RedisStore) appendDecisions(dst []Decision, rules []compiledRule, reply []int64, now time.Time) []Decision {
 	sub := int64(0)
 	if !s.serverTime {
 		sub = int64(now.Nanosecond() % 1000)
@@ -342,7 +353,7 @@ func (s *RedisStore) appendDecisions(dst []Decision, rules []compiledRule, reply
 		}
 		dst = append(dst, d)
 	}
-	return dst, nil
+	return dst
 }
 
 // tag returns the start of the names of key's states: the prefix and the hash tag, "<prefix>{<key>}:".
