@@ -294,6 +294,9 @@ func compileRedisRules(dst []compiledRule, rules []Rule) ([]compiledRule, error)
 
 // run evaluates the script for rules (costs nil: cost 1 each) and returns its reply.
 func (s *RedisStore) run(ctx context.Context, op, key string, rules []compiledRule, costs []int64, owner string, now time.Time) ([]int64, error) {
+	if len(rules) == 0 {
+		return nil, nil // nothing to decide: no round trip
+	}
 	keys := make([]string, len(rules))
 	tag := s.tag(key)
 	for i := range rules {

@@ -184,7 +184,7 @@ func TestRedisStoreFailures(t *testing.T) {
 			start := time.Now()
 			err := call()
 			t.Logf("%s: %s: %v in %v", what, name, err, time.Since(start))
-			if elapsed := time.Since(start); elapsed > 10*timeout {
+			if elapsed := time.Since(start); elapsed > timeout+2*time.Second { // generous: a busy CI machine
 				t.Errorf("%s: %s took %v, want an error within about the timeout %v", what, name, elapsed, timeout)
 			}
 			if err == nil || !strings.HasPrefix(err.Error(), "mockserver: redis store: ") {
