@@ -56,11 +56,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return exitUsage // the flag package has already printed its own errors
 	}
-	h, store, err := o.build(stderr)
+	h, store, closeStore, err := o.build(stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "ratemock:", err)
 		return exitUsage
 	}
+	defer closeStore()
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		fmt.Fprintln(stderr, "ratemock:", err)
@@ -94,23 +95,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// build makes the store and the handler that the flags and the config file describe.
-func (o *options) build(stderr io.Writer) (*mockserver.Handler, *mockserver.FailingStore, error) {
+// build makes the store and the handler that the flags and the config file describe. closeStore releases what
+// the store holds (the Redis client); run calls it once the server has stopped. On an error, build has released
+// it already.
+func (o *options) build(stderr io.Writer) (h *mockserver.Handler, store *mockserver.FailingStore, closeStore func(), err error) {
 	var file *fileConfig
 	if o.configFile != "" {
-		var err error
 		if file, err = loadConfigFile(o.configFile); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
 	logger, err := o.logger(stderr)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	store, err := newStore(o)
+	store, closeStore, err = newStore(o)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
+	release := closeStore // the results are nil by the time a deferred call runs after an error
+	defer func() {
+		if err != nil {
+			release()
+		}
+	}()
 	cfg := mockserver.Config{
 		Store:             store,
 		Dialect:           o.dialect,
@@ -134,23 +142,23 @@ func (o *options) build(stderr io.Writer) (*mockserver.Handler, *mockserver.Fail
 	} else {
 		for _, name := range []string{"algorithm", "limit", "window", "burst"} {
 			if o.set[name] {
-				return nil, nil, &flagError{flag: "-" + name, msg: "cannot be combined with the tiers of -config " +
+				return nil, nil, nil, &flagError{flag: "-" + name, msg: "cannot be combined with the tiers of -config " +
 					o.configFile + ": set the rules in the file"}
 			}
 		}
 	}
 	if o.costHeader != "" {
 		if _, dup := cfg.CostHeaders[mockserver.DimensionRequests]; dup {
-			return nil, nil, &flagError{flag: "-cost-header", msg: "conflicts with cost_headers.requests in -config " + o.configFile}
+			return nil, nil, nil, &flagError{flag: "-cost-header", msg: "conflicts with cost_headers.requests in -config " + o.configFile}
 		}
 		if cfg.CostHeaders == nil {
 			cfg.CostHeaders = map[string]string{}
 		}
 		cfg.CostHeaders[mockserver.DimensionRequests] = o.costHeader
 	}
-	h, err := mockserver.NewHandler(cfg)
+	h, err = mockserver.NewHandler(cfg)
 	if err != nil {
-		return nil, nil, o.explain(err, file)
+		return nil, nil, nil, o.explain(err, file)
 	}
-	return h, store, nil
+	return h, store, closeStore, nil
 }

@@ -172,6 +172,7 @@ func TestBadFlagsAndConfigFilesExitWith2AndSayWhy(t *testing.T) {
 	typo := file("typo.yaml", "tiers:\n  - name: free\n    rules:\n      - algoritm: gcra\n        limit: lots\n        window: 1 min\n")
 	semantic := file("semantic.yaml", "tiers:\n  - name: free\n    rules:\n      - {name: m, algorithm: fixed-window, limit: 5, window: 1m, burst: 10}\n")
 	dialect := file("dialect.yaml", "dialect: xml\n")
+	deadRedis := unusedAddr(t)
 	cases := []struct {
 		args []string
 		want string
@@ -187,7 +188,7 @@ func TestBadFlagsAndConfigFilesExitWith2AndSayWhy(t *testing.T) {
 		{[]string{"-reset-as", "minutes"}, `ratemock: -reset-as: unknown reset form "minutes" (allowed: delta, delta-ms, epoch, epoch-ms)`},
 		{[]string{"-error-rate", "2"}, `ratemock: -error-rate: 2 is not a fraction between 0 and 1`},
 		{[]string{"-store-failure-rate", "-1"}, `ratemock: -store-failure-rate: rate -1 is not a fraction between 0 and 1`},
-		{[]string{"-store", "redis"}, `ratemock: -store redis: the Redis store is not built yet`},
+		{[]string{"-store", "redis", "-redis", deadRedis}, "ratemock: -redis " + deadRedis + ": cannot reach Redis (for -store redis): "},
 		{[]string{"-store", "etcd"}, `ratemock: -store: unknown store "etcd" (allowed: memory, redis)`},
 		{[]string{"-log-level", "loud"}, `ratemock: -log-level: unknown level "loud" (allowed: debug, info, warn, error, off)`},
 		{[]string{"-addr", "8080"}, `ratemock: -addr: "8080" is not HOST:PORT`},

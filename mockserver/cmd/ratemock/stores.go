@@ -1,38 +1,68 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ratekit/ratekit/mockserver"
+	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
 )
 
 // storeNames lists the values of -store.
 func storeNames() []string { return []string{"memory", "redis"} }
 
 // newStore builds the store named by -store. Every store is wrapped in a FailingStore, so that
-// -store-failure-rate and the /_store switch can make it fail on demand.
-func newStore(o *options) (*mockserver.FailingStore, error) {
+// -store-failure-rate and the /_store switch can make it fail on demand. closeStore releases what the store
+// holds (the Redis client); call it once the server has stopped.
+func newStore(o *options) (store *mockserver.FailingStore, closeStore func(), err error) {
 	var base mockserver.Store
+	closeStore = func() {}
 	switch o.store {
 	case "memory":
 		base = mockserver.NewMemoryStore()
 	case "redis":
-		// The Redis store lands with its own issue. Wire it in here: build it from o.redis (the -redis
-		// address), check the connection, and return it like the memory store.
-		return nil, &flagError{flag: "-store redis", msg: fmt.Sprintf("the Redis store is not built yet (-redis %s is not used); use -store memory", o.redis)}
+		client := redis.NewClient(&redis.Options{
+			Addr: o.redis,
+			// The store bounds every call with a context deadline (1 s); let it cut reads from a Redis that hangs.
+			ContextTimeoutEnabled: true,
+			// A down Redis should fail a decision fast (the handler then fails open or closed), not after
+			// several dial attempts: one retry, one dial attempt each.
+			MaxRetries:               1,
+			DialerRetries:            1,
+			DisableIdentity:          true,
+			MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
+		})
+		ctx, cancel := context.WithTimeout(context.Background(), redisCheckTimeout)
+		err := client.Ping(ctx).Err()
+		cancel()
+		if err != nil {
+			client.Close()
+			return nil, nil, &flagError{flag: "-redis " + o.redis, msg: "cannot reach Redis (for -store redis): " + err.Error()}
+		}
+		if base, err = mockserver.NewRedisStore(client); err != nil {
+			client.Close()
+			return nil, nil, err
+		}
+		closeStore = func() { _ = client.Close() }
 	default:
-		return nil, &flagError{flag: "-store", msg: fmt.Sprintf("unknown store %q (allowed: %s)", o.store, strings.Join(storeNames(), ", "))}
+		return nil, nil, &flagError{flag: "-store", msg: fmt.Sprintf("unknown store %q (allowed: %s)", o.store, strings.Join(storeNames(), ", "))}
 	}
 	fs, err := mockserver.NewFailingStore(base, o.storeFailureRate, o.seed)
 	if err != nil {
-		return nil, &flagError{flag: "-store-failure-rate", msg: strings.TrimPrefix(err.Error(), "mockserver: NewFailingStore: ")}
+		closeStore()
+		return nil, nil, &flagError{flag: "-store-failure-rate", msg: strings.TrimPrefix(err.Error(), "mockserver: NewFailingStore: ")}
 	}
-	return fs, nil
+	return fs, closeStore, nil
 }
+
+// redisCheckTimeout bounds the PING with which -store redis checks that Redis answers before serving.
+const redisCheckTimeout = 3 * time.Second
 
 // storeSwitchPath is ratemock's own reserved path: POST /_store?down=true makes every store call fail (to see
 // the server fail open or closed), ?down=false brings it back; GET reports the state.
