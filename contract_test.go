@@ -89,8 +89,8 @@ func TestContractMatrix(t *testing.T) {
 				}
 				if c.Algorithm == mockserver.Concurrency {
 					// A client that keeps the limit in flight: each request holds a slot for the service time, after
-				// the one-way latency.
-				r.Ideal = time.Duration(c.N) * (c.Faults.Latency + c.Latency) / time.Duration(c.Policy.Limit)
+					// the one-way latency.
+					r.Ideal = time.Duration(c.N) * (c.Faults.Latency + c.Latency) / time.Duration(c.Policy.Limit)
 				}
 				t.Log(r)
 				checkBounds(t, r, cellBounds(c))
