@@ -31,9 +31,10 @@ type bucket struct {
 
 	limit     int64 // -1 when the server does not say
 	window    time.Duration
-	remaining int64     // as last reported; -1 when not reported
-	reset     time.Time // as last reported; zero when not reported
-	observed  time.Time // when the last report arrived
+	remaining int64         // as last reported; -1 when not reported
+	longest   time.Duration // the longest time to reset reported: a fixed window's length
+	reset     time.Time     // as last reported; zero when not reported
+	observed  time.Time     // when the last report arrived
 
 	mode     bucketMode
 	tokens   float64   // units available at last (negative: overdrawn by requests in flight)
@@ -106,6 +107,7 @@ func (b *bucket) sync(q Quota, received time.Time, seq, mark uint64, own int64) 
 		return // nothing to pace on
 	}
 	until := q.Reset.Sub(received)
+	b.longest = max(b.longest, until)
 	// A quota restored "now" counts requests in flight, not requests over time (servers that round to
 	// whole seconds say "in a second"). It may also be a window about to turn over: then the next report,
 	// with a reset ahead, turns the bucket back.
@@ -221,9 +223,11 @@ func (b *bucket) retryAt(at, now time.Time) {
 		return
 	}
 	b.reset = at
-	if b.mode == modeRolling && b.limit >= 0 && at.After(now) {
-		b.tokens, b.last = b.available(now), now
-		b.rate = max(float64(b.limit-b.remaining), 1) / at.Sub(now).Seconds()
+	if b.mode == modeRolling && at.After(now) {
+		// The server promised one request at that time, no more: a sliding log frees its oldest entry.
+		have := b.available(now)
+		b.tokens, b.last = have, now
+		b.rate = (1 - have) / at.Sub(now).Seconds()
 	}
 }
 

@@ -2,6 +2,7 @@ package ratekit
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"sync"
 	"time"
@@ -35,6 +36,7 @@ type keyState struct {
 	backoff  backoff.BackOff // the key's backoff after rejections that say nothing, or nil
 	budget   retryBudget
 
+	pending     *Pace       // what the key learned for Transport.Limiter, not yet published
 	host        string      // the host of the key's first request, for Transport.ResetFormats
 	resetFormat ResetFormat // learned: resets in milliseconds that Retry-After showed up
 
@@ -271,6 +273,11 @@ func (k *keyState) estimate(head admission) admission {
 	return a
 }
 
+// tooLongFor is tooLong for a caller that does not hold mu (it reads only the key's name).
+func (k *keyState) tooLongFor(ctx context.Context, t *Transport, a admission, now time.Time) error {
+	return k.tooLong(ctx, t, a, now)
+}
+
 // tooLong returns the error for a wait that passes the context's deadline or MaxWait. Requires mu held.
 func (k *keyState) tooLong(ctx context.Context, t *Transport, a admission, now time.Time) error {
 	if a.wait <= 0 {
@@ -421,6 +428,9 @@ func (k *keyState) complete(t *Transport, tk *ticket, resp *http.Response, err e
 	if len(obs.Quotas) > 0 && t.OnQuota != nil {
 		out.quotas = k.views(now)
 	}
+	if t.Limiter != nil {
+		defer func() { k.pending = k.fleetPace(now) }() // after the pause below is set
+	}
 	if !out.rateLimited {
 		if k.backoff != nil {
 			k.backoff.Reset()
@@ -465,6 +475,66 @@ func (k *keyState) complete(t *Transport, tk *ticket, resp *http.Response, err e
 	}
 	k.needProbe = true
 	return out
+}
+
+// takePending returns what the key learned for the fleet since it last published, and forgets it.
+func (k *keyState) takePending() *Pace {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	p := k.pending
+	k.pending = nil
+	return p
+}
+
+// restorePending puts back what could not be published, unless something newer was learned meanwhile.
+func (k *keyState) restorePending(p *Pace) {
+	if p == nil {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.pending == nil {
+		k.pending = p
+	}
+}
+
+// fleetPace is the key's pace in the form a fleet shares: the slowest of its buckets' paces (what the
+// bucket holds, spread to its reset, plus what comes back meanwhile), and the pause, including an exhausted
+// window's wait for its reset. Requires mu held.
+func (k *keyState) fleetPace(now time.Time) *Pace {
+	p := &Pace{PausedUntil: k.pausedUntil}
+	rate := math.Inf(1)
+	for _, b := range k.buckets {
+		if !b.known() || b.mode == modeConcurrent || b.reset.IsZero() || b.dimension != "requests" {
+			continue
+		}
+		have := max(b.available(now), 0)
+		until := b.reset.Sub(now).Seconds()
+		var r float64
+		switch {
+		case until <= 0:
+			continue
+		case b.mode == modeFixed && have < 1:
+			// Nothing until the reset; then a window's worth over a window.
+			if b.reset.After(p.PausedUntil) {
+				p.PausedUntil = b.reset
+			}
+			if b.limit <= 0 || b.longest <= 0 {
+				continue
+			}
+			r = float64(b.limit) / b.longest.Seconds()
+		case b.mode == modeFixed:
+			r = have / until
+		default:
+			r = b.rate + have/until
+		}
+		rate = min(rate, r)
+	}
+	if !math.IsInf(rate, 1) && rate > 0 {
+		p.Rate = rate
+		p.Burst = max(1, rate/2) // half a second's worth: even pacing across the fleet
+	}
+	return p
 }
 
 // bucketFor finds or creates the bucket of a reported quota. Requires mu held.

@@ -75,6 +75,12 @@ type Transport struct {
 	// Retry-After show its resets to be milliseconds reads them so from then on.
 	ResetFormats map[string]ResetFormat
 
+	// Limiter shares each key's pace with other Transports: other processes using the same API key, through
+	// Redis (package redisquota), or other Transports in this process (NewLocalLimiter). Every request then
+	// also waits for the shared pace, and what this Transport learns (a pause, the pace a server's headers
+	// allow) is published with its next request. Nil: the Transport paces alone.
+	Limiter Limiter
+
 	// IdleTimeout is how long a key that nothing uses is remembered. Keys in use, waiting or paused are
 	// never forgotten. Zero: 10 minutes.
 	IdleTimeout time.Duration
@@ -135,6 +141,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		out := k.complete(t, &tk, resp, err, obs, now)
 		t.report(name, req, out)
+		if t.Limiter != nil && out.rateLimited {
+			// A pause is news for the whole fleet now, not at this process's next request.
+			t.Limiter.Reserve(ctx, name, 0, k.takePending(), now)
+		}
 
 		retry := t.retryable(req, resp, err, out, attempt, k, now)
 		if retry.done {
@@ -183,10 +193,46 @@ func (t *Transport) admit(ctx context.Context, name string, req *http.Request, a
 	for {
 		now := time.Now()
 		k := t.keys.get(t, name, req.URL.Host, now)
+		if t.Limiter != nil {
+			if err := t.reserveShared(ctx, k, req, now); err != nil {
+				return k, ticket{}, err
+			}
+			now = time.Now()
+		}
 		tk, err := k.admit(ctx, t, req, at, now)
 		if err != errEvicted {
 			return k, tk, err
 		}
+	}
+}
+
+// reserveShared waits for the key's shared pace (Transport.Limiter), publishing what the key learned since
+// its last request. If the shared state cannot be reached, the request goes on with the local pace alone.
+func (t *Transport) reserveShared(ctx context.Context, k *keyState, req *http.Request, now time.Time) error {
+	cost := t.cost(req, "requests")
+	var reported time.Duration
+	for {
+		learned := k.takePending()
+		wait, err := t.Limiter.Reserve(ctx, k.name, cost, learned, now)
+		if err != nil {
+			k.restorePending(learned)
+			return ctx.Err()
+		}
+		if wait <= 0 {
+			return nil
+		}
+		a := admission{wait: wait, reason: "the fleet's shared pace"}
+		if e := k.tooLongFor(ctx, t, a, now); e != nil {
+			return e
+		}
+		if t.OnWait != nil && wait > reported+time.Millisecond {
+			reported = wait
+			t.OnWait(WaitEvent{Key: k.name, Wait: wait, Reason: a.reason, Request: req})
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return err
+		}
+		now = time.Now()
 	}
 }
 
