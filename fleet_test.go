@@ -50,7 +50,7 @@ func TestFleetSharesThePace(t *testing.T) {
 		t.Run(alg, func(t *testing.T) {
 			p := mockserver.Policy{Limit: 100, Window: time.Minute}
 			var alone, together struct {
-				elapsed, ideal  time.Duration
+				elapsed, ideal time.Duration
 				rejected, hits int
 			}
 			synctest.Test(t, func(t *testing.T) {
@@ -64,10 +64,10 @@ func TestFleetSharesThePace(t *testing.T) {
 			if share := float64(together.rejected) / float64(together.hits); share > 0.01 {
 				t.Errorf("sharing: %.1f%% rejected, want at most 1%%", 100*share)
 			}
-			// The shared pace spreads each window's budget across it, so the fleet ends up to one window
-			// after the ideal, which bursts at each window's start.
-			if together.elapsed > together.ideal+p.Window+5*time.Second {
-				t.Errorf("sharing: done in %v, want within a window of the ideal %v", together.elapsed, together.ideal)
+			// The shared pace spreads each window's budget across it, so the fleet ends about one window
+			// after the ideal, which bursts at each window's start: 0.8 of it over five windows.
+			if g := float64(together.ideal) / float64(together.elapsed); g < 0.75 {
+				t.Errorf("sharing: done in %v, goodput %.2f of the ideal %v, want at least 0.75", together.elapsed, g, together.ideal)
 			}
 			if alg == mockserver.TokenBucket && alone.rejected < 10*together.rejected+100 {
 				t.Errorf("without sharing %d rejections, with sharing %d: the storm did not show", alone.rejected, together.rejected)
