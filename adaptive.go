@@ -88,7 +88,9 @@ func (a *adaptive) rejected(sentAt, now time.Time) {
 		if !a.inEpisode {
 			a.ceiling, a.failed, factor = r, true, 0.5
 		}
-		a.lim.SetLimitAt(now, rate.Limit(max(r*factor, minAdaptiveRate)))
+		// Not below a 16th of the rate that failed: a server that refuses for another reason than the
+		// rate (requests in flight) must not starve the key.
+		a.lim.SetLimitAt(now, rate.Limit(max(r*factor, a.ceiling/16, minAdaptiveRate)))
 	}
 	a.inEpisode, a.cut = true, now
 }

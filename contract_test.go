@@ -87,11 +87,6 @@ func TestContractMatrix(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if c.Algorithm == mockserver.Concurrency {
-					// A client that keeps the limit in flight: each request holds a slot for the service time, after
-					// the one-way latency.
-					r.Ideal = time.Duration(c.N) * (c.Faults.Latency + c.Latency) / time.Duration(c.Policy.Limit)
-				}
 				t.Log(r)
 				checkBounds(t, r, cellBounds(c))
 			})

@@ -53,18 +53,20 @@ type Result struct {
 	Hits      int           // requests the server answered, retries included
 	Rejected  int           // answers that were rate-limit rejections (429, or the configured status)
 	P99       time.Duration // the 99th percentile of request latency
+	P99Extra  time.Duration // P99 less the time the network and the server take: the waiting
 	MaxWait   time.Duration // the slowest request
 	FirstErr  error
 }
 
-// Goodput is how close to the ideal the batch finished, scaled by the share of requests that completed:
-// 1 is as fast as the quota allows.
+// Goodput is how close to the ideal the batch finished (ideal time over elapsed time, at most 1), scaled by
+// the share of requests that completed: 1 is every request done as fast as the quota allows; a client that
+// gives up on a third of its requests scores at most 2/3, however fast it gave up.
 func (r Result) Goodput() float64 {
 	if r.Elapsed <= 0 || r.Cell.N == 0 {
 		return 0
 	}
 	ideal := max(r.Ideal, time.Millisecond)
-	return float64(ideal) / float64(r.Elapsed) * float64(r.Completed) / float64(r.Cell.N)
+	return min(float64(ideal)/float64(r.Elapsed), 1) * float64(r.Completed) / float64(r.Cell.N)
 }
 
 // RejectedShare is the share of the server's answers that were rejections.
@@ -109,7 +111,12 @@ func Run(ctx context.Context, c Cell, newClient func(base http.RoundTripper) *ht
 	}
 	start := time.Now()
 	ideal := c.Ideal
-	if c.Config == nil {
+	switch {
+	case c.Config == nil && c.Algorithm == mockserver.Concurrency:
+		// A client that keeps the limit in flight: each request holds a slot for the server's time,
+		// after the one-way latency.
+		ideal = time.Duration(c.N) * (c.Faults.Latency + c.Latency) / time.Duration(max(c.Policy.Limit, 1))
+	case c.Config == nil:
 		// Injected errors count against the quota: the ideal batch spends units on them too.
 		units := int(math.Ceil(float64(c.N) / (1 - c.Faults.ErrorRate - c.Faults.DropRate)))
 		if ideal, err = oracle.IdealTime(c.Algorithm, c.Policy, units, start); err != nil {
@@ -125,6 +132,7 @@ func Run(ctx context.Context, c Cell, newClient func(base http.RoundTripper) *ht
 		r.P99 = lat[(len(lat)*99)/100]
 		r.MaxWait = lat[len(lat)-1]
 	}
+	r.P99Extra = max(r.P99-c.Latency-c.Faults.Latency, 0)
 	return r, nil
 }
 
