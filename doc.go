@@ -1,17 +1,34 @@
 // Package ratekit makes Go HTTP clients good citizens of rate-limited APIs.
 //
-// Servers say how much quota is left in many dialects: Retry-After in seconds or as a date, the IETF
-// RateLimit and RateLimit-Policy fields and their older drafts, X-RateLimit-* with resets that mean a
-// delay on one server and an epoch time on the next, and per-dimension headers for requests and tokens on AI
-// APIs. ParseHeaders reads them all into one Observation, in local time:
+// A Transport paces requests before they leave, learns the server's quota from its response headers, waits
+// exactly as long as the server asks (within the request's deadline), and retries only what is safe:
+//
+//	client := ratekit.NewClient() // or &http.Client{Transport: &ratekit.Transport{Base: yours}}
+//	resp, err := client.Get("https://api.github.com/users/octocat")
+//	var rl *ratekit.RateLimitError
+//	if errors.As(err, &rl) {
+//		// the wait the server asked for would pass the deadline or MaxWait: come back at rl.RetryAt
+//	}
+//
+// Each rate-limit key (by default a scheme and host; see KeyByAPIKey, KeyByRoute and KeyJoin) holds one
+// bucket per quota the server reports: the units the server says remain, less the requests in flight,
+// coming back at the rate its reset implies, or all at once at the reset for a fixed window (which the first
+// rejection reveals). A 429, a 503 with Retry-After or a 403 with an exhausted quota pauses the whole key;
+// one probe then learns the new budget before the others follow. Servers that send no headers at all get an
+// adaptive rate. Transport.Limiter shares paces and pauses with other processes (package redisquota).
+//
+// ParseHeaders reads every rate-limit dialect into one Observation, in local time:
 //
 //	obs := ratekit.ParseHeaders(resp.Header, time.Now())
 //	for _, q := range obs.Quotas {
 //		log.Printf("%s", q) // core/requests 4990/5000 reset 2026-11-23T18:30:00Z
 //	}
-//	time.Sleep(obs.Wait(time.Now())) // Retry-After, else the reset of an exhausted quota, else 0
+//	wait := obs.Wait(time.Now()) // Retry-After, else the reset of an exhausted quota, else 0
 //
 // Garbage never panics and never produces a negative or absurd wait: malformed fields are ignored, and
 // times more than a minute in the past or more than 40 days ahead are dropped as implausible. A server
-// whose reset unit no rule can classify is pinned with a Parser.
+// whose reset unit no rule can classify is pinned with a Parser, or Transport.ResetFormats.
+//
+// CheckRetry and Backoff give go-retryablehttp the same judgement. Package mockserver is a rate-limited
+// server with every algorithm and header dialect, to test clients against.
 package ratekit

@@ -273,12 +273,8 @@ func (k *keyState) estimate(head admission) admission {
 	return a
 }
 
-// tooLongFor is tooLong for a caller that does not hold mu (it reads only the key's name).
-func (k *keyState) tooLongFor(ctx context.Context, t *Transport, a admission, now time.Time) error {
-	return k.tooLong(ctx, t, a, now)
-}
-
-// tooLong returns the error for a wait that passes the context's deadline or MaxWait. Requires mu held.
+// tooLong returns the error for a wait that passes the context's deadline or MaxWait. It reads only the
+// key's name, which never changes: mu need not be held.
 func (k *keyState) tooLong(ctx context.Context, t *Transport, a admission, now time.Time) error {
 	if a.wait <= 0 {
 		return nil

@@ -222,7 +222,7 @@ func (t *Transport) reserveShared(ctx context.Context, k *keyState, req *http.Re
 			return nil
 		}
 		a := admission{wait: wait, reason: "the fleet's shared pace"}
-		if e := k.tooLongFor(ctx, t, a, now); e != nil {
+		if e := k.tooLong(ctx, t, a, now); e != nil {
 			return e
 		}
 		if t.OnWait != nil && wait > reported+time.Millisecond {
