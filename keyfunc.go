@@ -2,6 +2,7 @@ package ratekit
 
 import (
 	"crypto/sha256"
+	"fmt"
 	"encoding/hex"
 	"net/http"
 	"strings"
@@ -34,6 +35,19 @@ func KeyByAPIKey(req *http.Request) string {
 		secret = req.Header.Get("X-Api-Key")
 	}
 	return withSecret(KeyByHost(req), secret)
+}
+
+// KeyByContextValue keys requests by host and a value the caller put in the request's context under ctxKey
+// (a user or tenant ID, say), for servers that count per user of a shared credential. The value is
+// formatted with fmt.Sprint and hashed as KeyByHeader does. Requests without it share the host's key.
+func KeyByContextValue(ctxKey any) func(*http.Request) string {
+	return func(req *http.Request) string {
+		v := req.Context().Value(ctxKey)
+		if v == nil {
+			return KeyByHost(req)
+		}
+		return withSecret(KeyByHost(req), fmt.Sprint(v))
+	}
 }
 
 // KeyByRoute keys requests by host and route group, for servers with separate quotas per group of

@@ -37,7 +37,7 @@ type Transport struct {
 	Base http.RoundTripper
 
 	// KeyFunc names the rate limit a request counts against. Nil: KeyByHost (scheme and host). See
-	// KeyByHeader, KeyByAPIKey, KeyByRoute and KeyJoin for other keys.
+	// KeyByAPIKey, KeyByHeader, KeyByContextValue (a user), KeyByRoute and KeyJoin for other keys.
 	KeyFunc func(*http.Request) string
 
 	// CostFunc is what a request costs in a dimension the server reports ("requests", "tokens",

@@ -163,6 +163,8 @@ func TestKeysSeparateQuotas(t *testing.T) {
 	})
 }
 
+type userKey struct{}
+
 func TestKeyFuncs(t *testing.T) {
 	req := func(u string, kv ...string) *http.Request {
 		r, _ := http.NewRequest(http.MethodGet, u, nil)
@@ -187,6 +189,8 @@ func TestKeyFuncs(t *testing.T) {
 		{"X-API-Key", ratekit.KeyByAPIKey(req("https://api.test/", "X-Api-Key", "k")), "https://api.test #" + hash("k")},
 		{"no API key", ratekit.KeyByAPIKey(req("https://api.test/")), "https://api.test"},
 		{"header", tenant(req("https://api.test/", "X-Tenant", "acme")), "https://api.test #" + hash("acme")},
+		{"context value", ratekit.KeyByContextValue(userKey{})(req("https://api.test/").WithContext(context.WithValue(context.Background(), userKey{}, 42))), "https://api.test #" + hash("42")},
+		{"no context value", ratekit.KeyByContextValue(userKey{})(req("https://api.test/")), "https://api.test"},
 		{"joined", ratekit.KeyJoin(ratekit.KeyByAPIKey, byRoute)(req("https://api.github.com/search/x", "Authorization", "t")),
 			"https://api.github.com #" + hash("t") + " | https://api.github.com search"},
 	} {
