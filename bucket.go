@@ -33,8 +33,11 @@ type bucket struct {
 	window    time.Duration
 	remaining int64         // as last reported; -1 when not reported
 	longest   time.Duration // the longest time to reset reported: a fixed window's length
-	reset     time.Time     // as last reported; zero when not reported
-	observed  time.Time     // when the last report arrived
+	held      int64         // the most units the bucket was seen to hold: its capacity, at least
+	// nowRemaining is the remaining count of the last report whose reset was "now", or -1.
+	nowRemaining int64
+	reset        time.Time // as last reported; zero when not reported
+	observed     time.Time // when the last report arrived
 
 	mode     bucketMode
 	tokens   float64   // units available at last (negative: overdrawn by requests in flight)
@@ -109,14 +112,26 @@ func (b *bucket) sync(q Quota, received time.Time, seq, mark uint64, own int64) 
 	until := q.Reset.Sub(received)
 	b.longest = max(b.longest, until)
 	// A quota restored "now" counts requests in flight, not requests over time (servers that round to
-	// whole seconds say "in a second"). It may also be a window about to turn over: then the next report,
-	// with a reset ahead, turns the bucket back.
+	// whole seconds say "in a second"). So does a token bucket that refills faster than it is used, which
+	// may be treated alike; but one being drained says "in a second" too, with less remaining each time.
+	// So a reset within a second takes two such reports in a row, the second with no less remaining than
+	// the first; a reset that has come already (a delay of 0, which a bucket being drained never reports)
+	// takes one. The next report with a reset ahead turns the bucket back.
 	nowReset := !q.Reset.IsZero() && until <= time.Second
 	switch {
-	case q.Dimension == "concurrent-requests" || (nowReset && b.mode != modeFixed):
+	case q.Dimension == "concurrent-requests", !q.Reset.IsZero() && until <= 0 && b.mode != modeFixed:
 		b.mode = modeConcurrent
-	case b.mode == modeConcurrent && !nowReset:
-		b.mode = modeRolling
+		b.nowRemaining = q.Remaining
+	case nowReset && b.mode != modeFixed:
+		if b.nowRemaining >= 0 && q.Remaining >= b.nowRemaining {
+			b.mode = modeConcurrent
+		}
+		b.nowRemaining = q.Remaining
+	case !nowReset:
+		b.nowRemaining = -1
+		if b.mode == modeConcurrent {
+			b.mode = modeRolling
+		}
 	}
 	b.tokens = float64(q.Remaining - b.inflight)
 	if b.mode == modeConcurrent {
@@ -126,8 +141,15 @@ func (b *bucket) sync(q Quota, received time.Time, seq, mark uint64, own int64) 
 	b.syncR = q.Remaining
 	b.last = received
 	b.rate = 0
+	// The most the bucket has been seen to hold: a token bucket's burst may be less than its limit, and
+	// its reset says when the burst is full again, not the limit.
+	b.held = max(b.held, q.Remaining+own)
 	if b.mode == modeRolling && b.limit >= 0 && until > 0 {
-		b.rate = float64(max(b.limit-q.Remaining, 0)) / until.Seconds()
+		full := min(b.held, b.limit)
+		b.rate = float64(max(full-q.Remaining, 0)) / until.Seconds()
+		if b.window > 0 && b.limit > 0 {
+			b.rate = min(b.rate, float64(b.limit)/b.window.Seconds()) // the server said its rate
+		}
 	}
 }
 

@@ -163,6 +163,19 @@ func TestContractExtraCells(t *testing.T) {
 				return ratekit.DefaultCost(r, dim)
 			}}}
 		}, headerBounds},
+		// A burst smaller than the limit: the reset says when the burst is full again, not the limit.
+		{with("token-bucket, burst 10 of 200, ietf", func(c *scoreboard.Cell) {
+			c.Algorithm, c.Dialect, c.Policy.Burst = mockserver.TokenBucket, mockserver.DialectIETF, 10
+		}), ratekitClient, headerBounds},
+		{with("token-bucket, burst 10 of 200, x-ratelimit", func(c *scoreboard.Cell) {
+			c.Algorithm, c.Dialect, c.Policy.Burst = mockserver.TokenBucket, mockserver.DialectXRateLimit, 10
+		}), ratekitClient, headerBounds},
+		{with("gcra, burst 10 of 200, github", func(c *scoreboard.Cell) {
+			c.Policy.Burst = 10
+		}), ratekitClient, headerBounds},
+		{with("gcra, burst 10 of 200, openai", func(c *scoreboard.Cell) {
+			c.Dialect, c.Policy.Burst = mockserver.DialectOpenAI, 10
+		}), ratekitClient, headerBounds},
 		{with("faults: 5% of answers are 500s", func(c *scoreboard.Cell) {
 			c.Faults = mockserver.Faults{Seed: 1, ErrorRate: 0.05}
 		}), ratekitClient, bounds{minGoodput: 0.9, maxRejected: 0.01, completeAlways: true}},

@@ -30,6 +30,8 @@ type keyState struct {
 	queue       []*waiter // waiting requests, in order
 	lastUsed    time.Time
 	evicted     bool
+	sent        int64 // requests sent, retries included
+	rejected    int64 // rate-limit answers
 
 	ceiling  *rate.Limiter   // the user's ceiling (Transport.Limit), or nil
 	adaptive adaptive        // the pace for servers that say nothing
@@ -316,6 +318,7 @@ func (k *keyState) admitNow(t *Transport, req *http.Request, now time.Time, retr
 	}
 	k.adaptive.take(now)
 	k.inflight++
+	k.sent++
 	k.flights = append(k.flights, flight{seq: tk.seq, cost: tk.reqCost})
 	k.lastUsed = now
 	k.wakeHead()
@@ -390,17 +393,23 @@ func (k *keyState) complete(t *Transport, tk *ticket, resp *http.Response, err e
 		return out
 	}
 	out.rateLimited = isRateLimited(resp, obs)
+	if out.rateLimited {
+		k.rejected++
+	}
 	for _, q := range obs.Quotas {
 		b := k.bucketFor(q)
-		own := int64(0)
+		own, charged := int64(0), false
 		tk.each(func(c *charge) {
 			if c.b == b {
-				own = c.cost
+				own, charged = c.cost, true
 				if out.rateLimited && c.refilled && b.mode == modeRolling && waitsForReset(obs.RetryAt, q.Reset, now) {
 					b.makeFixed()
 				}
 			}
 		})
+		if !charged && resp.Request != nil {
+			own = t.cost(resp.Request, q.Dimension) // the bucket is new: the server counted the request all the same
+		}
 		b.sync(q, now, tk.seq, k.seq, own)
 		if out.rateLimited {
 			b.refused()
@@ -540,7 +549,7 @@ func (k *keyState) bucketFor(q Quota) *bucket {
 			return b
 		}
 	}
-	b := &bucket{policy: q.Policy, dimension: q.Dimension, limit: -1, remaining: -1}
+	b := &bucket{policy: q.Policy, dimension: q.Dimension, limit: -1, remaining: -1, nowRemaining: -1}
 	if q.Dimension == "requests" {
 		for _, f := range k.flights {
 			b.flights = append(b.flights, f)

@@ -17,6 +17,9 @@ type KeySnapshot struct {
 	PauseReason string
 	InFlight    int // requests sent and not yet answered
 	Waiting     int // requests waiting for their turn
+	// Sent counts the requests sent for the key, retries included; Rejected, the answers among them that
+	// refused a request for its rate limit (each one retried or returned).
+	Sent, Rejected int64
 }
 
 // Snapshot returns the view of every key the Transport holds, sorted by key.
@@ -39,7 +42,7 @@ func (t *Transport) Keys() int { return t.keys.len() }
 func (k *keyState) snapshot(now time.Time) KeySnapshot {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	s := KeySnapshot{Key: k.name, Quotas: k.views(now), InFlight: k.inflight, Waiting: len(k.queue)}
+	s := KeySnapshot{Key: k.name, Quotas: k.views(now), InFlight: k.inflight, Waiting: len(k.queue), Sent: k.sent, Rejected: k.rejected}
 	if now.Before(k.pausedUntil) {
 		s.PausedUntil, s.PauseReason = k.pausedUntil, k.pauseReason
 	}

@@ -51,7 +51,8 @@ type Transport struct {
 	Limit rate.Limit
 	Burst int
 
-	// MaxRetries is how many times a request is retried. Zero: 5. Negative: never.
+	// MaxRetries is how many times a request is retried. Zero: 10 (a server that says nothing may take a
+	// few probes to find the end of a window). Negative: never.
 	MaxRetries int
 
 	// MaxWait is the longest single wait ratekit accepts before a request, whether the server asked for it
@@ -127,7 +128,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 				return nil, err
 			}
 		}
-		k, tk, err := t.admit(ctx, name, sent, at)
+		k, tk, err := t.admit(ctx, name, req, at)
 		if err != nil {
 			closeBody(sent)
 			return nil, err
@@ -287,7 +288,7 @@ func (t *Transport) maxRetries() int {
 	case t.MaxRetries < 0:
 		return 0
 	case t.MaxRetries == 0:
-		return 5
+		return 10
 	}
 	return t.MaxRetries
 }

@@ -43,7 +43,7 @@ func TestSnapshotShowsQuotasAdjustedForRequestsInFlight(t *testing.T) {
 		}
 		close(release)
 		wg.Wait()
-		if s := tr.Snapshot()[0]; s.InFlight != 0 || s.Quotas[0].Remaining != 4996 {
+		if s := tr.Snapshot()[0]; s.InFlight != 0 || s.Quotas[0].Remaining != 4996 || s.Sent != 4 || s.Rejected != 0 {
 			t.Errorf("after: %+v", s)
 		}
 	})
