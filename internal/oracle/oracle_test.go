@@ -14,11 +14,11 @@ func TestIdealTime(t *testing.T) {
 		algorithm string
 		want      time.Duration
 	}{
-		{mockserver.FixedWindow, 50 * time.Second},          // 6 windows of 50: the last opens at 50 s
-		{mockserver.SlidingWindowLog, 50 * time.Second},     // entries expire 10 s after the burst
+		{mockserver.FixedWindow, 50 * time.Second},      // 6 windows of 50: the last opens at 50 s
+		{mockserver.SlidingWindowLog, 50 * time.Second}, // entries expire 10 s after the burst
 		// The previous window's count weighs on the next: 50 at once, then a little under 5 a second.
 		{mockserver.SlidingWindowCounter, 60816326531},
-		{mockserver.TokenBucket, 50 * time.Second},          // a burst of 50, then 5 a second
+		{mockserver.TokenBucket, 50 * time.Second}, // a burst of 50, then 5 a second
 		{mockserver.GCRA, 50 * time.Second},
 		{mockserver.LeakyBucket, 50 * time.Second},
 		{mockserver.LeakyBucketQueue, 59800 * time.Millisecond}, // served at 5 a second from the first
