@@ -14,7 +14,7 @@
 //	go run ./examples/batch -url https://api.example.com/v1/items -n 100 -c 4
 //
 // The only thing ratekit-specific is the client: every worker shares one http.Client whose Transport is a
-// *ratekit.Transport. The hooks (OnWait, OnRetry, OnQuota) only feed the display.
+// *ratekit.Transport. Its hooks (OnWait, OnRetry) and its Snapshot only feed the display and the summary.
 package main
 
 import (
@@ -80,14 +80,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	base.MaxIdleConnsPerHost = o.workers
 	defer base.CloseIdleConnections()
 	rec := &recorder{}
-	client := &http.Client{Transport: &ratekit.Transport{
-		Base:    base,
-		OnWait:  rec.onWait,
-		OnRetry: rec.onRetry,
-		OnQuota: rec.onQuota,
-	}}
+	transport := &ratekit.Transport{Base: base, OnWait: rec.onWait, OnRetry: rec.onRetry}
+	client := &http.Client{Transport: transport}
 
-	display := newProgress(o.progress, stderr, o.n, rec.status)
+	display := newProgress(o.progress, stderr, o.n, func() string { return status(transport) })
 	res := runBatch(ctx, client, target, o.n, o.workers, display.done)
 	display.close()
 

@@ -86,18 +86,14 @@ func get(ctx context.Context, client *http.Client, url string) (int, error) {
 	return resp.StatusCode, nil
 }
 
-// recorder collects what ratekit's hooks report, for the progress display and the summary. Safe for
-// concurrent use: the hooks run on the workers' goroutines.
+// recorder collects what ratekit's hooks report, for the summary. Safe for concurrent use: the hooks run on
+// the workers' goroutines.
 type recorder struct {
-	mu           sync.Mutex
-	retries      int           // guarded by mu
-	retried429   int           // 429 answers that ratekit retried; guarded by mu
-	longestWait  time.Duration // guarded by mu
-	longestWhy   string        // guarded by mu
-	quota        ratekit.Quota // the binding quota after the last response; guarded by mu
-	haveQuota    bool          // guarded by mu
-	waitingUntil time.Time     // the end of the longest wait announced so far; guarded by mu
-	waitingWhy   string        // guarded by mu
+	mu          sync.Mutex
+	retries     int           // guarded by mu
+	retried429  int           // 429 answers that ratekit retried; guarded by mu
+	longestWait time.Duration // guarded by mu
+	longestWhy  string        // guarded by mu
 }
 
 // onWait is Transport.OnWait.
@@ -106,9 +102,6 @@ func (r *recorder) onWait(ev ratekit.WaitEvent) {
 	defer r.mu.Unlock()
 	if ev.Wait > r.longestWait {
 		r.longestWait, r.longestWhy = ev.Wait, ev.Reason
-	}
-	if until := time.Now().Add(ev.Wait); until.After(r.waitingUntil) {
-		r.waitingUntil, r.waitingWhy = until, ev.Reason
 	}
 }
 
@@ -122,32 +115,25 @@ func (r *recorder) onRetry(ev ratekit.RetryEvent) {
 	}
 }
 
-// onQuota is Transport.OnQuota.
-func (r *recorder) onQuota(ev ratekit.QuotaEvent) {
-	q, ok := ratekit.Observation{Quotas: ev.Quotas}.Binding()
-	if !ok {
-		return
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.quota, r.haveQuota = q, true
-}
-
-// status is one line about the quota and the current wait, for the progress display:
-// "core 37/100 left, resets in 4s; waiting 3.9s (paused by the server)".
-func (r *recorder) status() string {
+// status is one line about what the Transport sees now, for the progress display:
+// "core 0/100 left, resets in 4s; 0 in flight, 8 waiting; paused by the server, 3.9s more".
+func status(t *ratekit.Transport) string {
 	now := time.Now()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	s := "no quota reported yet"
-	if r.haveQuota {
-		s = fmt.Sprintf("%s %d/%d left", r.quota.Policy, r.quota.Remaining, r.quota.Limit)
-		if in := r.quota.ResetIn(now); in > 0 {
-			s += fmt.Sprintf(", resets in %s", in.Round(100*time.Millisecond))
+	keys := t.SnapshotAt(now)
+	if len(keys) == 0 {
+		return "no request answered yet"
+	}
+	k := keys[0] // one URL, one key
+	s := "no quota reported"
+	if q, ok := (ratekit.Observation{Quotas: k.Quotas}).Binding(); ok {
+		s = fmt.Sprintf("%s %d/%d left", q.Policy, q.Remaining, q.Limit)
+		if in := q.ResetIn(now).Round(100 * time.Millisecond); in > 0 {
+			s += fmt.Sprintf(", resets in %s", in)
 		}
 	}
-	if left := r.waitingUntil.Sub(now).Round(100 * time.Millisecond); left > 0 {
-		s += fmt.Sprintf("; waiting %s (%s)", left, r.waitingWhy)
+	s += fmt.Sprintf("; %d in flight, %d waiting", k.InFlight, k.Waiting)
+	if left := k.PausedUntil.Sub(now).Round(100 * time.Millisecond); left > 0 {
+		s += fmt.Sprintf("; %s, %s more", k.PauseReason, left) // "paused by the server", "backoff after a rejection"
 	}
 	return s
 }
