@@ -7,10 +7,11 @@ import (
 	"testing"
 )
 
-// The program passes its checks with a small policy that binds (12 requests, a bucket of 10 per second).
+// The program passes its checks with a policy that does not bind. (The binding cases, whose timing
+// matters, run in virtual time in issues_test.go.)
 func TestRunPasses(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"-n", "12", "-limit", "10", "-window", "1s"}, &stdout, &stderr)
+	code := run(context.Background(), []string{"-n", "12", "-limit", "100", "-window", "1m"}, &stdout, &stderr)
 	if code != 0 {
 		t.Fatalf("exit status %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
 	}
@@ -19,6 +20,7 @@ func TestRunPasses(t *testing.T) {
 		"ok   the client returned no error\n",
 		"ok   every issue arrived, in order, with its title\n",
 		"ok   the server admitted 12 requests, all with the client's token (keys seen: 1)\n",
+		"ok   the server rejected 0 requests (budget: 1, 1% of them)\n",
 		"\nPASS\n",
 	} {
 		if !strings.Contains(out, want) {
@@ -27,6 +29,27 @@ func TestRunPasses(t *testing.T) {
 	}
 	if strings.Contains(out, "FAIL") {
 		t.Errorf("a check failed:\n%s", out)
+	}
+}
+
+// A quota the client cannot wait for (1 request an hour) fails the checks, says which, and exits 1.
+func TestRunFails(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"-n", "3", "-c", "1", "-algorithm", "fixed-window", "-limit", "1", "-window", "1h"}, &stdout, &stderr)
+	if code != 1 {
+		t.Fatalf("exit status %d, want 1\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{
+		"FAIL the client returned no error (got: issue 2: ",
+		"more than MaxWait)",
+		"FAIL every issue arrived, in order, with its title\n",
+		"FAIL the server admitted 1 requests",
+		"\nFAIL\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output does not contain %q:\n%s", want, out)
+		}
 	}
 }
 
