@@ -5,10 +5,12 @@
 //	go run ./examples/batch
 //
 // With no -url it starts an embedded mock server (mockserver.NewHandler on 127.0.0.1, a free port) that
-// allows 100 requests per 10 s in fixed windows and says so in GitHub's headers, so 300 requests take about
-// 20 s: three windows. A progress bar runs on stderr (a line every 10% when stderr is not a terminal), and a
-// summary ends on stdout: requests done and failed, wall time, the ideal time the quota allows, goodput,
-// 429s counted by the server and seen by the client, retries, the longest wait, and latency percentiles.
+// allows 100 requests per 10 s in fixed windows and says so in GitHub's headers, so 300 requests need three
+// windows: 10 to 20 s, since windows are aligned to the clock and the first one is partly over. A progress
+// bar runs on stderr (a line every 10% when stderr is not a terminal; see -progress), and a summary ends on
+// stdout: requests done and failed, wall time, the ideal time the quota allows, goodput, 429s counted by
+// the server and seen by the client, retries, the longest wait, and latency percentiles. Ctrl-C stops the
+// batch and still prints the summary.
 //
 //	go run ./examples/batch -algorithm token-bucket -dialect ietf -limit 50 -window 5s
 //	go run ./examples/batch -url https://api.example.com/v1/items -n 100 -c 4
