@@ -144,6 +144,27 @@ func TestConcurrencyWithBar(t *testing.T) {
 	}
 }
 
+// An interrupted batch (Ctrl-C cancels the context) still prints its summary, compares nothing, and exits 1.
+func TestInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // interrupted before the first request
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, []string{"-n", "10", "-progress", "off"}, &stdout, &stderr)
+	if code != exitFailed {
+		t.Errorf("exit status %d, want %d", code, exitFailed)
+	}
+	out := stdout.String()
+	for label, want := range map[string]string{
+		"requests":    "0 done, 0 failed, 8 workers",
+		"interrupted": "after 0 of 10 requests",
+		"ideal time":  "not compared: the batch was interrupted",
+	} {
+		if got := summaryLine(t, out, label); got != want {
+			t.Errorf("%s: %q, want %q", label, got, want)
+		}
+	}
+}
+
 // Bad flags get exit status 2 and a message that names the flag and what is allowed.
 func TestBadFlags(t *testing.T) {
 	tests := []struct {

@@ -55,6 +55,8 @@ func (s *summary) print(w io.Writer) {
 	case !embedded:
 		line("ideal time", "unknown: -url sends to a server whose policy is not known")
 		line("goodput", "unknown (no ideal time)")
+	case s.interrupted:
+		line("ideal time", "not compared: the batch was interrupted")
 	case s.idealErr != nil:
 		line("ideal time", "unknown: %v", s.idealErr)
 	case o.algorithm == mockserver.Concurrency:
