@@ -17,6 +17,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -69,6 +70,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	algorithms := fs.String("algorithms", strings.Join(mockserver.Algorithms(), ","), "algorithms to score, comma-separated")
 	dialects := fs.String("dialects", strings.Join(mockserver.Dialects(), ","), "header dialects to score, comma-separated")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
 	algs, err := oneOf("-algorithms", *algorithms, mockserver.Algorithms())
