@@ -34,8 +34,8 @@ type fields struct {
 	found bool // any rate-limit field at all (Date alone is not one)
 }
 
-// maxDims bounds the per-dimension quotas read from one response.
-const maxDims = 16
+// maxDims bounds the per-dimension quotas read from one response: Anthropic sends the most, eight.
+const maxDims = 8
 
 type xFields struct {
 	limit, remaining, reset, resetAfter, used, resource, bucket []string
@@ -354,10 +354,7 @@ func foldHasPrefix(s, lower string) bool {
 	}
 	for i := 0; i < len(lower); i++ {
 		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
+		if c != lower[i] && !('A' <= c && c <= 'Z' && c+('a'-'A') == lower[i]) {
 			return false
 		}
 	}

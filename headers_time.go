@@ -116,16 +116,47 @@ func parseHTTPDate(v string) (time.Time, bool) {
 		minute, ok4 := digits(v[20:22])
 		second, ok5 := digits(v[23:25])
 		month := monthIndex(v[8:11])
-		if ok1 && ok2 && ok3 && ok4 && ok5 && month > 0 && day >= 1 && day <= 31 && hour < 24 && minute < 60 && second < 60 &&
+		if ok1 && ok2 && ok3 && ok4 && ok5 && month > 0 && day >= 1 && day <= daysIn(month, year) && hour < 24 && minute < 60 && second < 60 &&
 			strings.Contains("MonTueWedThuFriSatSun", v[:3]) {
-			t := time.Date(year, time.Month(month), day, hour, minute, second, 0, time.UTC)
-			if t.Day() == day { // time.Date normalises 31 Nov to 1 Dec: reject it, as time.Parse does
-				return t, true
-			}
+			secs := daysFromCivil(year, month, day)*86400 + int64(hour*3600+minute*60+second)
+			return time.Unix(secs, 0).UTC(), true
 		}
 	}
 	t, err := http.ParseTime(v)
 	return t, err == nil
+}
+
+// daysFromCivil is the number of days from 1970-01-01 to year-month-day in the proleptic Gregorian
+// calendar (Howard Hinnant's algorithm): a date without time.Date's normalisation and its cost.
+func daysFromCivil(year, month, day int) int64 {
+	y := int64(year)
+	if month <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 {
+		era = (y - 399) / 400
+	}
+	yoe := y - era*400
+	m := int64(month)
+	mp := (m + 9) % 12 // March is 0
+	doy := (153*mp+2)/5 + int64(day) - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return era*146097 + doe - 719468
+}
+
+// daysIn is the number of days in month of year.
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
 }
 
 func digits(s string) (int, bool) {

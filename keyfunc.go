@@ -2,8 +2,8 @@ package ratekit
 
 import (
 	"crypto/sha256"
-	"fmt"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"strings"
 )
