@@ -20,6 +20,8 @@ import (
 //     cycle achieved, but not above the rate that failed.
 //   - Between episodes the rate climbs back quickly to 90% of the rate that failed, then creeps above it, as
 //     TCP CUBIC does: rate limits are steady, so the rate that failed last time is likely to fail again.
+//     The creep is by time, a few percent per cycle period: a window only reports being exceeded when it is
+//     used up, up to a window later, so a rate that grew per success would overshoot by then.
 //
 // Guarded by its key's mu.
 type adaptive struct {
@@ -30,6 +32,8 @@ type adaptive struct {
 	inEpisode  bool          // rejected, and no success since
 	cycleStart time.Time     // the first success of the current cycle
 	cycleOK    int64         // successes in the current cycle
+	period     time.Duration // the length of the last long cycle: how long feedback can take
+	raised     time.Time     // the last increase
 }
 
 // minAdaptiveRate is the slowest the adaptive rate goes: one request a minute.
@@ -46,10 +50,12 @@ func (a *adaptive) success(sentAt, now time.Time) {
 			switch {
 			case a.lim == nil:
 				a.lim = rate.NewLimiter(rate.Limit(achieved), 1)
-				a.ceiling = achieved
+				a.ceiling, a.raised = achieved, now
+				a.period = now.Sub(a.cycleStart)
 			case period >= 5 && a.cycleOK >= 10:
 				// A long cycle measures the server's rate well: the rate that failed was no better than
 				// what the cycle achieved, and the pace comes back to 90% of it at once.
+				a.period = now.Sub(a.cycleStart)
 				a.ceiling = min(a.ceiling, max(achieved, float64(a.lim.Limit())))
 				if float64(a.lim.Limit()) < 0.9*a.ceiling {
 					a.lim.SetLimitAt(now, rate.Limit(0.9*a.ceiling))
@@ -64,15 +70,17 @@ func (a *adaptive) success(sentAt, now time.Time) {
 	a.cycleOK++
 	if a.lim != nil {
 		r := float64(a.lim.Limit())
+		periods := now.Sub(a.raised).Seconds() / max(a.period.Seconds(), 1)
 		var step float64
 		switch {
-		case !a.failed:
-			step = a.ceiling / 128 // the first cycle's rate is only an estimate: search above it, gently
-		case r < 0.9*a.ceiling:
+		case a.failed && r < 0.9*a.ceiling:
 			step = a.ceiling / 32 // climb back quickly below the rate that failed
+		case !a.failed:
+			step = r * 0.1 * periods // the first cycle's rate is only an estimate: search above it, growing
 		default:
-			step = a.ceiling / 2048 // creep above it
+			step = a.ceiling * 0.03 * periods // creep above the rate that failed
 		}
+		a.raised = now
 		a.lim.SetLimitAt(now, rate.Limit(r+step))
 	}
 }
@@ -88,6 +96,7 @@ func (a *adaptive) rejected(sentAt, now time.Time) {
 		if !a.inEpisode {
 			a.ceiling, a.failed, factor = r, true, 0.5
 		}
+		a.raised = now
 		// Not below a 16th of the rate that failed: a server that refuses for another reason than the
 		// rate (requests in flight) must not starve the key.
 		a.lim.SetLimitAt(now, rate.Limit(max(r*factor, a.ceiling/16, minAdaptiveRate)))

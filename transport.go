@@ -63,7 +63,8 @@ type Transport struct {
 
 	// Backoff makes the backoff policy for retries that the server did not time: after a 5xx or a network
 	// error (per request), and after a rejection that does not say when to come back (per key). Nil:
-	// exponential from 500 ms, doubling up to 30 s, with ±50% jitter per request and ±20% per key.
+	// exponential from 500 ms, doubling, up to 30 s with ±50% jitter per request, up to 10 s with ±20% per
+	// key.
 	Backoff func() backoff.BackOff
 
 	// RetryBudget caps retries after errors (5xx and network errors) at this many per request, on average,
@@ -325,15 +326,15 @@ func (t *Transport) idleTimeout() time.Duration {
 }
 
 // newBackoff makes the backoff for one request's retries after errors: ±50% jitter, so that clients hit by
-// the same outage spread their retries.
-func (t *Transport) newBackoff() backoff.BackOff { return t.makeBackoff(0.5) }
+// the same outage spread their retries, up to 30 s.
+func (t *Transport) newBackoff() backoff.BackOff { return t.makeBackoff(0.5, 30*time.Second) }
 
 // newKeyBackoff makes the backoff of a key refused without a word: the probes that find when the server
 // takes requests again. One probe goes at a time, so jitter matters less than landing close to the moment
-// the server reopens: ±20%.
-func (t *Transport) newKeyBackoff() backoff.BackOff { return t.makeBackoff(0.2) }
+// the server reopens: ±20%, and at most 10 s between probes, so a window that reopens is found within 10 s.
+func (t *Transport) newKeyBackoff() backoff.BackOff { return t.makeBackoff(0.2, 10*time.Second) }
 
-func (t *Transport) makeBackoff(jitter float64) backoff.BackOff {
+func (t *Transport) makeBackoff(jitter float64, maxInterval time.Duration) backoff.BackOff {
 	if t.Backoff != nil {
 		return t.Backoff()
 	}
@@ -341,7 +342,7 @@ func (t *Transport) makeBackoff(jitter float64) backoff.BackOff {
 	b.InitialInterval = 500 * time.Millisecond
 	b.Multiplier = 2
 	b.RandomizationFactor = jitter
-	b.MaxInterval = 30 * time.Second
+	b.MaxInterval = maxInterval
 	b.MaxElapsedTime = 0 // MaxRetries and MaxWait bound the retries
 	b.Reset()
 	return b
