@@ -50,4 +50,14 @@
 // /metrics (Prometheus, one registry per Handler), /_stats (per-key counts and state, GET) and /_reset
 // (forget every key or ?key=, POST) are never rate limited. Config.MetricsPath, StatsPath and ResetPath move
 // them, or turn them off with "-".
+//
+// # Stores
+//
+// The state of every key lives in a Store. Config.Store nil means a new MemoryStore: sharded, safe for
+// concurrent use, and bounded by the keys in use (a key whose state is as good as new is dropped). Servers
+// that run as several replicas share a RedisStore (NewRedisStore): every algorithm in one Lua script per
+// decision, with `now` passed in, keys hash-tagged so one client's keys share a slot on Redis Cluster, and
+// TTLs so idle keys expire. Both pass one test suite, and replaying one random trace through both gives
+// identical decisions. When the store fails, Config.FailureMode says whether requests are served
+// (fail-open, the default) or refused with 503 and Retry-After (fail-closed); /metrics counts both.
 package mockserver
