@@ -10,10 +10,22 @@ import (
 
 // KeyByHost keys requests by scheme and host ("https://api.github.com"): one quota per server, the default.
 func KeyByHost(req *http.Request) string {
-	if req.URL.Scheme == "https" {
-		return "https://" + normalizeHost(req.URL.Host)
+	var buf [128]byte
+	return string(appendHostKey(buf[:0], req))
+}
+
+// appendHostKey appends KeyByHost's key for req to b, host lowercased.
+func appendHostKey(b []byte, req *http.Request) []byte {
+	b = append(b, req.URL.Scheme...)
+	b = append(b, "://"...)
+	for i := 0; i < len(req.URL.Host); i++ {
+		c := req.URL.Host[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
 	}
-	return req.URL.Scheme + "://" + normalizeHost(req.URL.Host)
+	return b
 }
 
 // KeyByHeader keys requests by host and the value of a header (a tenant, an account, a user), for servers

@@ -24,12 +24,31 @@ func (r *registry) get(t *Transport, name, host string, now time.Time) *keyState
 	if k != nil && !sweepDue {
 		return k
 	}
+	return r.create(t, name, host, now)
+}
+
+// getBytes is get for a name held in bytes, which it copies only to create the key.
+func (r *registry) getBytes(t *Transport, name []byte, host string, now time.Time) *keyState {
+	timeout := t.idleTimeout()
+	r.mu.RLock()
+	k := r.keys[string(name)] // no allocation: the compiler looks the bytes up as they are
+	sweepDue := now.Sub(r.lastSweep) >= timeout/4
+	r.mu.RUnlock()
+	if k != nil && !sweepDue {
+		return k
+	}
+	return r.create(t, string(name), host, now)
+}
+
+// create returns the state of key name, creating it if needed, and sweeps idle keys when due.
+func (r *registry) create(t *Transport, name, host string, now time.Time) *keyState {
+	timeout := t.idleTimeout()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if now.Sub(r.lastSweep) >= timeout/4 {
 		r.sweep(now, timeout)
 	}
-	k = r.keys[name]
+	k := r.keys[name]
 	if k == nil {
 		if r.keys == nil {
 			r.keys = make(map[string]*keyState)

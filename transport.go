@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -118,7 +117,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, errors.New("ratekit: request has no URL")
 	}
 	ctx := req.Context()
-	name := t.keyFunc()(req)
+	name := "" // KeyFunc's name for the request; "" for the default, which lookup builds without allocating
+	if t.KeyFunc != nil {
+		name = t.KeyFunc(req)
+	}
 	var reqBackoff backoff.BackOff
 	at := placeNew
 	for attempt := 0; ; attempt++ {
@@ -130,6 +132,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 		}
 		k, tk, err := t.admit(ctx, name, req, at)
+		name = k.name
 		if err != nil {
 			closeBody(sent)
 			return nil, err
@@ -194,7 +197,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 func (t *Transport) admit(ctx context.Context, name string, req *http.Request, at place) (*keyState, ticket, error) {
 	for {
 		now := time.Now()
-		k := t.keys.get(t, name, req.URL.Host, now)
+		k := t.lookup(name, req, now)
 		if t.Limiter != nil {
 			if err := t.reserveShared(ctx, k, req, now); err != nil {
 				return k, ticket{}, err
@@ -206,6 +209,17 @@ func (t *Transport) admit(ctx context.Context, name string, req *http.Request, a
 			return k, tk, err
 		}
 	}
+}
+
+// lookup finds the state of the request's key: name, or for the default KeyByHost (name ""), the key it
+// would build, without building it unless the key is new.
+func (t *Transport) lookup(name string, req *http.Request, now time.Time) *keyState {
+	if name != "" {
+		return t.keys.get(t, name, req.URL.Host, now)
+	}
+	var buf [128]byte
+	key := appendHostKey(buf[:0], req)
+	return t.keys.getBytes(t, key, req.URL.Host, now)
 }
 
 // reserveShared waits for the key's shared pace (Transport.Limiter), publishing what the key learned since
@@ -255,13 +269,6 @@ func (t *Transport) base() http.RoundTripper {
 		return t.Base
 	}
 	return http.DefaultTransport
-}
-
-func (t *Transport) keyFunc() func(*http.Request) string {
-	if t.KeyFunc != nil {
-		return t.KeyFunc
-	}
-	return KeyByHost
 }
 
 func (t *Transport) cost(req *http.Request, dimension string) int64 {
@@ -378,14 +385,4 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-// normalizeHost lowercases a host for keys.
-func normalizeHost(h string) string {
-	for i := 0; i < len(h); i++ {
-		if 'A' <= h[i] && h[i] <= 'Z' {
-			return strings.ToLower(h)
-		}
-	}
-	return h
 }
