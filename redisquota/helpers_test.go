@@ -30,14 +30,17 @@ func newLimiter(t testing.TB, client redis.UniversalClient, opts ...redisquota.O
 }
 
 // countingHook counts the commands and pipelines a client sends (or tries to send) to Redis: each is one
-// round trip.
-type countingHook struct{ roundTrips atomic.Int64 }
+// round trip (a new connection's handshake counts too); and, among them, the script evaluations.
+type countingHook struct{ roundTrips, scripts atomic.Int64 }
 
 func (h *countingHook) DialHook(next redis.DialHook) redis.DialHook { return next }
 
 func (h *countingHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		h.roundTrips.Add(1)
+		if name := cmd.Name(); name == "evalsha" || name == "eval" {
+			h.scripts.Add(1)
+		}
 		return next(ctx, cmd)
 	}
 }
