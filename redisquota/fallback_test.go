@@ -157,6 +157,43 @@ func TestFallbackWhenRedisDies(t *testing.T) {
 	}
 }
 
+// TestFallbackStartsFromTheFleetsDebt: a member that falls back owes what the fleet owed when Redis last
+// answered it, so the fleet's burst is not spent twice; a faster pace learned meanwhile repays its debt
+// faster, a slower one does not lengthen it.
+func TestFallbackStartsFromTheFleetsDebt(t *testing.T) {
+	srv := redistest.Start(t)
+	a, _, _ := newFallbackLimiter(t, srv)
+	b, hb, _ := newFallbackLimiter(t, srv)
+	if w := mustReserve(t, a, "k", 1, &ratekit.Pace{Rate: 10, Burst: 1}, t0); w != 0 {
+		t.Fatalf("a's first call: wait %v", w)
+	}
+	if w := mustReserve(t, b, "k", 0, nil, t0); w != 0 { // b learns the fleet's debt (100 ms) and 2 peers
+		t.Fatalf("b's call of cost 0: wait %v", w)
+	}
+	srv.Kill()
+	// b alone: 5/s (half of 10/s), burst 1, from the fleet's TAT at t0 + 100ms.
+	if w := mustReserve(t, b, "k", 1, nil, t0); w != 100*time.Millisecond || hb.fallbacks.Load() != 1 {
+		t.Errorf("b's first call without Redis: wait %v (%d fallbacks), want 100ms (1)", w, hb.fallbacks.Load())
+	}
+	if w := mustReserve(t, b, "k", 1, nil, t0.Add(100*time.Millisecond)); w != 0 {
+		t.Errorf("b once the fleet's debt is paid: wait %v, want 0", w)
+	}
+	if w := mustReserve(t, b, "k", 1, nil, t0.Add(100*time.Millisecond)); w != 200*time.Millisecond {
+		t.Errorf("b's next: wait %v, want 200ms (one interval at 5/s)", w)
+	}
+	// A faster pace (40/s: 20/s for b) repays the debt faster: its 200 ms at 5/s are 50 ms at 20/s.
+	at := t0.Add(100 * time.Millisecond)
+	mustReserve(t, b, "k", 0, &ratekit.Pace{Rate: 40, Burst: 1}, at)
+	if w := mustReserve(t, b, "k", 1, nil, at); w != 50*time.Millisecond {
+		t.Errorf("after a faster pace: wait %v, want 50ms", w)
+	}
+	// A slower one (2/s: 1/s for b) keeps the debt's time: 50 ms.
+	mustReserve(t, b, "k", 0, &ratekit.Pace{Rate: 2, Burst: 1}, at)
+	if w := mustReserve(t, b, "k", 1, nil, at); w != 50*time.Millisecond {
+		t.Errorf("after a slower pace: wait %v, want 50ms", w)
+	}
+}
+
 // TestOneProbeAtATime: while Redis hangs, one call per retry interval tries it and waits for the timeout;
 // the calls made meanwhile are decided locally at once.
 func TestOneProbeAtATime(t *testing.T) {

@@ -15,8 +15,6 @@ import (
 type Limiter struct {
 	client redis.UniversalClient
 	cfg    config
-	// local decides while Redis is down, at this instance's share of each key's pace.
-	local *ratekit.LocalLimiter
 
 	mu        sync.Mutex
 	keys      map[string]*memory // guarded by mu: what this instance knows of each key
@@ -40,7 +38,7 @@ func New(client redis.UniversalClient, opts ...Option) (*Limiter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Limiter{client: client, cfg: cfg, local: ratekit.NewLocalLimiter(), keys: make(map[string]*memory)}, nil
+	return &Limiter{client: client, cfg: cfg, keys: make(map[string]*memory)}, nil
 }
 
 // Reserve implements ratekit.Limiter: it takes cost units of key's shared pace at now after applying
@@ -82,7 +80,7 @@ func (l *Limiter) Reserve(ctx context.Context, key string, cost int64, learned *
 			return 0, err
 		}
 	}
-	return l.decideLocally(ctx, key, cost, now)
+	return l.decideLocally(key, cost, now), nil
 }
 
 // route says whether a call at now tries Redis: always while Redis is up; while it is down, one call at a
@@ -104,6 +102,9 @@ func (l *Limiter) succeeded(key string, v verdict, now time.Time) {
 	m := l.memoryOf(key, now)
 	m.peers = v.peers
 	m.interval, m.burst = v.interval, v.burst
+	// Should Redis fail now, this instance starts where the fleet is: its debt is the fleet's (in units,
+	// a share of the fleet's debt at a share of its pace is the same time).
+	m.tat, m.localInterval = now.Add(v.debt), 0
 	if v.paused {
 		m.learn(news{pausedUntil: now.Add(v.wait)})
 	}

@@ -23,8 +23,8 @@
 -- ARGV[9]  the peer window in ms: members seen within it count as peers
 -- ARGV[10] the expiry margin in ms
 --
--- Reply: {wait: seconds, wait: ns, 1 if the wait is a pause else 0, peers, interval, burst span}
--- (interval 0: no pace learned).
+-- Reply: {wait: seconds, wait: ns, 1 if the wait is a pause else 0, peers, interval, burst span, debt:
+-- seconds, debt: ns} (interval 0: no pace learned; the debt is max(TAT - now, 0), after the decision).
 -- Both keys share the caller's hash tag, so the script works on Redis Cluster.
 
 local state, members = KEYS[1], KEYS[2]
@@ -145,5 +145,9 @@ if dirty then
   redis.call('PEXPIRE', state, num(math.min(horizon + margin, 1e13)))
 end
 
+local ds, dn = 0, 0
+if ts ~= nil and positive(sub(ts, tn, nowSec, nowNs)) then
+  ds, dn = sub(ts, tn, nowSec, nowNs)
+end
 -- Go's Duration ends at about 292 years (9.2e9 s); the Go side saturates there, as time.Time.Sub does.
-return {math.min(ws, 1e10), wn, paused, peers, iv or 0, sp or 0}
+return {math.min(ws, 1e10), wn, paused, peers, iv or 0, sp or 0, math.min(ds, 1e10), dn}

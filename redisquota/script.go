@@ -42,16 +42,17 @@ func (n news) merge(later news) news {
 func (n news) empty() bool { return n.interval == 0 && n.pausedUntil.IsZero() }
 
 // verdict is the script's decision: how long to wait (and whether for a pause), and what it knows of the
-// key's fleet: its members and its pace.
+// key's fleet: its members, its pace, and its debt (how far its TAT is ahead of now).
 type verdict struct {
 	wait            time.Duration
 	paused          bool
 	peers           int
 	interval, burst time.Duration
+	debt            time.Duration
 }
 
 // replyWidth is the number of integers the script returns.
-const replyWidth = 6
+const replyWidth = 8
 
 // eval runs the script for one Reserve, within the Limiter's timeout.
 func (l *Limiter) eval(ctx context.Context, key string, cost int64, n news, now time.Time) (verdict, error) {
@@ -82,6 +83,7 @@ func (l *Limiter) eval(ctx context.Context, key string, cost int64, n news, now 
 		peers:    int(reply[3]),
 		interval: time.Duration(reply[4]),
 		burst:    time.Duration(reply[5]),
+		debt:     seconds(reply[6], reply[7]),
 	}, nil
 }
 
