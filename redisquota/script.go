@@ -38,9 +38,6 @@ func (n news) merge(later news) news {
 	return n
 }
 
-// empty reports whether n holds nothing to publish.
-func (n news) empty() bool { return n.interval == 0 && n.pausedUntil.IsZero() }
-
 // verdict is the script's decision: how long to wait (and whether for a pause), and what it knows of the
 // key's fleet: its members, its pace, and its debt (how far its TAT is ahead of now).
 type verdict struct {
