@@ -218,7 +218,7 @@ func runFaultFleet(t *testing.T, srv *redistest.Server, fault func(members []*me
 	if tr.outageRejected*8 > tr.outageArrivals {
 		t.Errorf("during the outage %d of %d arrivals rejected, want at most 1 in 8", tr.outageRejected, tr.outageArrivals)
 	}
-	// Every member fell back, and returns to Redis with its next request once Redis answers (a member
+	// Every member fell back, and returned to Redis with its next request once Redis answered (a member
 	// that finished its share of the batch during the outage has not made that request yet: it makes it
 	// now, more than a retry interval after Redis came back).
 	recoveredInBatch := 0
@@ -231,9 +231,10 @@ func runFaultFleet(t *testing.T, srv *redistest.Server, fault func(members []*me
 		if err := faultRequest(m.client); err != nil {
 			t.Errorf("member %d: a request after the batch: %v", i, err)
 		}
-		if m.hooks.fallbacks.Load() != 1 || m.hooks.recoveries.Load() != 1 || m.limiter.Degraded() {
-			t.Errorf("member %d: %d fallbacks, %d recoveries, Degraded() = %v; want 1, 1, false",
-				i, m.hooks.fallbacks.Load(), m.hooks.recoveries.Load(), m.limiter.Degraded())
+		// A busy machine may miss the 50 ms timeout outside the outage too: a switch more, and back.
+		if f, r := m.hooks.fallbacks.Load(), m.hooks.recoveries.Load(); f < 1 || r != f || m.limiter.Degraded() {
+			t.Errorf("member %d: %d fallbacks, %d recoveries, Degraded() = %v; want at least 1, as many, false",
+				i, f, r, m.limiter.Degraded())
 		}
 	}
 	t.Logf("%d of %d members returned to Redis within the batch, the others with their next request", recoveredInBatch, len(members))
