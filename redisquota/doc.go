@@ -47,8 +47,10 @@
 // built with ContextTimeoutEnabled, which New checks). When a call fails, the Limiter calls the
 // WithOnFallback hook and decides locally, returning no error: each key is paced at this instance's share of
 // the fleet's pace (1/peers, peers being the members seen in the peer window when Redis last answered, else
-// WithFallbackShare, default 1/4), and the pauses known or learned meanwhile still apply. While Redis is
-// down, one request per retry interval (WithRetryInterval, default 1 s) tries it again, and the others do
-// not wait for it. When it answers, the Limiter calls WithOnRecover, goes back to Redis, and publishes what
-// it learned while down with each key's next request.
+// WithFallbackShare, default 1/4), starting from the fleet's debt at that moment, and the pauses known or
+// learned meanwhile still apply. While Redis is down, one request per retry interval (WithRetryInterval,
+// default 1 s) tries it again, and the others do not wait for it; a wait for the pace lasts at most until
+// that retry, so that the fleet decides again as soon as Redis answers (a pause is waited in full). When it
+// answers, the Limiter calls WithOnRecover, goes back to Redis, and publishes what it learned while down
+// with each key's next request.
 package redisquota

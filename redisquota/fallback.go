@@ -55,15 +55,22 @@ func (l *Limiter) memoryOf(key string, now time.Time) *memory {
 }
 
 // decideLocally decides a call without Redis, at this instance's share of the fleet's pace: 1/peers, or
-// the fallback share when the number of peers is unknown.
+// the fallback share when the number of peers is unknown. A wait for the pace is provisional: it ends
+// when Redis is tried again (or a probe in flight has had its timeout), so that the fleet's state decides
+// again as soon as Redis answers, and a slow pace learned alone is not waited out alone. A wait for a
+// pause is the server's word: it is not cut.
 func (l *Limiter) decideLocally(key string, cost int64, now time.Time) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	m := l.memoryOf(key, now)
-	return m.reserveShare(cost, l.cfg.share(m.peers), now)
+	wait, paused := m.reserveShare(cost, l.cfg.share(m.peers), now)
+	if !paused && l.down {
+		wait = min(wait, max(l.retryAt.Sub(now), l.cfg.timeout))
+	}
+	return wait
 }
 
-// reserveShare decides a call alone: after the fleet's pause, GCRA at share of the fleet's pace, from the
+// reserveShare decides a call alone, and says whether it waits for a pause: after the fleet's pause, GCRA at share of the fleet's pace, from the
 // fleet's debt when Redis last answered (a share of the fleet's debt at a share of its pace is the same
 // time), as LocalLimiter decides for the whole fleet, with one difference: when the pace gets faster, the
 // debt keeps its units, not its time (as golang.org/x/time/rate's SetLimit keeps the tokens). A pace learned
@@ -71,13 +78,13 @@ func (l *Limiter) decideLocally(key string, cost int64, now time.Time) time.Dura
 // one request per 8 s); the next response may bring a fast pace again, which must not leave this instance
 // waiting out 8 s of debt at the slow pace. (When the pace gets slower, the debt keeps its time: what was
 // taken at the faster pace stays taken at it.)
-func (m *memory) reserveShare(cost int64, share float64, now time.Time) time.Duration {
+func (m *memory) reserveShare(cost int64, share float64, now time.Time) (wait time.Duration, paused bool) {
 	if now.Before(m.pausedUntil) {
-		return m.pausedUntil.Sub(now)
+		return m.pausedUntil.Sub(now), true
 	}
 	interval, burst := sharePace(m.interval, m.burst, share).Spans()
 	if interval == 0 {
-		return 0 // no pace known
+		return 0, false // no pace known
 	}
 	if m.tat.After(now) && interval < m.localInterval {
 		debt := float64(m.tat.Sub(now)) * float64(interval) / float64(m.localInterval)
@@ -90,10 +97,10 @@ func (m *memory) reserveShare(cost int64, share float64, now time.Time) time.Dur
 	}
 	next := tat.Add(time.Duration(cost) * interval)
 	if allowAt := next.Add(-burst); allowAt.After(now) {
-		return allowAt.Sub(now)
+		return allowAt.Sub(now), false
 	}
 	m.tat = next
-	return 0
+	return 0, false
 }
 
 // sharePace returns share of the pace of the given GCRA spans as a ratekit.Pace: the rate times share, the

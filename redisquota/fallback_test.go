@@ -194,6 +194,27 @@ func TestFallbackStartsFromTheFleetsDebt(t *testing.T) {
 	}
 }
 
+// TestFallbackPaceWaitsEndWithTheRetryInterval: while Redis is down, a wait for the pace lasts at most
+// until Redis is tried again, so that the fleet decides again as soon as it answers; a pause is waited in
+// full.
+func TestFallbackPaceWaitsEndWithTheRetryInterval(t *testing.T) {
+	srv := redistest.Start(t)
+	l, h, _ := newFallbackLimiter(t, srv, redisquota.WithFallbackShare(0.25))
+	srv.Kill()
+	slow := &ratekit.Pace{Rate: 1, Burst: 1} // a quarter each: one request per 4 s
+	if w := mustReserve(t, l, "k", 1, slow, t0); w != 0 || h.fallbacks.Load() != 1 {
+		t.Fatalf("first call: wait %v, %d fallbacks; want 0, 1", w, h.fallbacks.Load())
+	}
+	// Redis is tried again at t0 + 1s (the retry interval): the 4 s wait ends then.
+	if w := mustReserve(t, l, "k", 1, nil, t0.Add(300*time.Millisecond)); w != 700*time.Millisecond {
+		t.Errorf("a wait of 3.7 s for the pace: %v, want 700ms (until Redis is tried again)", w)
+	}
+	mustReserve(t, l, "k", 0, &ratekit.Pace{PausedUntil: t0.Add(time.Minute)}, t0.Add(300*time.Millisecond))
+	if w := mustReserve(t, l, "k", 1, nil, t0.Add(400*time.Millisecond)); w != time.Minute-400*time.Millisecond {
+		t.Errorf("a pause: wait %v, want all of it (59.6s)", w)
+	}
+}
+
 // TestOneProbeAtATime: while Redis hangs, one call per retry interval tries it and waits for the timeout;
 // the calls made meanwhile are decided locally at once.
 func TestOneProbeAtATime(t *testing.T) {

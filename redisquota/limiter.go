@@ -47,7 +47,8 @@ func New(client redis.UniversalClient, opts ...Option) (*Limiter, error) {
 // When Redis fails (an error, or no answer within the timeout), the call is decided locally instead, at
 // this instance's share of the pace, with a nil error: the Limiter switches to local decisions (calling the
 // WithOnFallback hook) and tries Redis again once per retry interval, switching back (WithOnRecover) when it
-// answers; what was learned meanwhile is published then. Reserve returns an error only when ctx is done.
+// answers; what was learned meanwhile is published then. A local wait for the pace ends by the next try
+// of Redis; the caller then asks again. Reserve returns an error only when ctx is done.
 func (l *Limiter) Reserve(ctx context.Context, key string, cost int64, learned *ratekit.Pace, now time.Time) (time.Duration, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
