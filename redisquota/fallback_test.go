@@ -133,12 +133,15 @@ func TestFallbackWhenRedisDies(t *testing.T) {
 		t.Fatalf("OnRecover before any call: %d", n)
 	}
 	before = rta.scripts.Load()
-	// go-redis may still hold the dial error for a moment after the restart: allow a few probes.
-	for i := 0; a.Degraded() && i < 50; i++ {
+	// go-redis may still hold the dial error for a moment after the restart (after repeated dial failures
+	// it redials once a second in the background): allow probes for 5 s of real time.
+	tick := time.NewTicker(20 * time.Millisecond) // real time for go-redis to reconnect
+	defer tick.Stop()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); <-tick.C {
 		mustReserve(t, a, "k", 0, nil, probeAt)
 		probeAt = probeAt.Add(time.Second + time.Millisecond)
-		if a.Degraded() {
-			time.Sleep(20 * time.Millisecond) // real time for go-redis to reconnect; bounded by the loop
+		if !a.Degraded() {
+			break
 		}
 	}
 	if a.Degraded() || ha.recoveries.Load() != 1 {
