@@ -1,4 +1,4 @@
--- redisquota's one script: Limiter.Reserve for one key, atomically. reserve.go runs it with EVALSHA, falling
+-- redisquota's one script: Limiter.Reserve for one key, atomically. script.go runs it with EVALSHA, falling
 -- back to EVAL on NOSCRIPT.
 --
 -- It is ratekit's sharedPace.reserve (limiter.go) in Lua, operation for operation: apply what the caller
