@@ -33,6 +33,28 @@ type Pace struct {
 	PausedUntil time.Time
 }
 
+// MaxPaceSpan bounds the durations Spans returns, about 104 days (2^53 ns): a slower pace means nothing to a
+// client, and float64 (Lua's only number type, used by package redisquota) counts ns exactly below it.
+const MaxPaceSpan = time.Duration(1 << 53)
+
+// Spans returns the pace in the form of GCRA (the generic cell rate algorithm), as a shared Limiter applies
+// it: interval, the time one unit takes at Rate (at least 1 ns), and burst, the time Burst units take (at
+// least interval: a Burst below 1, or NaN, counts as 1), both at most MaxPaceSpan. A Rate that is not more
+// than 0 (or NaN) paces nothing: both are 0. LocalLimiter and package redisquota convert paces with it, so
+// that they decide alike.
+func (p Pace) Spans() (interval, burst time.Duration) {
+	if !(p.Rate > 0) {
+		return 0, 0
+	}
+	iv := min(max(float64(time.Second)/p.Rate, 1), float64(MaxPaceSpan)) // +Inf for a tiny rate
+	interval = time.Duration(iv)
+	b := p.Burst
+	if !(b >= 1) {
+		b = 1
+	}
+	return interval, time.Duration(min(b*float64(interval), float64(MaxPaceSpan)))
+}
+
 // NewLocalLimiter returns a Limiter that shares paces among the Transports of one process, in memory. It is
 // the reference for what a shared Limiter does: GCRA (the generic cell rate algorithm) at the learned rate
 // and burst, and the latest pause anyone learned. Keys idle for 10 minutes are forgotten.
@@ -49,12 +71,12 @@ type LocalLimiter struct {
 
 var _ Limiter = (*LocalLimiter)(nil)
 
-// sharedPace is the state of one key: GCRA's theoretical arrival time, its emission interval (the time one
-// unit takes at the rate) and burst, and the pause.
+// sharedPace is the state of one key: GCRA's theoretical arrival time, the pace's emission interval (the
+// time one unit takes at the rate) and burst span (the time a burst takes, see Pace.Spans), and the pause.
 type sharedPace struct {
 	tat         time.Time
 	interval    time.Duration // 0: no pace learned yet
-	burst       float64
+	burst       time.Duration
 	pausedUntil time.Time
 	used        time.Time
 }
@@ -84,15 +106,14 @@ func (l *LocalLimiter) Reserve(_ context.Context, key string, cost int64, learne
 }
 
 // reserve is the decision, a pure function of the state and the arguments. redisquota's Lua script does
-// the same arithmetic.
+// the same arithmetic, in whole ns, exactly (its differential test replays random traces through both).
 func (s *sharedPace) reserve(cost int64, learned *Pace, now time.Time) time.Duration {
 	if learned != nil {
 		if learned.PausedUntil.After(s.pausedUntil) {
 			s.pausedUntil = learned.PausedUntil
 		}
-		if learned.Rate > 0 {
-			s.interval = max(time.Duration(float64(time.Second)/learned.Rate), 1)
-			s.burst = max(learned.Burst, 1)
+		if interval, burst := learned.Spans(); interval > 0 {
+			s.interval, s.burst = interval, burst
 		}
 	}
 	if now.Before(s.pausedUntil) {
@@ -106,7 +127,7 @@ func (s *sharedPace) reserve(cost int64, learned *Pace, now time.Time) time.Dura
 		tat = now
 	}
 	next := tat.Add(time.Duration(cost) * s.interval)
-	allowAt := next.Add(-time.Duration(s.burst * float64(s.interval)))
+	allowAt := next.Add(-s.burst)
 	if allowAt.After(now) {
 		return allowAt.Sub(now)
 	}

@@ -2,6 +2,7 @@ package ratekit
 
 import (
 	"context"
+	"math"
 	"testing"
 	"time"
 )
@@ -53,5 +54,34 @@ func TestLocalLimiterGCRA(t *testing.T) {
 	l.Reserve(ctx, "late", 1, nil, at(time.Hour))
 	if n := l.Len(); n != 1 {
 		t.Errorf("%d keys after an hour, want 1", n)
+	}
+}
+
+// TestPaceSpans: the conversion that LocalLimiter and redisquota share, including the values a server
+// never sends but a caller might: they are clamped, never turned into nonsense (a tiny rate once became
+// "1 ns per unit", unlimited).
+func TestPaceSpans(t *testing.T) {
+	inf := math.Inf(1)
+	tests := []struct {
+		pace            Pace
+		interval, burst time.Duration
+	}{
+		{Pace{}, 0, 0},
+		{Pace{Rate: -1, Burst: 5}, 0, 0},
+		{Pace{Rate: math.NaN(), Burst: 5}, 0, 0},
+		{Pace{Rate: 10, Burst: 2}, 100 * time.Millisecond, 200 * time.Millisecond},
+		{Pace{Rate: 3, Burst: 1.5}, 333333333, 499999999},
+		{Pace{Rate: 10, Burst: 0.2}, 100 * time.Millisecond, 100 * time.Millisecond},
+		{Pace{Rate: 10, Burst: math.NaN()}, 100 * time.Millisecond, 100 * time.Millisecond},
+		{Pace{Rate: 10, Burst: inf}, 100 * time.Millisecond, MaxPaceSpan},
+		{Pace{Rate: 2e9, Burst: 1}, 1, 1},
+		{Pace{Rate: inf, Burst: 3}, 1, 3},
+		{Pace{Rate: 1e-300, Burst: 1}, MaxPaceSpan, MaxPaceSpan},
+	}
+	for _, tt := range tests {
+		interval, burst := tt.pace.Spans()
+		if interval != tt.interval || burst != tt.burst {
+			t.Errorf("%+v.Spans() = %d, %d ns; want %d, %d ns", tt.pace, interval, burst, tt.interval, tt.burst)
+		}
 	}
 }
