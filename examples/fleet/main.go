@@ -35,6 +35,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return // -help printed the usage: not a failure
+		}
 		fmt.Fprintln(os.Stderr, "fleet:", err)
 		stop()
 		os.Exit(1)
