@@ -76,7 +76,7 @@ func (a *adaptive) success(sentAt, now time.Time) {
 		case a.failed && r < 0.9*a.ceiling:
 			step = a.ceiling / 32 // climb back quickly below the rate that failed
 		case !a.failed:
-			step = r * 0.1 * periods // the first cycle's rate is only an estimate: search above it, growing
+			step = r * 0.5 * periods // the first cycle's rate is only an estimate: search above it, growing
 		default:
 			step = a.ceiling * 0.03 * periods // creep above the rate that failed
 		}

@@ -11,7 +11,7 @@
 // that were rejections, and the 99th percentile of the time requests spent waiting. The servers run in
 // memory and the batches run in real time, all at once, with a quota compressed to seconds:
 //
-//	go run ./examples/compare            # about 40 seconds
+//	go run ./examples/compare            # about 50 seconds
 //	go run ./examples/compare -dialects github,none -algorithms fixed-window,gcra
 package main
 
@@ -139,6 +139,11 @@ func score(ctx context.Context, w io.Writer, cs []scoreboard.Cell) int {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var firstErr error
+	// Windows are aligned to the Unix epoch: start every batch just after one opens, so that every
+	// client meets the same phase and the table does not depend on when it was run.
+	if err := sleepUntil(ctx, nextWindow(time.Now(), cs[0].Policy.Window).Add(20*time.Millisecond)); err != nil {
+		return 1
+	}
 	start := time.Now()
 	for i, c := range cs {
 		results[i] = make([]scoreboard.Result, len(clients))
@@ -166,6 +171,26 @@ func score(ctx context.Context, w io.Writer, cs []scoreboard.Cell) int {
 	fmt.Fprintf(w, "\n%d batches of %d requests with %d goroutines, all at once, in %v.\n",
 		len(cs)*len(clients), cs[0].N, cs[0].Workers, time.Since(start).Round(time.Second))
 	return 0
+}
+
+// nextWindow is when the next window of length w opens, windows starting at multiples of w since the epoch.
+func nextWindow(now time.Time, w time.Duration) time.Time {
+	if w <= 0 {
+		return now
+	}
+	ns := now.UnixNano()
+	return time.Unix(0, (ns/int64(w)+1)*int64(w))
+}
+
+func sleepUntil(ctx context.Context, t time.Time) error {
+	timer := time.NewTimer(time.Until(t))
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func printTable(w io.Writer, cs []scoreboard.Cell, results [][]scoreboard.Result) {
