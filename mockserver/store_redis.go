@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/ratekit/ratekit/internal/luaexact"
 )
 
 // The Redis store's script decides, releases and inspects every algorithm in one atomic evaluation. It is kept
@@ -27,7 +29,7 @@ var (
 
 // redisScriptSource returns the whole script.
 func redisScriptSource() string {
-	return redisScriptPrelude + "\n" + redisScriptAlgorithms + "\n" + redisScriptMain
+	return luaexact.Source + "\n" + redisScriptPrelude + "\n" + redisScriptAlgorithms + "\n" + redisScriptMain
 }
 
 // Defaults of the Redis store's options.

@@ -41,22 +41,7 @@ local owner = ARGV[4]
 local leaseTimeout = tonumber(ARGV[5])
 local margin = tonumber(ARGV[6])
 
--- num formats an integer for Redis: redis.call would format a Lua number with %.14g and lose digits.
-local function num(x)
-  return string.format('%.0f', x)
-end
-
--- fdiv returns floor(x / d) for integers x and d > 0, exactly (the correction absorbs float rounding).
-local function fdiv(x, d)
-  local q = math.floor(x / d)
-  local r = x - q * d
-  if r < 0 then
-    q = q - 1
-  elseif r >= d then
-    q = q + 1
-  end
-  return q
-end
+-- num and fdiv come from internal/luaexact, prepended to this script.
 
 -- cdiv returns ceil(x / d).
 local function cdiv(x, d)

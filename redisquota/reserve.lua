@@ -34,22 +34,7 @@ local learnedInterval, learnedBurst = tonumber(ARGV[4]), tonumber(ARGV[5])
 local member, window, margin = ARGV[8], tonumber(ARGV[9]), tonumber(ARGV[10])
 local NS = 1000000000
 
--- num formats an integer for Redis: redis.call would format a Lua number with %.14g and lose digits.
-local function num(x)
-  return string.format('%.0f', x)
-end
-
--- fdiv returns floor(x / d) for integers x and d > 0, exactly (the correction absorbs float rounding).
-local function fdiv(x, d)
-  local q = math.floor(x / d)
-  local r = x - q * d
-  if r < 0 then
-    q = q - 1
-  elseif r >= d then
-    q = q + 1
-  end
-  return q
-end
+-- num and fdiv come from internal/luaexact, prepended to this script.
 
 -- norm returns the pair (s, n) with n in [0, NS): s seconds plus n ns.
 local function norm(sec, ns)

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/ratekit/ratekit/internal/luaexact"
 )
 
 // reserveSource is the Lua script that decides one Reserve (see reserve.lua).
@@ -18,7 +20,7 @@ import (
 var reserveSource string
 
 // reserveScript is the script, shared by every Limiter; go-redis keeps its SHA-1 for EVALSHA.
-var reserveScript = redis.NewScript(reserveSource)
+var reserveScript = redis.NewScript(luaexact.Source + "\n" + reserveSource)
 
 // news is what a caller learned about a key, in the form the script takes: a pace as GCRA spans (interval 0:
 // none) and a pause (zero: none).
