@@ -9,6 +9,8 @@ import (
 
 	"github.com/cenkalti/backoff/v4"
 	"golang.org/x/time/rate"
+
+	"github.com/ratekit/ratekit/internal/ctxsleep"
 )
 
 // Transport is an http.RoundTripper that keeps a client within the rate limits of the servers it calls.
@@ -179,7 +181,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 				t.OnRetry(RetryEvent{Key: name, Attempt: attempt + 1, Wait: d, Response: resp, Err: err, Request: req})
 			}
 			discard(resp)
-			if err := sleep(ctx, d); err != nil {
+			if err := ctxsleep.Sleep(ctx, d); err != nil {
 				return nil, err
 			}
 			at = placeFront
@@ -245,7 +247,7 @@ func (t *Transport) reserveShared(ctx context.Context, k *keyState, req *http.Re
 			reported = wait
 			t.OnWait(WaitEvent{Key: k.name, Wait: wait, Reason: a.reason, Request: req})
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := ctxsleep.Sleep(ctx, wait); err != nil {
 			return err
 		}
 		now = time.Now()
@@ -370,19 +372,4 @@ func discard(resp *http.Response) {
 	}
 	io.CopyN(io.Discard, resp.Body, 4<<10)
 	resp.Body.Close()
-}
-
-// sleep waits for d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/ratekit/ratekit/internal/ctxsleep"
 )
 
 // faultDice rolls the faults of each request from one seeded source, so that the same seed and the same
@@ -58,17 +60,7 @@ func (d *faultDice) roll() faultRoll {
 	return r
 }
 
-// holdFor waits for d on a timer, or until ctx is done; it reports whether the full wait passed.
+// holdFor waits for d, or until ctx is done; it reports whether the full wait passed.
 func holdFor(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return ctxsleep.Sleep(ctx, d) == nil
 }

@@ -34,6 +34,8 @@ import (
 	"github.com/ratekit/ratekit"
 	"github.com/ratekit/ratekit/internal/scoreboard"
 	"github.com/ratekit/ratekit/mockserver"
+
+	"github.com/ratekit/ratekit/internal/ctxsleep"
 )
 
 func main() {
@@ -141,7 +143,7 @@ func score(ctx context.Context, w io.Writer, cs []scoreboard.Cell) int {
 	var firstErr error
 	// Windows are aligned to the Unix epoch: start every batch just after one opens, so that every
 	// client meets the same phase and the table does not depend on when it was run.
-	if err := sleepUntil(ctx, nextWindow(time.Now(), cs[0].Policy.Window).Add(20*time.Millisecond)); err != nil {
+	if err := ctxsleep.Sleep(ctx, time.Until(nextWindow(time.Now(), cs[0].Policy.Window).Add(20*time.Millisecond))); err != nil {
 		return 1
 	}
 	start := time.Now()
@@ -180,17 +182,6 @@ func nextWindow(now time.Time, w time.Duration) time.Time {
 	}
 	ns := now.UnixNano()
 	return time.Unix(0, (ns/int64(w)+1)*int64(w))
-}
-
-func sleepUntil(ctx context.Context, t time.Time) error {
-	timer := time.NewTimer(time.Until(t))
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 func printTable(w io.Writer, cs []scoreboard.Cell, results [][]scoreboard.Result) {

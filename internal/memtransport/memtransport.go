@@ -5,13 +5,14 @@ package memtransport
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync"
 	"time"
+
+	"github.com/ratekit/ratekit/internal/ctxsleep"
 )
 
 // ErrConnectionReset is returned for a request whose handler aborted the response
@@ -45,7 +46,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 	}
-	if err := wait(ctx, t.Latency); err != nil {
+	if err := ctxsleep.Sleep(ctx, t.Latency); err != nil {
 		return nil, err
 	}
 	t.mu.Lock()
@@ -90,18 +91,4 @@ func serve(h http.Handler, w http.ResponseWriter, r *http.Request) (aborted bool
 	}()
 	h.ServeHTTP(w, r)
 	return false
-}
-
-func wait(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
