@@ -150,7 +150,10 @@ func (k *keyState) admit(ctx context.Context, t *Transport, req *http.Request, a
 		head := k.queue[0] == w
 		a := k.decide(t, req, now)
 		if !head {
-			a = k.estimate(a)
+			// Behind the head, a request waits at least as long as the head, and then for its turn: the
+			// pace of the requests between them is a guess the server's next reports may beat, so it is no
+			// ground to fail.
+			a.unknown = true
 		}
 		if head && a.wait == 0 && !a.unknown {
 			k.leave(w)
@@ -264,14 +267,6 @@ func (k *keyState) decide(t *Transport, req *http.Request, now time.Time) admiss
 	if a.unknown && k.inflight == 0 {
 		a.unknown = false // no answer is coming to end the wait: let the server judge
 	}
-	return a
-}
-
-// estimate is how long a request behind the head will wait at least: as long as the head. (The pace of the
-// requests between them is a guess the server's next reports may beat, so it is no ground to fail.)
-func (k *keyState) estimate(head admission) admission {
-	a := head
-	a.unknown = true // it waits for its turn, not for a time
 	return a
 }
 

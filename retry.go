@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"net/http"
-	"time"
 )
 
 // retryDecision is what to do with the answer to one attempt.
@@ -23,7 +22,7 @@ type retryDecision struct {
 //   - 500, 502, 503 and 504, and network errors, only for idempotent requests, after backoff, within the
 //     retry budget;
 //   - never when the context has ended, the body cannot be replayed, or MaxRetries is reached.
-func (t *Transport) retryable(req *http.Request, resp *http.Response, err error, out outcome, attempt int, k *keyState, now time.Time) retryDecision {
+func (t *Transport) retryable(req *http.Request, resp *http.Response, err error, out outcome, attempt int, k *keyState) retryDecision {
 	if err != nil {
 		switch {
 		case req.Context().Err() != nil, !retryableError(req, err), !idempotent(req), !replayable(req), attempt >= t.maxRetries():

@@ -134,11 +134,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 		}
 		k, tk, err := t.admit(ctx, name, req, at)
-		name = k.name
 		if err != nil {
 			closeBody(sent)
 			return nil, err
 		}
+		name = k.name
 		resp, err := t.base().RoundTrip(sent)
 		now := time.Now()
 		var obs Observation
@@ -153,7 +153,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			t.Limiter.Reserve(ctx, name, 0, k.takePending(), now)
 		}
 
-		retry := t.retryable(req, resp, err, out, attempt, k, now)
+		retry := t.retryable(req, resp, err, out, attempt, k)
 		if retry.done {
 			if resp != nil && retry.giveUp != nil {
 				return withGiveUpReason(resp, req, retry.giveUp), nil
