@@ -149,8 +149,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		out := k.complete(t, &tk, resp, err, obs, now)
 		t.report(name, req, out)
 		if t.Limiter != nil && out.rateLimited {
-			// A pause is news for the whole fleet now, not at this process's next request.
-			t.Limiter.Reserve(ctx, name, 0, k.takePending(), now)
+			// A pause is news for the whole fleet now, not at this process's next request. If it cannot be
+			// published, it stays pending for the next request's reservation.
+			learned := k.takePending()
+			if _, err := t.Limiter.Reserve(ctx, name, 0, learned, now); err != nil {
+				k.restorePending(learned)
+			}
 		}
 
 		retry := t.retryable(req, resp, err, out, attempt, k)
