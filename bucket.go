@@ -77,9 +77,13 @@ func (m bucketMode) String() string {
 // known reports whether the server said how much remains: only then does the bucket pace.
 func (b *bucket) known() bool { return b.remaining >= 0 }
 
-// capacity is the most units the bucket can hold: the limit, or unbounded when the limit is unknown.
+// capacity is the most units the bucket can hold: the limit, or what it was seen to hold if that is less
+// (a token bucket's burst), or unbounded when neither is known.
 func (b *bucket) capacity() float64 {
-	if b.limit < 0 {
+	switch {
+	case b.held > 0 && (b.limit < 0 || b.held < b.limit):
+		return float64(b.held)
+	case b.limit < 0:
 		return math.Inf(1)
 	}
 	return float64(b.limit)
