@@ -196,7 +196,7 @@ func TestBadFlagsAndConfigFilesExitWith2AndSayWhy(t *testing.T) {
 		{[]string{"-nope"}, `flag provided but not defined: -nope`},
 		{[]string{"extra"}, `ratemock: ratemock: unexpected argument "extra"`},
 		{[]string{"-config", filepath.Join(dir, "missing.yaml")}, `ratemock: -config: open `},
-		{[]string{"-config", typo}, `ratemock: -config ` + typo + `: line 4: unknown setting "algoritm" of a rule (allowed: name, algorithm, limit, window, burst, dimension); ` +
+		{[]string{"-config", typo}, `ratemock: -config ` + typo + `: line 4: unknown setting "algoritm" of a rule (allowed: name, algorithm, limit, window, burst, dimension, anchor, anchor_offset, count_rejected, round_estimate); ` +
 			`line 5: "lots" is not a whole number; line 6: window "1 min" is not a duration (write 90s, 1m, 24h)`},
 		{[]string{"-config", semantic}, `ratemock: -config ` + semantic + `: tiers[0].rules[0]: fixed-window policy: burst 10: want 0`},
 		{[]string{"-config", semantic, "-limit", "3"}, `ratemock: -limit: cannot be combined with the tiers of -config ` + semantic},
