@@ -233,3 +233,12 @@ func profileBody(cfg Config) *plainBody {
 	}
 	return pr.body
 }
+
+// ResolveProfile returns the Config that cfg's profile stands for: every rule with the profile's algorithm and
+// options (nginx's burst plus one), and the profile's dialect, rendering, Retry-After and status, as NewHandler
+// applies them; cfg itself when it names no profile. Profile stays set (it also picks the rejection body).
+// A field the profile fixes that cfg sets otherwise is a *ConfigError naming it. Rules anchored with
+// AnchorStart keep it: NewHandler resolves it to the instant it runs.
+func ResolveProfile(cfg Config) (Config, error) {
+	return applyProfile(cfg)
+}

@@ -4,6 +4,7 @@
 package oracle
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -34,6 +35,45 @@ func IdealTime(algorithm string, p mockserver.Policy, n int, start time.Time) (t
 			now = now.Add(d.RetryAfter)
 		default:
 			return 0, fmt.Errorf("oracle: %s %+v never serves a request of cost 1", algorithm, p)
+		}
+	}
+	return last.Sub(start), nil
+}
+
+// IdealTimeRule is IdealTime for one rule with its options (anchor, counting of rejections, rounded estimate),
+// as a profile resolves them: how long after start the n-th request of cost 1 is served by a fresh key. A rule
+// anchored with AnchorStart has its windows aligned to built, the instant the server was built.
+func IdealTimeRule(r mockserver.Rule, n int, start, built time.Time) (time.Duration, error) {
+	if r.Algorithm == mockserver.Concurrency || n <= 0 {
+		return 0, nil
+	}
+	if r.Anchor == mockserver.AnchorStart {
+		r.Anchor = mockserver.AnchorEpoch
+		if r.Policy.Window > 0 {
+			r.AnchorOffset = time.Duration((built.UnixNano() + int64(r.AnchorOffset)) % int64(r.Policy.Window))
+		}
+	}
+	if r.Name == "" {
+		r.Name = "rule"
+	}
+	store := mockserver.NewMemoryStore()
+	rules, costs := []mockserver.Rule{r}, []int64{1}
+	now, served := start, 0
+	var last time.Time
+	var ds []mockserver.Decision
+	for served < n {
+		var err error
+		if ds, err = store.Allow(context.Background(), "k", rules, costs, now, ds[:0]); err != nil {
+			return 0, fmt.Errorf("oracle: %w", err)
+		}
+		switch d := ds[0]; {
+		case d.Allowed:
+			served++
+			last = now.Add(d.Delay)
+		case d.RetryAfter > 0:
+			now = now.Add(d.RetryAfter)
+		default:
+			return 0, fmt.Errorf("oracle: %s %+v never serves a request of cost 1", r.Algorithm, r.Policy)
 		}
 	}
 	return last.Sub(start), nil
