@@ -31,6 +31,7 @@ type plan struct {
 	resetPath     string
 	statsMaxKeys  int
 	built         time.Time // when NewHandler was called
+	microAnchors  bool      // the store is a RedisStore: AnchorStart offsets are truncated to the µs
 }
 
 // tierPlan is one tier with its rules named and their dimensions resolved.
@@ -53,7 +54,8 @@ type dimension struct {
 // compile validates cfg and turns it into a plan, built at the instant built (AnchorStart windows align
 // to it). Every error is a *ConfigError naming the field.
 func compile(cfg Config, built time.Time) (*plan, error) {
-	p := &plan{anonymousTier: -1, built: built}
+	_, redisStore := cfg.Store.(*RedisStore)
+	p := &plan{anonymousTier: -1, built: built, microAnchors: redisStore}
 	var err error
 	if cfg, err = applyProfile(cfg); err != nil {
 		return nil, err
@@ -189,6 +191,9 @@ func (p *plan) compileTier(field string, t Tier) (tierPlan, error) {
 				return tp, badField(rf+".Window", r.Policy.Window.String(), "anchor %q wants a window > 0", r.Anchor)
 			}
 			r.Anchor, r.AnchorOffset = AnchorEpoch, time.Duration((p.built.UnixNano()+int64(r.AnchorOffset))%int64(r.Policy.Window))
+			if p.microAnchors {
+				r.AnchorOffset = r.AnchorOffset.Truncate(time.Microsecond) // the Redis store counts whole µs
+			}
 		}
 		if r.Dimension == "" {
 			r.Dimension = DimensionRequests

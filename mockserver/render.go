@@ -132,7 +132,7 @@ func parseRound(field, v string) (roundMode, error) {
 
 // compileRendering checks r and fills in its defaults. Errors name the field under "Render.".
 func compileRendering(r Rendering) (rendering, error) {
-	out := rendering{unit: time.Second, reset: ResetUntilFull, limit: LimitQuota}
+	out := rendering{unit: time.Second}
 	var err error
 	if out.delayRound, err = parseRound("Render.DelayRounding", r.DelayRounding); err != nil {
 		return out, err
@@ -147,13 +147,8 @@ func compileRendering(r Rendering) (rendering, error) {
 	default:
 		return out, badValue("Render.Precision", r.Precision, "precision", []string{PrecisionSeconds, PrecisionMillis})
 	}
-	resets := []string{ResetUntilFull, ResetNextUnit, ResetWindowEnd, ResetConstant}
-	switch {
-	case r.Reset == "":
-	case slices.Contains(resets, r.Reset):
-		out.reset = r.Reset
-	default:
-		return out, badValue("Render.Reset", r.Reset, "reset meaning", resets)
+	if out.reset, err = oneOf("Render.Reset", r.Reset, "reset meaning", ResetUntilFull, ResetNextUnit, ResetWindowEnd, ResetConstant); err != nil {
+		return out, err
 	}
 	switch {
 	case r.ResetConstant < 0:
@@ -172,13 +167,8 @@ func compileRendering(r Rendering) (rendering, error) {
 		return out, badValue("Render.ResetAs", r.ResetAs, "reset form", resetForms)
 	}
 	out.resetAs = r.ResetAs
-	limits := []string{LimitQuota, LimitBurst, LimitRate}
-	switch {
-	case r.Limit == "":
-	case slices.Contains(limits, r.Limit):
-		out.limit = r.Limit
-	default:
-		return out, badValue("Render.Limit", r.Limit, "limit meaning", limits)
+	if out.limit, err = oneOf("Render.Limit", r.Limit, "limit meaning", LimitQuota, LimitBurst, LimitRate); err != nil {
+		return out, err
 	}
 	switch r.LimitFormat {
 	case "", LimitInteger:
@@ -188,6 +178,18 @@ func compileRendering(r Rendering) (rendering, error) {
 		return out, badValue("Render.LimitFormat", r.LimitFormat, "limit format", []string{LimitInteger, LimitFloat})
 	}
 	return out, nil
+}
+
+// oneOf returns value when it is one of allowed, the first of them (the default) when it is empty, and an
+// error naming field otherwise.
+func oneOf(field, value, what string, allowed ...string) (string, error) {
+	switch {
+	case value == "":
+		return allowed[0], nil
+	case slices.Contains(allowed, value):
+		return value, nil
+	}
+	return "", badValue(field, value, what, allowed)
 }
 
 // roundDiv returns d / unit rounded by mode, for d >= 0 (0 for d <= 0).

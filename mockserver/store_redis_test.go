@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -294,6 +295,34 @@ func TestRedisStoreIsTheCoreInMicroseconds(t *testing.T) {
 						t.Fatalf("policy %+v step %d (%v %s cost %d at +%v): redis %s, memory core in µs %s", p, j, step.op,
 							step.key, step.costs[0], step.at.Sub(tMinute), formatDecision(got[0], step.at), formatDecision(w, step.at))
 					}
+				}
+			}
+		})
+	}
+}
+
+// TestRedisStoreServesEveryProfile builds a Handler of every profile on the Redis store (httprate's windows
+// anchored at the Handler's start, a ns instant, are truncated to the µs the script counts) and checks that it
+// decides like one on the memory store.
+func TestRedisStoreServesEveryProfile(t *testing.T) {
+	client := redistest.Start(t).Client()
+	for _, name := range Profiles() {
+		t.Run(name, func(t *testing.T) {
+			tiers := []Tier{{Name: "t", Rules: []Rule{{Policy: Policy{Limit: 3, Window: time.Second}}}}}
+			redisH, err := NewHandler(Config{Profile: name, Tiers: tiers, Store: newTestRedisStore(t, client)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			memH, err := NewHandler(Config{Profile: name, Tiers: tiers})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range 5 {
+				a, b := httptest.NewRecorder(), httptest.NewRecorder()
+				redisH.ServeHTTP(a, httptest.NewRequest("GET", "/", nil))
+				memH.ServeHTTP(b, httptest.NewRequest("GET", "/", nil))
+				if a.Code != b.Code {
+					t.Errorf("request %d: redis %d, memory %d", i, a.Code, b.Code)
 				}
 			}
 		})

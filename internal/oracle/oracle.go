@@ -16,28 +16,10 @@ import (
 // network latency. For the queue it includes the last request's delay; for concurrency, whose limit is on
 // requests in flight and not over time, it is 0.
 func IdealTime(algorithm string, p mockserver.Policy, n int, start time.Time) (time.Duration, error) {
-	lim, err := mockserver.NewLimiter(algorithm, p)
-	if err != nil {
+	if _, err := mockserver.NewLimiter(algorithm, p); err != nil { // its errors name the bad field
 		return 0, err
 	}
-	if algorithm == mockserver.Concurrency || n <= 0 {
-		return 0, nil
-	}
-	now, served := start, 0
-	var last time.Time
-	for served < n {
-		d := lim.Allow("k", 1, now)
-		switch {
-		case d.Allowed:
-			served++
-			last = now.Add(d.Delay)
-		case d.RetryAfter > 0:
-			now = now.Add(d.RetryAfter)
-		default:
-			return 0, fmt.Errorf("oracle: %s %+v never serves a request of cost 1", algorithm, p)
-		}
-	}
-	return last.Sub(start), nil
+	return IdealTimeRule(mockserver.Rule{Algorithm: algorithm, Policy: p}, n, start, start)
 }
 
 // IdealTimeRule is IdealTime for one rule with its options (anchor, counting of rejections, rounded estimate),
