@@ -23,11 +23,12 @@ import (
 // several traces from the same start on one store, so time runs backwards between them. Redis counts TTLs in real
 // time, so the store gets an expiry margin of an hour (no key expires under a test that does not mean it to),
 // and leases that last a day (random traces hold concurrency slots for minutes without releasing them, which
-// the memory store allows). opts come after these defaults.
+// the memory store allows), and a timeout of 10 s per call (a loaded CI machine running -race can take more
+// than the default second for one script). opts come after these defaults.
 func newTestRedisStore(t testing.TB, client redis.UniversalClient, opts ...RedisOption) *RedisStore {
 	t.Helper()
 	opts = append([]RedisOption{WithRedisKeyPrefix(fmt.Sprintf("test%d:", rand.Uint32())),
-		WithRedisExpiryMargin(time.Hour), WithRedisLeaseTimeout(24 * time.Hour)}, opts...)
+		WithRedisExpiryMargin(time.Hour), WithRedisLeaseTimeout(24 * time.Hour), WithRedisTimeout(10 * time.Second)}, opts...)
 	s, err := NewRedisStore(client, opts...)
 	if err != nil {
 		t.Fatal(err)

@@ -13,22 +13,24 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestProfileFlag runs `ratemock -profile throttled` at 50/s with a burst of 10 and checks throttled's headers:
-// the burst as the limit, Reset and Retry-After ceiled to whole seconds, its plain-text rejection.
+// TestProfileFlag runs `ratemock -profile throttled` with a burst of 3 at 600 per hour (one every 6 s, so that a
+// loaded machine's wall clock refills nothing during the test) and checks throttled's headers: the burst as
+// the limit, Reset and Retry-After ceiled to whole seconds, its plain-text rejection.
 func TestProfileFlag(t *testing.T) {
-	s := start(t, "-profile", "throttled", "-limit", "50", "-window", "1s", "-burst", "10", "-log-level", "off")
+	s := start(t, "-profile", "throttled", "-limit", "600", "-window", "1h", "-burst", "3", "-log-level", "off")
 	var statuses []int
 	var last http.Header
 	var body string
-	for range 11 {
+	for range 4 {
 		status, h, b := s.do(t, http.MethodGet, "/x")
 		statuses = append(statuses, status)
 		last, body = h, b
 	}
-	assert.Equal(t, []int{200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 429}, statuses[:11])
-	assert.Equal(t, "10", last.Get("X-Ratelimit-Limit"))
-	assert.Equal(t, "1", last.Get("X-Ratelimit-Reset"))
-	assert.Equal(t, "1", last.Get("Retry-After"))
+	assert.Equal(t, []int{200, 200, 200, 429}, statuses)
+	assert.Equal(t, "3", last.Get("X-Ratelimit-Limit"))
+	assert.Equal(t, "0", last.Get("X-Ratelimit-Remaining"))
+	assert.Equal(t, "18", last.Get("X-Ratelimit-Reset"), "3 intervals of 6 s until full, ceiled")
+	assert.Equal(t, "6", last.Get("Retry-After"), "one interval, less the test's milliseconds, ceiled")
 	assert.Equal(t, "limit exceeded\n", body)
 }
 
