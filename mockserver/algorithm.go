@@ -134,13 +134,26 @@ func commitState(r *compiledRule, st *ruleState, next *ruleState, cost, now int6
 // full, window over, log empty), so that a store may forget it: the verdict's Reset, except for concurrency,
 // whose state is fresh only when nothing is in flight.
 func idleAt(r *compiledRule, st *ruleState, v *verdict, now int64) int64 {
-	if r.alg == algConcurrency {
+	switch {
+	case r.alg == algConcurrency:
 		if st.a > 0 {
 			return noIdle
 		}
 		return now
+	case r.firstRequest:
+		return v.reset + 1 // the window includes its last instant
 	}
 	return v.reset
+}
+
+// countsRejection reports whether rule r commits the state decideState computed for a rejected request (its
+// cost counted): a CountRejected rule does, whichever rule rejected the request.
+func (r *compiledRule) countsRejection() bool { return r.countRejected }
+
+// viewAfterCounting returns what a CountRejected rule that would have allowed a request reports when another
+// rule rejected it: its state with the cost counted (next), Allowed true, no RetryAfter and no Delay.
+func viewAfterCounting(r *compiledRule, next *ruleState, now int64) verdict {
+	return viewAfterRejection(r, next, true, now)
 }
 
 // viewAfterRejection returns what rule r reports when it would have allowed a request that another rule of the

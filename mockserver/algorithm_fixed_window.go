@@ -7,15 +7,20 @@ import "math"
 //
 // Arithmetic (all int64 ns; a Lua port can use µs throughout when W is a whole number of µs):
 //
-//	start  = floor(now / W) * W                 (aligned to the Unix epoch, not time.Truncate)
+//	start  = floor((now - O) / W) * W + O         (aligned to the Unix epoch plus the anchor offset O, 0 <= O < W)
 //	if start < stored start: start = stored start  (a late request counts in the newest window)
 //	count  = stored count if stored start == start, else 0
-//	allow iff c <= L - count; then count += c   (rejections are not counted)
+//	allow iff c <= L - count; then count += c   (rejections are not counted, unless CountRejected)
 //	Remaining  = L - count
 //	Reset      = start + W
 //	RetryAfter = start + W - now for a rejection with c <= L (the next window admits it); 0 when c > L
 //
 // The state is fresh (and may be forgotten) from start + W on.
+//
+// With AnchorFirstRequest (ulule/limiter's memory store) a window is [start, start + W], its last instant
+// included: start = now when there is no window or now > stored start + W, else the stored start; the
+// RetryAfter of a rejection is start + W + 1 ns - now, and the state is fresh from start + W + 1 ns on.
+// With CountRejected every request adds its cost to count, passed or not.
 type fixedWindowState struct {
 	start, count int64
 }
@@ -27,7 +32,15 @@ func newFixedWindowState() fixedWindowState {
 
 // decide decides a request of cost units at now (cost 0: a view) and returns the state after it.
 func (s fixedWindowState) decide(r *compiledRule, cost, now int64) (verdict, fixedWindowState) {
-	start := max(floorDiv(now, r.window)*r.window, s.start)
+	var start int64
+	if r.firstRequest {
+		start = s.start
+		if s.start == math.MinInt64 || now-r.window > s.start {
+			start = now
+		}
+	} else {
+		start = max(r.windowStart(now), s.start)
+	}
 	if start != s.start {
 		s = fixedWindowState{start: start}
 	}
@@ -39,6 +52,12 @@ func (s fixedWindowState) decide(r *compiledRule, cost, now int64) (verdict, fix
 		v.allowed = true
 	case cost <= r.limit:
 		v.retryAfter = end - now
+		if r.firstRequest {
+			v.retryAfter++
+		}
+	}
+	if !v.allowed && r.countRejected && cost > 0 {
+		s.count += cost
 	}
 	v.remaining = clamp(r.limit-s.count, r.limit)
 	return v, s

@@ -26,6 +26,11 @@ import (
 //	             binary search is exact); 0 when c > L
 //
 // A Lua port must evaluate the estimate with the same operations in the same order, in ns.
+//
+// Options: windows align to the anchor offset O (start = floor((t - O) / W) * W + O); CountRejected adds the
+// cost to cur on a rejection too (RetryAfter is then searched from the state after counting); RoundEstimate
+// (go-chi/httprate) replaces e by round(e) (half away from zero) in the admission test and in Remaining
+// (Remaining = L - round(e')).
 type slidingCounterState struct {
 	start, prev, cur int64
 }
@@ -40,16 +45,21 @@ func counterEstimate(prev, cur, elapsed, window int64) float64 {
 	return float64(prev)*float64(window-elapsed)/float64(window) + float64(cur)
 }
 
-// counterAdmits reports whether the estimate admits cost more units.
-func counterAdmits(prev, cur, elapsed, window, cost, limit int64) bool {
-	return counterEstimate(prev, cur, elapsed, window)+float64(cost) <= float64(limit)
+// counterAdmits reports whether the estimate (rounded to the nearest unit when round is set) admits cost more
+// units.
+func counterAdmits(prev, cur, elapsed, window, cost, limit int64, round bool) bool {
+	e := counterEstimate(prev, cur, elapsed, window)
+	if round {
+		e = math.Round(e)
+	}
+	return e+float64(cost) <= float64(limit)
 }
 
 // decide decides a request of cost units at now (cost 0: a view) and returns the state after it.
 func (s slidingCounterState) decide(r *compiledRule, cost, now int64) (verdict, slidingCounterState) {
 	w := r.window
 	t := max(now, s.start)
-	start := floorDiv(t, w) * w
+	start := r.windowStart(t)
 	switch s.start {
 	case start:
 	case start - w:
@@ -60,13 +70,24 @@ func (s slidingCounterState) decide(r *compiledRule, cost, now int64) (verdict, 
 	elapsed := t - start
 	var v verdict
 	switch {
-	case cost <= r.limit && counterAdmits(s.prev, s.cur, elapsed, w, cost, r.limit):
+	case cost <= r.limit && counterAdmits(s.prev, s.cur, elapsed, w, cost, r.limit, r.roundEstimate):
 		s.cur += cost
 		v.allowed = true
 	case cost <= r.limit:
+		if r.countRejected {
+			s.cur += cost
+		}
 		v.retryAfter = s.firstAdmission(r, cost, t) - now
+	default:
+		if r.countRejected {
+			s.cur += cost
+		}
 	}
-	left := math.Floor(float64(r.limit) - counterEstimate(s.prev, s.cur, elapsed, w))
+	e := counterEstimate(s.prev, s.cur, elapsed, w)
+	if r.roundEstimate {
+		e = math.Round(e)
+	}
+	left := math.Floor(float64(r.limit) - e)
 	v.remaining = clamp(int64(max(left, -1)), r.limit)
 	switch {
 	case s.cur > 0:
@@ -90,13 +111,13 @@ func (s slidingCounterState) firstAdmission(r *compiledRule, cost, t int64) int6
 	}
 	for i, win := range windows {
 		start := s.start + int64(i)*w
-		if !counterAdmits(win.prev, win.cur, w-1, w, cost, r.limit) {
+		if !counterAdmits(win.prev, win.cur, w-1, w, cost, r.limit, r.roundEstimate) {
 			continue // not even in this window's last ns
 		}
 		// The smallest elapsed in [from, w-1] that admits; the estimate only falls as elapsed grows.
 		n := int(min(w-win.from, math.MaxInt))
 		k := sort.Search(n, func(k int) bool {
-			return counterAdmits(win.prev, win.cur, win.from+int64(k), w, cost, r.limit)
+			return counterAdmits(win.prev, win.cur, win.from+int64(k), w, cost, r.limit, r.roundEstimate)
 		})
 		return start + win.from + int64(k)
 	}

@@ -23,6 +23,10 @@ const (
 	// DialectOpenAI writes x-ratelimit-{limit,remaining,reset}-{DIMENSION} for the binding rule of every
 	// dimension ("requests", "tokens"), with resets as Go durations ("1s", "6m0s", "59.5s"), as OpenAI does.
 	DialectOpenAI = "openai"
+	// DialectTollbooth writes didip/tollbooth's headers for the binding rule: X-Rate-Limit-Limit (the rate
+	// per second, "50.00"), X-Rate-Limit-Duration ("1"), X-Rate-Limit-Request-Remote-Addr (and
+	// -Forwarded-For) echoing the request, and RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset.
+	DialectTollbooth = "tollbooth"
 	// DialectNone writes no rate-limit headers at all, not even Retry-After: only the status code says that a
 	// request was limited, as many servers do.
 	DialectNone = "none"
@@ -30,7 +34,7 @@ const (
 
 // Dialects returns the names of every header dialect, in a fixed order.
 func Dialects() []string {
-	return []string{DialectIETF, DialectIETFLegacy, DialectXRateLimit, DialectGitHub, DialectOpenAI, DialectNone}
+	return []string{DialectIETF, DialectIETFLegacy, DialectXRateLimit, DialectGitHub, DialectOpenAI, DialectTollbooth, DialectNone}
 }
 
 // Key kinds: what identifies a client. Config.Key is one of them or several joined by "+" ("api-key+route").
@@ -59,12 +63,26 @@ const (
 
 // Retry-After formats (RFC 9110 section 10.2.3).
 const (
-	// RetryAfterSeconds writes Retry-After as delay seconds, rounded up: "Retry-After: 33".
+	// RetryAfterSeconds writes Retry-After as delay seconds, rounded up (by Rendering.DelayRounding, to
+	// Rendering.Precision): "Retry-After: 33".
 	RetryAfterSeconds = "seconds"
-	// RetryAfterHTTPDate writes Retry-After as an IMF-fixdate, rounded up to the next whole second:
-	// "Retry-After: Sat, 01 Jan 2000 00:00:33 GMT".
+	// RetryAfterHTTPDate writes Retry-After as an IMF-fixdate, rounded up to the next whole second (by
+	// Rendering.EpochRounding): "Retry-After: Sat, 01 Jan 2000 00:00:33 GMT".
 	RetryAfterHTTPDate = "http-date"
+	// RetryAfterWindow writes the binding rule's whole window in seconds, truncated ("Retry-After: 60"),
+	// whatever the wait, as go-chi/httprate does.
+	RetryAfterWindow = "window"
+	// RetryAfterFractional writes the wait in seconds with three decimals, rounded to the millisecond by
+	// Rendering.DelayRounding: "Retry-After: 0.981".
+	RetryAfterFractional = "fractional"
+	// RetryAfterNone writes no Retry-After, as ulule/limiter and didip/tollbooth do.
+	RetryAfterNone = "none"
 )
+
+// RetryAfterFormats returns every Retry-After format, in a fixed order.
+func RetryAfterFormats() []string {
+	return []string{RetryAfterSeconds, RetryAfterHTTPDate, RetryAfterWindow, RetryAfterFractional, RetryAfterNone}
+}
 
 // DimensionRequests is the dimension a Rule counts when its Dimension is empty: one unit per request, times
 // the route's cost.
@@ -124,10 +142,18 @@ type Config struct {
 	// RejectStatus is the status of a rejected request: 429 (Too Many Requests), 403 (Forbidden, as GitHub
 	// does) or 503 (Service Unavailable). 0: 429.
 	RejectStatus int
-	// RetryAfter is the Retry-After format of rejections: RetryAfterSeconds or RetryAfterHTTPDate.
-	// "": RetryAfterSeconds. A request that can never pass (it costs more than a rule's capacity) gets no
-	// Retry-After, whatever the format.
+	// RetryAfter is the Retry-After format of rejections: RetryAfterSeconds, RetryAfterHTTPDate,
+	// RetryAfterWindow, RetryAfterFractional or RetryAfterNone. "": RetryAfterSeconds. A request that can
+	// never pass (it costs more than a rule's capacity) gets no Retry-After, whatever the format.
 	RetryAfter string
+	// Render says how header values are written: rounding of delays and epochs, what Reset and Limit mean.
+	// The zero value keeps every value rounded up to whole seconds, Reset until full and Limit the quota.
+	Render Rendering
+	// Profile names a public limiter library to imitate exactly (one of Profiles(): "httprate", "throttled",
+	// ...). It takes the numbers (Limit, Window, Burst) of every rule and fixes what the library fixes: the
+	// algorithm, the anchor, counting of rejections, the dialect, the rendering, Retry-After, the status
+	// and the body of rejections. Setting one of those fields as well is an error naming it. "": none.
+	Profile string
 	// FailureMode is what happens when the store fails: FailOpen or FailClosed. "": FailOpen.
 	FailureMode string
 

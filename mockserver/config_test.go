@@ -20,14 +20,14 @@ func TestNewHandlerNamesTheBadFieldAndTheAllowedValues(t *testing.T) {
 		want  string // the whole message
 	}{
 		{"dialect", mockserver.Config{Dialect: "x-rate-limit"}, "Dialect",
-			`mockserver: Config.Dialect: unknown dialect "x-rate-limit" (allowed: ietf, ietf-legacy, x-ratelimit, github, openai, none)`},
+			`mockserver: Config.Dialect: unknown dialect "x-rate-limit" (allowed: ietf, ietf-legacy, x-ratelimit, github, openai, tollbooth, none)`},
 		{"key", mockserver.Config{Key: "api-key+ip+cookie"}, "Key",
 			`mockserver: Config.Key: unknown key kind "cookie" in "api-key+ip+cookie" (allowed: ip, api-key, user, route, several joined by '+', e.g. api-key+route)`},
 		{"key twice", mockserver.Config{Key: "ip+ip"}, "Key", `mockserver: Config.Key: key kind "ip" appears twice in "ip+ip"`},
 		{"status", mockserver.Config{RejectStatus: 418}, "RejectStatus",
 			`mockserver: Config.RejectStatus: status 418 is not a rejection status (allowed: 429, 403, 503)`},
 		{"retry-after", mockserver.Config{RetryAfter: "date"}, "RetryAfter",
-			`mockserver: Config.RetryAfter: unknown Retry-After format "date" (allowed: seconds, http-date)`},
+			`mockserver: Config.RetryAfter: unknown Retry-After format "date" (allowed: seconds, http-date, window, fractional, none)`},
 		{"failure mode", mockserver.Config{FailureMode: "open"}, "FailureMode",
 			`mockserver: Config.FailureMode: unknown failure mode "open" (allowed: fail-open, fail-closed)`},
 		{"algorithm", mockserver.Config{Tiers: tiers(mockserver.Tier{Name: "t", Rules: []mockserver.Rule{{Algorithm: "leaky", Policy: mockserver.Policy{Limit: 1, Window: time.Second}}}})},

@@ -23,6 +23,8 @@ func dialectNamed(name string) (dialect, bool) {
 		return writeGitHub, true
 	case DialectOpenAI:
 		return writeOpenAI, true
+	case DialectTollbooth:
+		return writeTollbooth, true
 	case DialectNone:
 		return func(http.Header, *quotaView) {}, true
 	}
@@ -41,13 +43,17 @@ const unknownWait = time.Second
 type quotaView struct {
 	now       time.Time     // when the decisions were taken (the server's true clock)
 	skew      time.Duration // Faults.ClockSkew: added to every absolute time the server sends
-	resetAs   string        // Faults.ResetAs: "" or a wrong form for every reset value
+	resetAs   string        // Faults.ResetAs, else Rendering.ResetAs: "" or another form for every reset value
+	render    *rendering
 	rules     []Rule
+	offsets   []int64 // each rule's window anchor offset, in [0, W) (windowed algorithms)
 	decisions []Decision
 	costs     []int64 // the request's cost in each rule
 	capacity  []int64 // each rule's capacity
 	dimOf     []int   // each rule's index in dims
 	dims      []dimension
+	// The request's client address and X-Forwarded-For, which the tollbooth dialect echoes.
+	remoteAddr, forwardedFor string
 }
 
 // rejected reports whether any rule rejected the request.
@@ -132,23 +138,24 @@ func (v *quotaView) untilReset(i int) time.Duration {
 }
 
 // resetValue formats rule i's reset in the dialect's own form ("delta", "epoch" or "duration"), or in
-// Faults.ResetAs when set.
+// Faults.ResetAs or Rendering.ResetAs when set, rounded as the rendering says.
 func (v *quotaView) resetValue(i int, form string) string {
 	if v.resetAs != "" {
 		form = v.resetAs
 	}
-	d := v.untilReset(i)
+	r := v.render
+	d := v.resetDelay(i)
 	switch form {
 	case "delta":
-		return strconv.FormatInt(ceilDiv(d, time.Second), 10)
+		return r.delaySeconds(d)
 	case "delta-ms":
-		return strconv.FormatInt(ceilDiv(d, time.Millisecond), 10)
+		return strconv.FormatInt(roundDiv(d, time.Millisecond, r.delayRound), 10)
 	case "epoch":
-		return strconv.FormatInt(ceilUnix(v.now.Add(v.skew).Add(d), time.Second), 10)
+		return r.epochSeconds(v.now.Add(v.skew).Add(d))
 	case "epoch-ms":
-		return strconv.FormatInt(ceilUnix(v.now.Add(v.skew).Add(d), time.Millisecond), 10)
-	default: // "duration", as OpenAI writes it: whole milliseconds, rounded up
-		return (time.Duration(ceilDiv(d, time.Millisecond)) * time.Millisecond).String()
+		return strconv.FormatInt(roundUnix(v.now.Add(v.skew).Add(d), time.Millisecond, r.epochRound), 10)
+	default: // "duration", as OpenAI writes it: whole milliseconds
+		return (time.Duration(roundDiv(d, time.Millisecond, r.delayRound)) * time.Millisecond).String()
 	}
 }
 
@@ -158,14 +165,4 @@ func ceilDiv(d, unit time.Duration) int64 {
 		return 0
 	}
 	return int64((d + unit - 1) / unit)
-}
-
-// ceilUnix is t in whole units since the Unix epoch, rounded up.
-func ceilUnix(t time.Time, unit time.Duration) int64 {
-	ns := t.UnixNano()
-	n := ns / int64(unit)
-	if ns%int64(unit) > 0 {
-		n++
-	}
-	return n
 }

@@ -3,6 +3,7 @@ package mockserver
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -21,6 +22,10 @@ const (
 	hdrXUsed              = "X-Ratelimit-Used"
 	hdrXResource          = "X-Ratelimit-Resource"
 	hdrRetryAfter         = "Retry-After"
+	hdrDashLimit          = "X-Rate-Limit-Limit"
+	hdrDashDuration       = "X-Rate-Limit-Duration"
+	hdrDashForwardedFor   = "X-Rate-Limit-Request-Forwarded-For"
+	hdrDashRemoteAddr     = "X-Rate-Limit-Request-Remote-Addr"
 	hdrDate               = "Date"
 )
 
@@ -70,7 +75,7 @@ func writeIETF(h http.Header, v *quotaView) {
 // RateLimit-Reset (delta seconds).
 func writeIETFLegacy(h http.Header, v *quotaView) {
 	i := v.binding(-1)
-	setHeader(h, hdrRateLimitLimit, strconv.FormatInt(v.decisions[i].Limit, 10))
+	setHeader(h, hdrRateLimitLimit, v.limitValue(i))
 	setHeader(h, hdrRateLimitRemaining, strconv.FormatInt(v.decisions[i].Remaining, 10))
 	setHeader(h, hdrRateLimitReset, v.resetValue(i, "delta"))
 }
@@ -78,7 +83,7 @@ func writeIETFLegacy(h http.Header, v *quotaView) {
 // writeXRateLimit writes the binding rule as X-RateLimit-Limit, -Remaining, -Reset (delta seconds).
 func writeXRateLimit(h http.Header, v *quotaView) {
 	i := v.binding(-1)
-	setHeader(h, hdrXLimit, strconv.FormatInt(v.decisions[i].Limit, 10))
+	setHeader(h, hdrXLimit, v.limitValue(i))
 	setHeader(h, hdrXRemaining, strconv.FormatInt(v.decisions[i].Remaining, 10))
 	setHeader(h, hdrXReset, v.resetValue(i, "delta"))
 }
@@ -89,7 +94,7 @@ func writeXRateLimit(h http.Header, v *quotaView) {
 func writeGitHub(h http.Header, v *quotaView) {
 	i := v.binding(-1)
 	d := v.decisions[i]
-	setHeader(h, hdrXLimit, strconv.FormatInt(d.Limit, 10))
+	setHeader(h, hdrXLimit, v.limitValue(i))
 	setHeader(h, hdrXRemaining, strconv.FormatInt(d.Remaining, 10))
 	setHeader(h, hdrXUsed, strconv.FormatInt(max(0, d.Limit-d.Remaining), 10))
 	setHeader(h, hdrXReset, v.resetValue(i, "epoch"))
@@ -120,8 +125,36 @@ func writeOpenAI(h http.Header, v *quotaView) {
 			continue
 		}
 		names := v.dims[dim].openai
-		setHeader(h, names.limit, strconv.FormatInt(v.decisions[i].Limit, 10))
+		setHeader(h, names.limit, v.limitValue(i))
 		setHeader(h, names.remaining, strconv.FormatInt(v.decisions[i].Remaining, 10))
 		setHeader(h, names.reset, v.resetValue(i, "duration"))
 	}
+}
+
+// writeTollbooth writes the headers of didip/tollbooth v7 (tollbooth.go, setResponseHeaders and
+// setRateLimitResponseHeaders) for the binding rule:
+//
+//	X-Rate-Limit-Limit: 50.00                  the rate per second, two decimals
+//	X-Rate-Limit-Duration: 1                   always
+//	X-Rate-Limit-Request-Forwarded-For: ...    the request's X-Forwarded-For, when it is not blank
+//	X-Rate-Limit-Request-Remote-Addr: ...      the request's RemoteAddr
+//	RateLimit-Limit: 50                        as Rendering.Limit says (tollbooth: the rate, rounded)
+//	RateLimit-Remaining: 9
+//	RateLimit-Reset: 1                         as Rendering.Reset says (tollbooth: the constant 1)
+func writeTollbooth(h http.Header, v *quotaView) {
+	i := v.binding(-1)
+	p := v.rules[i].Policy
+	rate := float64(p.Limit)
+	if p.Window > 0 {
+		rate /= p.Window.Seconds()
+	}
+	setHeader(h, hdrDashLimit, strconv.FormatFloat(rate, 'f', 2, 64))
+	setHeader(h, hdrDashDuration, "1")
+	if strings.TrimSpace(v.forwardedFor) != "" {
+		setHeader(h, hdrDashForwardedFor, v.forwardedFor)
+	}
+	setHeader(h, hdrDashRemoteAddr, v.remoteAddr)
+	setHeader(h, hdrRateLimitLimit, v.limitValue(i))
+	setHeader(h, hdrRateLimitRemaining, strconv.FormatInt(v.decisions[i].Remaining, 10))
+	setHeader(h, hdrRateLimitReset, v.resetValue(i, "delta"))
 }

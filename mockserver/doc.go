@@ -2,8 +2,24 @@
 // and anyone's. It implements every server-side algorithm of ALGORITHMS.md (fixed-window,
 // sliding-window-log, sliding-window-counter, token-bucket, leaky-bucket, leaky-bucket-queue, gcra,
 // concurrency) and speaks every header dialect real servers speak (ietf, ietf-legacy, x-ratelimit, github,
-// openai, none), with tiers, per-route and per-request costs, deterministic faults, Prometheus metrics and
-// per-key statistics.
+// openai, tollbooth, none), with tiers, per-route and per-request costs, deterministic faults, Prometheus
+// metrics and per-key statistics.
+//
+// # Like real servers
+//
+// Real limiters round, anchor and report differently (REALWORLD.md). Config.Render chooses how values are
+// written (delays and epochs rounded up, down or to the nearest second or millisecond; Reset until full, until
+// the next unit, at the window's end or a constant; Limit as the quota, the burst or the rate, as an integer
+// or "50.00"), Config.RetryAfter its format (the wait, the whole window, a fraction, an HTTP-date or none),
+// and each Rule its window anchor (the epoch plus an offset, the key's first request, the Handler's start),
+// whether rejections count and whether a sliding estimate is rounded. Config.Profile imitates a public library
+// exactly (Profiles: httprate, ulule-limiter, throttled, tollbooth, redis-rate, nginx), taking only the
+// numbers from the rules:
+//
+//	mockserver.NewHandler(mockserver.Config{Profile: mockserver.ProfileThrottled,
+//		Tiers: []mockserver.Tier{{Name: "default", Rules: []mockserver.Rule{
+//			{Policy: mockserver.Policy{Limit: 50, Window: time.Second, Burst: 10}},
+//		}}}})
 //
 // # Two ways to use it
 //
@@ -39,7 +55,8 @@
 // key's tier, the request's cost in every dimension (route costs, cost headers such as a token count), asks the
 // Store for all the tier's rules at once (check all, then commit: a rejection consumes nothing), writes the
 // headers of the configured dialect, and then serves the request (after holding it for its queue delay under
-// leaky-bucket-queue) or rejects it with 429 (or 403, 503), Retry-After, and a JSON error body.
+// leaky-bucket-queue) or rejects it with 429 (or 403, 503), Retry-After, and a JSON error body (a profile's
+// library's own body instead).
 //
 // The Handler starts no goroutines: it runs unchanged inside a testing/synctest bubble, where a 60-second
 // Retry-After passes in microseconds. A test can call ServeHTTP from an in-memory http.RoundTripper and drive

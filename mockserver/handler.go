@@ -37,7 +37,7 @@ var _ http.Handler = (*Handler)(nil)
 // NewHandler checks cfg and builds a Handler. An invalid field gets a *ConfigError naming it and, where
 // they can be listed, the allowed values.
 func NewHandler(cfg Config) (*Handler, error) {
-	p, err := compile(cfg)
+	p, err := compile(cfg, time.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -159,8 +159,13 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 		h.storeFailed(w, r, x, roll, next, err)
 		return
 	}
-	x.view = quotaView{now: now, skew: p.faults.ClockSkew, resetAs: p.faults.ResetAs, rules: t.rules,
-		decisions: ds, costs: x.costs, capacity: t.capacity, dimOf: t.dim, dims: p.dims}
+	resetAs := p.faults.ResetAs
+	if resetAs == "" {
+		resetAs = p.render.resetAs
+	}
+	x.view = quotaView{now: now, skew: p.faults.ClockSkew, resetAs: resetAs, render: &p.render, rules: t.rules,
+		offsets: t.offsets, decisions: ds, costs: x.costs, capacity: t.capacity, dimOf: t.dim, dims: p.dims,
+		remoteAddr: r.RemoteAddr, forwardedFor: r.Header.Get("X-Forwarded-For")}
 	p.dialect(w.Header(), &x.view)
 	bind := x.view.binding(-1)
 

@@ -71,7 +71,44 @@ type Rule struct {
 	// Dimension is what the rule counts: "requests" (the default when empty), "tokens", ... The handler
 	// computes a request's cost in each dimension and passes it with the rule.
 	Dimension string
+
+	// Anchor says where the windows of fixed-window and sliding-window-counter start: AnchorEpoch (aligned
+	// to the Unix epoch, shifted by AnchorOffset), AnchorFirstRequest (fixed-window only: a window starts at
+	// the key's first request after the previous window ended, as ulule/limiter's memory store does), or
+	// AnchorStart (NewHandler only: aligned to the instant the Handler was built, shifted by AnchorOffset, as
+	// go-chi/httprate aligns to its limiter's creation; a Store given AnchorStart returns an error).
+	// "": AnchorEpoch. The other algorithms have no windows and take only "".
+	Anchor string
+	// AnchorOffset shifts the windows of AnchorEpoch and AnchorStart: they start at anchor + AnchorOffset +
+	// k * Window. It may be negative or longer than the window (only its remainder modulo Window counts).
+	// The Redis store wants a whole number of µs.
+	AnchorOffset time.Duration
+	// CountRejected makes rejected requests count against a fixed-window or sliding-window-counter rule,
+	// as some servers do (ulule/limiter counts every request it sees): such a rule takes the request's cost
+	// whether the request passed or not, so an early retry delays the key further. false: a rejection
+	// consumes nothing. Other algorithms take only false.
+	CountRejected bool
+	// RoundEstimate makes a sliding-window-counter rule round its weighted estimate to the nearest unit
+	// (half away from zero) before comparing it with the limit and before reporting Remaining, as
+	// go-chi/httprate does: a request of cost c passes iff round(estimate) + c <= Limit, and Remaining is
+	// Limit - round(estimate after the decision). false: the exact estimate. Other algorithms take only
+	// false.
+	RoundEstimate bool
 }
+
+// Window anchors (Rule.Anchor).
+const (
+	// AnchorEpoch aligns windows to the Unix epoch, plus Rule.AnchorOffset.
+	AnchorEpoch = "epoch"
+	// AnchorFirstRequest starts a key's window at its first request, and the next one at its first request
+	// after that window ended (the window includes its last instant, start + Window). fixed-window only.
+	AnchorFirstRequest = "first-request"
+	// AnchorStart aligns windows to the instant NewHandler built the Handler, plus Rule.AnchorOffset.
+	AnchorStart = "start"
+)
+
+// Anchors returns the names of every window anchor, in a fixed order.
+func Anchors() []string { return []string{AnchorEpoch, AnchorFirstRequest, AnchorStart} }
 
 // Store holds the state of every key for any set of rules, and decides for all of a request's rules at once.
 // The memory store and the Redis store implement it; both pass one shared test suite.

@@ -21,13 +21,17 @@ type plan struct {
 	dialect       dialect
 	dialectName   string
 	rejectStatus  int
-	httpDate      bool // Retry-After as an HTTP-date
+	retryAfter    string // the Retry-After format
+	render        rendering
+	rejectBody    *plainBody // nil: the JSON error body
 	failClosed    bool
 	faults        Faults
 	metricsPath   string // "" when not served
 	statsPath     string
 	resetPath     string
 	statsMaxKeys  int
+	built         time.Time // when NewHandler was called
+	microAnchors  bool      // the store is a RedisStore: AnchorStart offsets are truncated to the µs
 }
 
 // tierPlan is one tier with its rules named and their dimensions resolved.
@@ -36,6 +40,7 @@ type tierPlan struct {
 	rules          []Rule
 	capacity       []int64 // the most units a request can cost in rules[i] and still pass
 	dim            []int   // index in plan.dims of rules[i]'s dimension
+	offsets        []int64 // rules[i]'s window anchor offset in [0, W); 0 for algorithms without windows
 	hasConcurrency bool
 }
 
@@ -46,10 +51,15 @@ type dimension struct {
 	openai openAINames // the openai dialect's headers for this dimension
 }
 
-// compile validates cfg and turns it into a plan. Every error is a *ConfigError naming the field.
-func compile(cfg Config) (*plan, error) {
-	p := &plan{anonymousTier: -1}
+// compile validates cfg and turns it into a plan, built at the instant built (AnchorStart windows align
+// to it). Every error is a *ConfigError naming the field.
+func compile(cfg Config, built time.Time) (*plan, error) {
+	_, redisStore := cfg.Store.(*RedisStore)
+	p := &plan{anonymousTier: -1, built: built, microAnchors: redisStore}
 	var err error
+	if cfg, err = applyProfile(cfg); err != nil {
+		return nil, err
+	}
 	if p.keys, err = newKeyer(cfg); err != nil {
 		return nil, err
 	}
@@ -65,6 +75,7 @@ func compile(cfg Config) (*plan, error) {
 	if err = p.compileResponses(cfg); err != nil {
 		return nil, err
 	}
+	p.rejectBody = profileBody(cfg)
 	if err = validateFaults(cfg.Faults); err != nil {
 		return nil, err
 	}
@@ -171,6 +182,19 @@ func (p *plan) compileTier(field string, t Tier) (tierPlan, error) {
 			return tp, &ConfigError{Field: rf + ".Policy", Value: fmt.Sprintf("%+v", r.Policy),
 				Reason: strings.TrimPrefix(err.Error(), "mockserver: "), Err: err}
 		}
+		if err := validateWindowOptions(rf, r); err != nil {
+			return tp, err
+		}
+		if r.Anchor == AnchorStart {
+			// Windows through the instant the Handler is built, as httprate aligns to its limiter's creation.
+			if r.Policy.Window <= 0 {
+				return tp, badField(rf+".Window", r.Policy.Window.String(), "anchor %q wants a window > 0", r.Anchor)
+			}
+			r.Anchor, r.AnchorOffset = AnchorEpoch, time.Duration((p.built.UnixNano()+int64(r.AnchorOffset))%int64(r.Policy.Window))
+			if p.microAnchors {
+				r.AnchorOffset = r.AnchorOffset.Truncate(time.Microsecond) // the Redis store counts whole µs
+			}
+		}
 		if r.Dimension == "" {
 			r.Dimension = DimensionRequests
 		}
@@ -191,6 +215,11 @@ func (p *plan) compileTier(field string, t Tier) (tierPlan, error) {
 		tp.rules = append(tp.rules, r)
 		tp.capacity = append(tp.capacity, r.Policy.Capacity(r.Algorithm))
 		tp.dim = append(tp.dim, dim)
+		c, err := compileRule(r)
+		if err != nil { // validated above; the check keeps a rule that cannot compile out of the plan
+			return tp, &ConfigError{Field: rf, Value: r.Name, Reason: err.Error(), Err: err}
+		}
+		tp.offsets = append(tp.offsets, c.offset)
 		tp.hasConcurrency = tp.hasConcurrency || r.Algorithm == Concurrency
 	}
 	return tp, nil
@@ -240,12 +269,17 @@ func (p *plan) compileResponses(cfg Config) error {
 		return &ConfigError{Field: "RejectStatus", Value: strconv.Itoa(cfg.RejectStatus),
 			Reason: fmt.Sprintf("status %d is not a rejection status", cfg.RejectStatus), Allowed: []string{"429", "403", "503"}}
 	}
-	switch cfg.RetryAfter {
-	case "", RetryAfterSeconds:
-	case RetryAfterHTTPDate:
-		p.httpDate = true
+	switch {
+	case cfg.RetryAfter == "":
+		p.retryAfter = RetryAfterSeconds
+	case slices.Contains(RetryAfterFormats(), cfg.RetryAfter):
+		p.retryAfter = cfg.RetryAfter
 	default:
-		return badValue("RetryAfter", cfg.RetryAfter, "Retry-After format", []string{RetryAfterSeconds, RetryAfterHTTPDate})
+		return badValue("RetryAfter", cfg.RetryAfter, "Retry-After format", RetryAfterFormats())
+	}
+	var err error
+	if p.render, err = compileRendering(cfg.Render); err != nil {
+		return err
 	}
 	switch cfg.FailureMode {
 	case "", FailOpen:
@@ -323,6 +357,29 @@ func validateFaults(f Faults) error {
 	}
 	if f.ResetAs != "" && !slices.Contains(resetForms, f.ResetAs) {
 		return badValue("Faults.ResetAs", f.ResetAs, "reset form", resetForms)
+	}
+	return nil
+}
+
+// validateWindowOptions checks a rule's Anchor, AnchorOffset, CountRejected and RoundEstimate, naming the field.
+func validateWindowOptions(rf string, r Rule) error {
+	alg := parseAlgorithm(r.Algorithm)
+	windowed := alg == algFixedWindow || alg == algSlidingWindowCounter
+	switch {
+	case r.Anchor != "" && !slices.Contains(Anchors(), r.Anchor):
+		return badValue(rf+".Anchor", r.Anchor, "anchor", Anchors())
+	case r.Anchor != "" && !windowed:
+		return badField(rf+".Anchor", r.Anchor, "%s has no windows: anchors apply to %s and %s", r.Algorithm, FixedWindow, SlidingWindowCounter)
+	case r.Anchor == AnchorFirstRequest && alg != algFixedWindow:
+		return badField(rf+".Anchor", r.Anchor, "anchor %q applies to %s only", r.Anchor, FixedWindow)
+	case r.AnchorOffset != 0 && !windowed:
+		return badField(rf+".AnchorOffset", r.AnchorOffset.String(), "%s has no windows: offsets apply to %s and %s", r.Algorithm, FixedWindow, SlidingWindowCounter)
+	case r.AnchorOffset != 0 && r.Anchor == AnchorFirstRequest:
+		return badField(rf+".AnchorOffset", r.AnchorOffset.String(), "want 0 with anchor %q", r.Anchor)
+	case r.CountRejected && !windowed:
+		return badField(rf+".CountRejected", "true", "applies to %s and %s, not %s", FixedWindow, SlidingWindowCounter, r.Algorithm)
+	case r.RoundEstimate && alg != algSlidingWindowCounter:
+		return badField(rf+".RoundEstimate", "true", "applies to %s, not %s", SlidingWindowCounter, r.Algorithm)
 	}
 	return nil
 }

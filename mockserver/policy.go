@@ -119,6 +119,17 @@ type compiledRule struct {
 	capacity int64 // B for the bucket algorithms and gcra (Burst, or L when Burst is 0); L for the others
 	// burstTime is B * W / L, the time to refill (or drain) a whole burst; set for gcra and leaky-bucket-queue.
 	burstTime fracTime
+	// firstRequest: fixed-window windows start at the key's first request after the previous one ended.
+	firstRequest bool
+	// offset is Rule.AnchorOffset modulo W, in [0, W): windows start at offset + k * W (Unix ns).
+	offset        int64
+	countRejected bool
+	roundEstimate bool
+}
+
+// windowStart returns the start of the grid window (offset + k * W) that holds now.
+func (c *compiledRule) windowStart(now int64) int64 {
+	return floorDiv(now-c.offset, c.window)*c.window + c.offset
 }
 
 // compileRule checks r and resolves it. Its errors have no package prefix: callers add their context.
@@ -164,7 +175,50 @@ func compileRule(r Rule) (compiledRule, error) {
 		}
 		c.burstTime = emissionTime(c.capacity, c.window, c.limit)
 	}
+	if err := c.compileWindowOptions(r); err != nil {
+		return compiledRule{}, err
+	}
 	return c, nil
+}
+
+// compileWindowOptions checks and resolves Anchor, AnchorOffset, CountRejected and RoundEstimate.
+func (c *compiledRule) compileWindowOptions(r Rule) error {
+	windowed := c.alg == algFixedWindow || c.alg == algSlidingWindowCounter
+	switch r.Anchor {
+	case "", AnchorEpoch:
+	case AnchorFirstRequest:
+		if c.alg != algFixedWindow {
+			return fmt.Errorf("%s: anchor %q: want %q (first-request applies to fixed-window only)",
+				r.Algorithm, r.Anchor, AnchorEpoch)
+		}
+		c.firstRequest = true
+	case AnchorStart:
+		return fmt.Errorf("%s: anchor %q: NewHandler resolves it; a Store wants %s or %s",
+			r.Algorithm, r.Anchor, AnchorEpoch, AnchorFirstRequest)
+	default:
+		return fmt.Errorf("%s: unknown anchor %q: want one of %s", r.Algorithm, r.Anchor, strings.Join(Anchors(), ", "))
+	}
+	if !windowed && (r.Anchor != "" || r.AnchorOffset != 0) {
+		return fmt.Errorf("%s: anchor %q, offset %v: want none (anchors apply to fixed-window and sliding-window-counter)",
+			r.Algorithm, r.Anchor, r.AnchorOffset)
+	}
+	if r.AnchorOffset != 0 && c.firstRequest {
+		return fmt.Errorf("%s: anchor offset %v: want 0 with anchor %q", r.Algorithm, r.AnchorOffset, AnchorFirstRequest)
+	}
+	if windowed {
+		c.offset = int64(r.AnchorOffset) % c.window
+		if c.offset < 0 {
+			c.offset += c.window
+		}
+	}
+	if r.CountRejected && !windowed {
+		return fmt.Errorf("%s: count rejected: want false (it applies to fixed-window and sliding-window-counter)", r.Algorithm)
+	}
+	if r.RoundEstimate && c.alg != algSlidingWindowCounter {
+		return fmt.Errorf("%s: round estimate: want false (it applies to sliding-window-counter)", r.Algorithm)
+	}
+	c.countRejected, c.roundEstimate = r.CountRejected, r.RoundEstimate
+	return nil
 }
 
 // clampCost applies the rule of ALGORITHMS.md that a cost is at least 1.

@@ -73,14 +73,57 @@ func (h *Handler) writeRejection(w http.ResponseWriter, x *exchange, bind int) {
 	if wait != never && h.plan.dialectName != DialectNone {
 		secs := ceilDiv(wait, time.Second)
 		body.RetryAfter = &secs
-		if h.plan.httpDate {
-			at := time.Unix(ceilUnix(v.now.Add(v.skew).Add(wait), time.Second), 0)
-			setHeader(w.Header(), hdrRetryAfter, at.UTC().Format(http.TimeFormat))
-		} else {
-			setHeader(w.Header(), hdrRetryAfter, strconv.FormatInt(secs, 10))
+		if value, ok := v.retryAfterValue(h.plan.retryAfter, wait, bind); ok {
+			setHeader(w.Header(), hdrRetryAfter, value)
 		}
 	}
+	if pb := h.plan.rejectBody; pb != nil {
+		pb.write(w, h.plan.rejectStatus)
+		return
+	}
 	writeJSON(w, h.plan.rejectStatus, body)
+}
+
+// retryAfterValue formats the Retry-After of a rejection that waits wait, with rule bind binding, in format;
+// false when the format sends none.
+func (v *quotaView) retryAfterValue(format string, wait time.Duration, bind int) (string, bool) {
+	r := v.render
+	switch format {
+	case RetryAfterHTTPDate:
+		at := time.Unix(roundUnix(v.now.Add(v.skew).Add(wait), time.Second, r.epochRound), 0)
+		return at.UTC().Format(http.TimeFormat), true
+	case RetryAfterWindow:
+		return strconv.FormatInt(int64(v.rules[bind].Policy.Window/time.Second), 10), true
+	case RetryAfterFractional:
+		return string(appendSeconds(nil, roundDiv(wait, time.Millisecond, r.delayRound), time.Millisecond)), true
+	case RetryAfterNone:
+		return "", false
+	}
+	return r.delaySeconds(wait), true
+}
+
+// plainBody is the body of rejections of a profile whose library writes its own: text, as http.Error writes
+// it or as the library does.
+type plainBody struct {
+	text        string
+	contentType string
+	nosniff     bool // X-Content-Type-Options: nosniff, as http.Error sets
+}
+
+// httpErrorBody is the body http.Error(w, text, code) writes.
+func httpErrorBody(text string) *plainBody {
+	return &plainBody{text: text + "\n", contentType: "text/plain; charset=utf-8", nosniff: true}
+}
+
+// write writes the body with status.
+func (b *plainBody) write(w http.ResponseWriter, status int) {
+	h := w.Header()
+	h["Content-Type"] = []string{b.contentType}
+	if b.nosniff {
+		h["X-Content-Type-Options"] = []string{"nosniff"}
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(b.text))
 }
 
 // neverRule is the first rule that can never pass the request; -1 when there is none.

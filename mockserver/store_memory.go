@@ -262,6 +262,11 @@ func (sh *memoryShard) allow(key string, rules []compiledRule, costs []int64, no
 		switch {
 		case allowed:
 			sh.commit(key, r, p.idx, p.found, &p.next, &p.v, p.cost, nowNs)
+		case r.countsRejection():
+			if p.v.allowed {
+				p.v = viewAfterCounting(r, &p.next, nowNs)
+			}
+			sh.commit(key, r, p.idx, p.found, &p.next, &p.v, p.cost, nowNs)
 		case p.v.allowed:
 			st := &ruleState{}
 			if p.found {
@@ -286,7 +291,7 @@ func (sh *memoryShard) allowOne(key string, r *compiledRule, cost int64, now tim
 		st = &sh.entries[idx].state
 	}
 	v := decideState(r, st, found, cost, nowNs, &next)
-	if v.allowed {
+	if v.allowed || r.countsRejection() {
 		sh.commit(key, r, idx, found, &next, &v, cost, nowNs)
 	}
 	return append(dst, v.toDecision(r, now, nowNs))

@@ -290,6 +290,10 @@ func compileRedisRules(dst []compiledRule, rules []Rule) ([]compiledRule, error)
 			return dst, fmt.Errorf("mockserver: rule %q: %s policy: window %v: the Redis store wants a whole number of microseconds",
 				dst[i].name, rules[i].Algorithm, time.Duration(w))
 		}
+		if o := dst[i].offset; o%int64(time.Microsecond) != 0 {
+			return dst, fmt.Errorf("mockserver: rule %q: %s: anchor offset %v: the Redis store wants a whole number of microseconds",
+				dst[i].name, rules[i].Algorithm, time.Duration(o))
+		}
 	}
 	return dst, nil
 }
@@ -304,7 +308,7 @@ func (s *RedisStore) run(ctx context.Context, op, key string, rules []compiledRu
 	for i := range rules {
 		keys[i] = tag + rules[i].name + ":" + redisAlgorithmName(rules[i].alg)
 	}
-	args := make([]any, 0, 6+5*len(rules))
+	args := make([]any, 0, 6+8*len(rules))
 	nowArg, subNs := "", int64(0)
 	if !s.serverTime {
 		nowArg = strconv.FormatInt(now.UnixMicro(), 10)
@@ -317,7 +321,18 @@ func (s *RedisStore) run(ctx context.Context, op, key string, rules []compiledRu
 		if costs != nil {
 			cost = clampCost(costs[i])
 		}
-		args = append(args, redisAlgorithmName(r.alg), r.limit, r.window/int64(time.Microsecond), r.capacity, cost)
+		first, flags := "0", 0
+		if r.firstRequest {
+			first = "1"
+		}
+		if r.countRejected {
+			flags |= 1
+		}
+		if r.roundEstimate {
+			flags |= 2
+		}
+		args = append(args, redisAlgorithmName(r.alg), r.limit, r.window/int64(time.Microsecond), r.capacity, cost,
+			first, r.offset/int64(time.Microsecond), flags)
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()

@@ -22,7 +22,8 @@
 -- ARGV[4]  the lease owner: "<store id>:<sequence>" for allow, "<store id>:" for release
 -- ARGV[5]  lease timeout in µs (concurrency)
 -- ARGV[6]  expiry margin in µs, added to every key's TTL
--- ARGV[7 + 5*(i-1) ...] rule i: algorithm, L, W in µs, capacity B, cost
+-- ARGV[7 + 8*(i-1) ...] rule i: algorithm, L, W in µs, capacity B, cost, "1" for a first-request anchor
+--          (else "0"), anchor offset in µs (0 <= O < W), flags (1: count rejections, 2: round the estimate)
 --
 -- The reply has six integers per rule: allowed (1 or 0), remaining, reset - now (µs), retry-after (µs), the
 -- retry-after's extra ns (sliding-window-counter only), delay (µs). Times are relative to now floored to the µs;

@@ -12,19 +12,27 @@ function fixed.load(key)
   if s[1] then return {s = tonumber(s[1]), n = tonumber(s[2])} end
 end
 function fixed.decide(r, st, cost)
-  local start = fdiv(now, r.W) * r.W
-  local count = 0
-  if st then
-    if st.s > start then start = st.s end -- a late request counts in the newest window
-    if st.s == start then count = st.n end
+  local start, count = now, 0
+  if r.first then
+    -- a window [s, s + W] starts at the key's first request after the previous one ended
+    if st and now - r.W <= st.s then start, count = st.s, st.n end
+  else
+    start = fdiv(now - r.O, r.W) * r.W + r.O
+    if st then
+      if st.s > start then start = st.s end -- a late request counts in the newest window
+      if st.s == start then count = st.n end
+    end
   end
   local v = {reset = start + r.W}
+  if r.first then v.idle = start + r.W + 1 end
   if cost <= r.L - count then
     count = count + cost
     v.allowed = true
   elseif cost <= r.L then
     v.retry = start + r.W - now
+    if r.first then v.retryNs = 1 end -- the window includes its last instant: 1 ns after it
   end
+  if not v.allowed and r.count and cost > 0 then count = count + cost end
   v.remaining = clamp(r.L - count, r.L)
   return v, {s = start, n = count}
 end
@@ -34,7 +42,7 @@ function fixed.commit(key, r, st, nx, v, cost)
   else
     redis.call('HSET', key, 's', num(nx.s), 'n', num(nx.n))
   end
-  redis.call('PEXPIRE', key, num(ttl(v.reset)))
+  redis.call('PEXPIRE', key, num(ttl(v.idle or v.reset)))
 end
 
 -- sliding-window-counter: a hash {s = window start, p = previous count, c = current count}.
@@ -47,8 +55,16 @@ end
 local function estimate(prev, cur, el, wns)
   return prev * (wns - el) / wns + cur
 end
+-- round is math.Round for e >= 0: half away from zero (e - floor(e) is exact).
+local function round(e)
+  local f = math.floor(e)
+  if e - f >= 0.5 then return f + 1 end
+  return f
+end
 local function admits(r, prev, cur, el, cost)
-  return estimate(prev, cur, el, r.W * 1000) + cost <= r.L
+  local e = estimate(prev, cur, el, r.W * 1000)
+  if r.round then e = round(e) end
+  return e + cost <= r.L
 end
 -- firstAdmission returns, as (µs, extra ns) from now, the first ns at which the estimate admits cost: in the
 -- window that starts at start (from el ns on), else in the next one, else when the one after starts.
@@ -72,7 +88,7 @@ end
 function counter.decide(r, st, cost)
   local t, tsub = now, sub -- t = max(now, stored start), with its ns beyond the µs
   if st and st.s > now then t, tsub = st.s, 0 end
-  local start = fdiv(t, r.W) * r.W
+  local start = fdiv(t - r.O, r.W) * r.W + r.O
   local prev, cur = 0, 0
   if st then
     if st.s == start then
@@ -86,10 +102,13 @@ function counter.decide(r, st, cost)
   if cost <= r.L and admits(r, prev, cur, el, cost) then
     cur = cur + cost
     v.allowed = true
-  elseif cost <= r.L then
-    v.retry, v.retryNs = firstAdmission(r, prev, cur, start, el, cost)
+  else
+    if r.count then cur = cur + cost end
+    if cost <= r.L then v.retry, v.retryNs = firstAdmission(r, prev, cur, start, el, cost) end
   end
-  local left = math.floor(r.L - estimate(prev, cur, el, r.W * 1000))
+  local e = estimate(prev, cur, el, r.W * 1000)
+  if r.round then e = round(e) end
+  local left = math.floor(r.L - e)
   if left < -1 then left = -1 end
   v.remaining = clamp(left, r.L)
   if cur > 0 then

@@ -14,11 +14,13 @@ local algorithms = {
 
 local rules = {}
 for i = 1, #KEYS do
-  local base = 6 + 5 * (i - 1)
+  local base = 6 + 8 * (i - 1)
   local alg = algorithms[ARGV[base + 1]]
   if alg == nil then return redis.error_reply('unknown algorithm ' .. tostring(ARGV[base + 1])) end
+  local flags = tonumber(ARGV[base + 8])
   rules[i] = {alg = alg, L = tonumber(ARGV[base + 2]), W = tonumber(ARGV[base + 3]),
-    B = tonumber(ARGV[base + 4]), cost = tonumber(ARGV[base + 5])}
+    B = tonumber(ARGV[base + 4]), cost = tonumber(ARGV[base + 5]), first = ARGV[base + 6] == '1',
+    O = tonumber(ARGV[base + 7]), count = flags % 2 == 1, round = flags >= 2}
 end
 
 if op == 'release' then
@@ -43,6 +45,14 @@ if op == 'allow' then
   for i = 1, #KEYS do
     local r = rules[i]
     if all then
+      r.alg.commit(KEYS[i], r, states[i], nexts[i], verdicts[i], r.cost)
+    elseif r.count then
+      -- A CountRejected rule takes the cost of a rejected request too.
+      if verdicts[i].allowed then
+        local v = r.alg.decide(r, nexts[i], 0)
+        v.allowed, v.retry, v.retryNs, v.delay = true, nil, nil, nil
+        verdicts[i] = v
+      end
       r.alg.commit(KEYS[i], r, states[i], nexts[i], verdicts[i], r.cost)
     elseif verdicts[i].allowed then
       -- This rule would have passed; another rejected the request: show the state unchanged.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -22,11 +23,12 @@ import (
 // several traces from the same start on one store, so time runs backwards between them. Redis counts TTLs in real
 // time, so the store gets an expiry margin of an hour (no key expires under a test that does not mean it to),
 // and leases that last a day (random traces hold concurrency slots for minutes without releasing them, which
-// the memory store allows). opts come after these defaults.
+// the memory store allows), and a timeout of 10 s per call (a loaded CI machine running -race can take more
+// than the default second for one script). opts come after these defaults.
 func newTestRedisStore(t testing.TB, client redis.UniversalClient, opts ...RedisOption) *RedisStore {
 	t.Helper()
 	opts = append([]RedisOption{WithRedisKeyPrefix(fmt.Sprintf("test%d:", rand.Uint32())),
-		WithRedisExpiryMargin(time.Hour), WithRedisLeaseTimeout(24 * time.Hour)}, opts...)
+		WithRedisExpiryMargin(time.Hour), WithRedisLeaseTimeout(24 * time.Hour), WithRedisTimeout(10 * time.Second)}, opts...)
 	s, err := NewRedisStore(client, opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -294,6 +296,34 @@ func TestRedisStoreIsTheCoreInMicroseconds(t *testing.T) {
 						t.Fatalf("policy %+v step %d (%v %s cost %d at +%v): redis %s, memory core in µs %s", p, j, step.op,
 							step.key, step.costs[0], step.at.Sub(tMinute), formatDecision(got[0], step.at), formatDecision(w, step.at))
 					}
+				}
+			}
+		})
+	}
+}
+
+// TestRedisStoreServesEveryProfile builds a Handler of every profile on the Redis store (httprate's windows
+// anchored at the Handler's start, a ns instant, are truncated to the µs the script counts) and checks that it
+// decides like one on the memory store.
+func TestRedisStoreServesEveryProfile(t *testing.T) {
+	client := redistest.Start(t).Client()
+	for _, name := range Profiles() {
+		t.Run(name, func(t *testing.T) {
+			tiers := []Tier{{Name: "t", Rules: []Rule{{Policy: Policy{Limit: 3, Window: time.Second}}}}}
+			redisH, err := NewHandler(Config{Profile: name, Tiers: tiers, Store: newTestRedisStore(t, client)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			memH, err := NewHandler(Config{Profile: name, Tiers: tiers})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range 5 {
+				a, b := httptest.NewRecorder(), httptest.NewRecorder()
+				redisH.ServeHTTP(a, httptest.NewRequest("GET", "/", nil))
+				memH.ServeHTTP(b, httptest.NewRequest("GET", "/", nil))
+				if a.Code != b.Code {
+					t.Errorf("request %d: redis %d, memory %d", i, a.Code, b.Code)
 				}
 			}
 		})

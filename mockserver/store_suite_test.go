@@ -29,6 +29,7 @@ func testStoreSuite(t *testing.T, newStore func(t *testing.T) Store) {
 	t.Run("MatchesMemoryStore", func(t *testing.T) { diffStores(t, newStore(t), newMemoryStore(1), suiteTier, suiteTrace(3)) })
 	t.Run("ConcurrentUse", func(t *testing.T) { storeConcurrentUse(t, newStore(t)) })
 	t.Run("ConcurrentInFlight", func(t *testing.T) { storeConcurrentInFlight(t, newStore(t)) })
+	t.Run("WindowOptions", func(t *testing.T) { testStoreWindowOptions(t, newStore) })
 }
 
 // tMinute is a whole minute since the Unix epoch: minute windows start there.

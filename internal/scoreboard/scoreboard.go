@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ratekit/ratekit/internal/batch"
+	"github.com/ratekit/ratekit/internal/ctxsleep"
 	"github.com/ratekit/ratekit/internal/memtransport"
 	"github.com/ratekit/ratekit/internal/oracle"
 	"github.com/ratekit/ratekit/mockserver"
@@ -34,12 +35,23 @@ type Cell struct {
 	Ideal  time.Duration
 	// Header adds headers to every request (an API key, a cost).
 	Header http.Header
+	// Profile, when set, makes the one-rule server imitate a public limiter (mockserver.Profiles): the
+	// profile fixes the algorithm and dialect, so Algorithm and Dialect are ignored.
+	Profile string
+	// RejectStatus is the status of the one-rule server's rejections (0: the profile's, else 429).
+	RejectStatus int
+	// Phase is how long after the server is built the batch starts: a sub-second phase puts the client's
+	// first request off the server's whole seconds and windows.
+	Phase time.Duration
 }
 
 // Label names the cell.
 func (c Cell) Label() string {
 	if c.Name != "" {
 		return c.Name
+	}
+	if c.Profile != "" {
+		return "profile " + c.Profile
 	}
 	return c.Algorithm + "/" + c.Dialect
 }
@@ -78,7 +90,7 @@ func (r Result) RejectedShare() float64 {
 }
 
 func (r Result) String() string {
-	return fmt.Sprintf("%-34s done %4d/%-4d in %9v (ideal %9v) goodput %.3f rejected %3d/%-4d (%.1f%%) p99 %v",
+	return fmt.Sprintf("%-44s done %4d/%-4d in %9v (ideal %9v) goodput %.3f rejected %3d/%-4d (%.1f%%) p99 %v",
 		r.Cell.Label(), r.Completed, r.Cell.N, r.Elapsed.Round(time.Millisecond), r.Ideal.Round(time.Millisecond),
 		r.Goodput(), r.Rejected, r.Hits, 100*r.RejectedShare(), r.P99.Round(time.Millisecond))
 }
@@ -93,11 +105,24 @@ func Run(ctx context.Context, c Cell, newClient func(base http.RoundTripper) *ht
 		DefaultTier: "default",
 		Faults:      c.Faults,
 	}
+	cfg.RejectStatus = c.RejectStatus
+	if c.Profile != "" && c.Config == nil {
+		cfg.Dialect = ""
+		cfg.Profile = c.Profile
+		cfg.Tiers[0].Rules[0].Algorithm = ""
+	}
 	if c.Config != nil {
 		cfg = *c.Config
 	}
+	built := time.Now()
 	h, err := mockserver.NewHandler(cfg)
 	if err != nil {
+		return Result{}, err
+	}
+	if cfg, err = mockserver.ResolveProfile(cfg); err != nil { // the status and rule the profile stands for
+		return Result{}, err
+	}
+	if err := ctxsleep.Sleep(ctx, c.Phase); err != nil {
 		return Result{}, err
 	}
 	rejectStatus := cfg.RejectStatus
@@ -119,7 +144,7 @@ func Run(ctx context.Context, c Cell, newClient func(base http.RoundTripper) *ht
 	case c.Config == nil:
 		// Injected errors count against the quota: the ideal batch spends units on them too.
 		units := int(math.Ceil(float64(c.N) / (1 - c.Faults.ErrorRate - c.Faults.DropRate)))
-		if ideal, err = oracle.IdealTime(c.Algorithm, c.Policy, units, start); err != nil {
+		if ideal, err = oracle.IdealTimeRule(cfg.Tiers[0].Rules[0], units, start, built); err != nil {
 			return Result{}, err
 		}
 	}

@@ -18,10 +18,14 @@ import (
 )
 
 // fileConfig is the YAML config file (see example.yaml): tiers, routes and cost headers, and optionally the
-// key and dialect (a flag given on the command line wins over the file).
+// key, dialect, profile, Retry-After format and rendering (a flag given on the command line wins over the
+// file).
 type fileConfig struct {
 	Key           string            `yaml:"key"`
 	Dialect       string            `yaml:"dialect"`
+	Profile       string            `yaml:"profile"`
+	RetryAfter    string            `yaml:"retry_after"`
+	Render        fileRender        `yaml:"render"`
 	Tiers         []fileTier        `yaml:"tiers"`
 	DefaultTier   string            `yaml:"default_tier"`
 	AnonymousTier string            `yaml:"anonymous_tier"`
@@ -44,6 +48,29 @@ type fileRule struct {
 	Window    duration `yaml:"window"`
 	Burst     int64    `yaml:"burst"`
 	Dimension string   `yaml:"dimension"`
+
+	Anchor        string      `yaml:"anchor"`
+	AnchorOffset  anyDuration `yaml:"anchor_offset"`
+	CountRejected bool        `yaml:"count_rejected"`
+	RoundEstimate bool        `yaml:"round_estimate"`
+}
+
+// fileRender is the render section: how header values are written (mockserver.Rendering).
+type fileRender struct {
+	DelayRounding string      `yaml:"delay_rounding"`
+	EpochRounding string      `yaml:"epoch_rounding"`
+	Precision     string      `yaml:"precision"`
+	Reset         string      `yaml:"reset"`
+	ResetConstant anyDuration `yaml:"reset_constant"`
+	ResetAs       string      `yaml:"reset_as"`
+	Limit         string      `yaml:"limit"`
+	LimitFormat   string      `yaml:"limit_format"`
+}
+
+// rendering converts the section.
+func (r fileRender) rendering() mockserver.Rendering {
+	return mockserver.Rendering{DelayRounding: r.DelayRounding, EpochRounding: r.EpochRounding, Precision: r.Precision,
+		Reset: r.Reset, ResetConstant: time.Duration(r.ResetConstant), ResetAs: r.ResetAs, Limit: r.Limit, LimitFormat: r.LimitFormat}
 }
 
 // fileRoute is one entry of routes.
@@ -64,6 +91,21 @@ func (d *duration) UnmarshalYAML(n *yaml.Node) error {
 			fmt.Sprintf("line %d: window %q is not a duration (write 90s, 1m, 24h)", n.Line, n.Value)}}
 	}
 	*d = duration(v)
+	return nil
+}
+
+// anyDuration is a time.Duration other than a window (an anchor offset, a constant reset), written as Go
+// writes durations.
+type anyDuration time.Duration
+
+// UnmarshalYAML implements yaml.Unmarshaler, as duration does.
+func (d *anyDuration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if n.Kind != yaml.ScalarNode || err != nil {
+		return &yaml.TypeError{Errors: []string{
+			fmt.Sprintf("line %d: %q is not a duration (write 250ms, 1s, -1s)", n.Line, n.Value)}}
+	}
+	*d = anyDuration(v)
 	return nil
 }
 
@@ -105,6 +147,8 @@ func explainYAML(err error) string {
 			v, where = fileRule{}, " of a rule"
 		case "fileRoute":
 			v, where = fileRoute{}, " of a route"
+		case "fileRender":
+			v, where = fileRender{}, " of render"
 		default:
 			return m
 		}
@@ -135,8 +179,12 @@ func (fc *fileConfig) sets(field string) bool {
 		return fc.Dialect != ""
 	case "Key":
 		return fc.Key != ""
+	case "Profile":
+		return fc.Profile != ""
+	case "RetryAfter":
+		return fc.RetryAfter != ""
 	}
-	return false
+	return strings.HasPrefix(field, "Render") && fc.Render != fileRender{}
 }
 
 // apply copies the file's settings into cfg; a flag given on the command line wins over the file's key and
@@ -148,11 +196,21 @@ func (fc *fileConfig) apply(cfg *mockserver.Config, o *options) {
 	if fc.Key != "" && !o.set["key"] {
 		cfg.Key = fc.Key
 	}
+	if fc.Profile != "" && !o.set["profile"] {
+		cfg.Profile = fc.Profile
+	}
+	if fc.RetryAfter != "" && !o.set["retry-after"] {
+		cfg.RetryAfter = fc.RetryAfter
+	}
+	if fc.Render != (fileRender{}) {
+		cfg.Render = o.overRender(fc.Render.rendering())
+	}
 	for _, t := range fc.Tiers {
 		tier := mockserver.Tier{Name: t.Name, Keys: t.Keys}
 		for _, r := range t.Rules {
 			tier.Rules = append(tier.Rules, mockserver.Rule{Name: r.Name, Algorithm: r.Algorithm, Dimension: r.Dimension,
-				Policy: mockserver.Policy{Limit: r.Limit, Window: time.Duration(r.Window), Burst: r.Burst}})
+				Policy: mockserver.Policy{Limit: r.Limit, Window: time.Duration(r.Window), Burst: r.Burst},
+				Anchor: r.Anchor, AnchorOffset: time.Duration(r.AnchorOffset), CountRejected: r.CountRejected, RoundEstimate: r.RoundEstimate})
 		}
 		cfg.Tiers = append(cfg.Tiers, tier)
 	}

@@ -27,6 +27,13 @@ type options struct {
 	window    time.Duration
 	burst     int64
 
+	anchor        string
+	anchorOffset  time.Duration
+	countRejected bool
+	roundEstimate bool
+
+	profile           string
+	render            mockserver.Rendering
 	dialect           string
 	key               string
 	trustForwardedFor bool
@@ -89,6 +96,21 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.window, "window", time.Minute, "the rule's window")
 	fs.Int64Var(&o.burst, "burst", 0, "the rule's burst, for token-bucket, leaky-bucket, leaky-bucket-queue and gcra (0: -limit)")
 
+	fs.StringVar(&o.anchor, "anchor", "", "where the rule's windows start (fixed-window, sliding-window-counter): "+strings.Join(mockserver.Anchors(), ", ")+" (empty: epoch)")
+	fs.DurationVar(&o.anchorOffset, "anchor-offset", 0, "shift the rule's windows by this much from the anchor")
+	fs.BoolVar(&o.countRejected, "count-rejected", false, "rejected requests count against the rule (fixed-window, sliding-window-counter)")
+	fs.BoolVar(&o.roundEstimate, "round-estimate", false, "the sliding-window-counter rounds its estimate to the nearest unit, as go-chi/httprate")
+
+	fs.StringVar(&o.profile, "profile", "", "imitate a public limiter `NAME` exactly: "+strings.Join(mockserver.Profiles(), ", ")+
+		"; it takes -limit, -window, -burst (or the config's rules) and fixes the algorithm, dialect, rendering, Retry-After and status")
+	fs.StringVar(&o.render.DelayRounding, "delay-rounding", "", "round delays (resets, Retry-After) `MODE`: up, down, nearest (empty: up)")
+	fs.StringVar(&o.render.EpochRounding, "epoch-rounding", "", "round epochs and HTTP-dates `MODE`: up, down, nearest (empty: up)")
+	fs.StringVar(&o.render.Precision, "precision", "", "round delays and epochs to `UNIT`: s or ms (ms: \"0.981\"; empty: s)")
+	fs.StringVar(&o.render.Reset, "reset", "", "what Reset means: until-full, next-unit, window-end or constant (empty: until-full)")
+	fs.DurationVar(&o.render.ResetConstant, "reset-constant", 0, "the value of every reset with -reset constant (0: 1s)")
+	fs.StringVar(&o.render.ResetAs, "reset-form", "", "write resets in this `FORM` instead of the dialect's: delta, delta-ms, epoch, epoch-ms")
+	fs.StringVar(&o.render.Limit, "limit-as", "", "what the limit header reports: quota, burst or rate (per second) (empty: quota)")
+	fs.StringVar(&o.render.LimitFormat, "limit-format", "", "write the limit as integer or float (\"50.00\") (empty: integer)")
 	fs.StringVar(&o.dialect, "dialect", mockserver.DialectIETF, "rate-limit headers: "+strings.Join(mockserver.Dialects(), ", "))
 	fs.StringVar(&o.key, "key", mockserver.KeyIP, "what identifies a client: ip, api-key (X-API-Key or Authorization: Bearer), user, route, or several joined by + (api-key+route)")
 	fs.BoolVar(&o.trustForwardedFor, "trust-forwarded-for", false, "take the client IP from X-Forwarded-For (only behind a trusted proxy)")
@@ -96,7 +118,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.userHeader, "user-header", "X-User-ID", "the `HEADER` carrying the user for -key user")
 	fs.StringVar(&o.costHeader, "cost-header", "", "a request `HEADER` that sets the request's cost (e.g. X-Cost); empty: none")
 	fs.IntVar(&o.status, "status", 429, "the `STATUS` of rejections: 429, 403 (as GitHub) or 503")
-	fs.StringVar(&o.retryAfter, "retry-after", mockserver.RetryAfterSeconds, "Retry-After `FORMAT`: seconds or http-date")
+	fs.StringVar(&o.retryAfter, "retry-after", mockserver.RetryAfterSeconds, "Retry-After `FORMAT`: "+strings.Join(mockserver.RetryAfterFormats(), ", "))
 	fs.StringVar(&o.failureMode, "failure-mode", mockserver.FailOpen, "when the store fails: fail-open (serve) or fail-closed (503)")
 	fs.IntVar(&o.statsMaxKeys, "stats-max-keys", 10000, "how many keys /_stats remembers")
 
@@ -178,6 +200,25 @@ func flagOf(field string) string {
 		return "-latency-jitter"
 	case "Faults.ResetAs":
 		return "-reset-as"
+	case "Profile":
+		return "-profile"
+	case "Render", "Render.DelayRounding":
+		return map[string]string{"Render": "-delay-rounding, -epoch-rounding, -precision, -reset, -reset-constant, -reset-form, -limit-as, -limit-format",
+			"Render.DelayRounding": "-delay-rounding"}[field]
+	case "Render.EpochRounding":
+		return "-epoch-rounding"
+	case "Render.Precision":
+		return "-precision"
+	case "Render.Reset":
+		return "-reset"
+	case "Render.ResetConstant":
+		return "-reset-constant"
+	case "Render.ResetAs":
+		return "-reset-form"
+	case "Render.Limit":
+		return "-limit-as"
+	case "Render.LimitFormat":
+		return "-limit-format"
 	}
 	return ""
 }
@@ -201,8 +242,17 @@ func (o *options) explain(err error, file *fileConfig) error {
 	case !fromFile && flagName != "":
 		return &flagError{flag: flagName, msg: msg}
 	case file == nil || len(file.Tiers) == 0 && strings.HasPrefix(ce.Field, "Tiers[0].Rules[0]."):
-		if ce.Field == "Tiers[0].Rules[0].Algorithm" {
+		switch ce.Field {
+		case "Tiers[0].Rules[0].Algorithm":
 			return &flagError{flag: "-algorithm", msg: msg}
+		case "Tiers[0].Rules[0].Anchor":
+			return &flagError{flag: "-anchor", msg: msg}
+		case "Tiers[0].Rules[0].AnchorOffset":
+			return &flagError{flag: "-anchor-offset", msg: msg}
+		case "Tiers[0].Rules[0].CountRejected":
+			return &flagError{flag: "-count-rejected", msg: msg}
+		case "Tiers[0].Rules[0].RoundEstimate":
+			return &flagError{flag: "-round-estimate", msg: msg}
 		}
 		for _, name := range []string{"limit", "window", "burst"} {
 			if strings.Contains(msg, " policy: "+name+" ") {
@@ -212,4 +262,23 @@ func (o *options) explain(err error, file *fileConfig) error {
 		return &flagError{flag: "-limit, -window, -burst", msg: msg}
 	}
 	return &flagError{flag: "-config " + o.configFile, msg: fileField(ce.Field) + ": " + msg}
+}
+
+// overRender returns r with every rendering flag given on the command line put over it.
+func (o *options) overRender(r mockserver.Rendering) mockserver.Rendering {
+	for name, set := range map[string]func(){
+		"delay-rounding": func() { r.DelayRounding = o.render.DelayRounding },
+		"epoch-rounding": func() { r.EpochRounding = o.render.EpochRounding },
+		"precision":      func() { r.Precision = o.render.Precision },
+		"reset":          func() { r.Reset = o.render.Reset },
+		"reset-constant": func() { r.ResetConstant = o.render.ResetConstant },
+		"reset-form":     func() { r.ResetAs = o.render.ResetAs },
+		"limit-as":       func() { r.Limit = o.render.Limit },
+		"limit-format":   func() { r.LimitFormat = o.render.LimitFormat },
+	} {
+		if o.set[name] {
+			set()
+		}
+	}
+	return r
 }

@@ -128,6 +128,8 @@ func (o *options) build(stderr io.Writer) (h *mockserver.Handler, store *mockser
 		UserHeader:        o.userHeader,
 		RejectStatus:      o.status,
 		RetryAfter:        o.retryAfter,
+		Profile:           o.profile,
+		Render:            o.render,
 		FailureMode:       o.failureMode,
 		Faults:            o.faults,
 		Logger:            logger,
@@ -136,11 +138,29 @@ func (o *options) build(stderr io.Writer) (h *mockserver.Handler, store *mockser
 	if file != nil {
 		file.apply(&cfg, o)
 	}
+	algorithm := o.algorithm
+	if cfg.Profile != "" {
+		// A profile fixes these: the flags' defaults must not contradict it. Given explicitly (on the command
+		// line or in the file), they are checked against it.
+		if !o.set["dialect"] && (file == nil || file.Dialect == "") {
+			cfg.Dialect = ""
+		}
+		if !o.set["retry-after"] && (file == nil || file.RetryAfter == "") {
+			cfg.RetryAfter = ""
+		}
+		if !o.set["status"] {
+			cfg.RejectStatus = 0
+		}
+		if !o.set["algorithm"] {
+			algorithm = ""
+		}
+	}
 	if len(cfg.Tiers) == 0 {
-		cfg.Tiers = []mockserver.Tier{{Name: "default", Rules: []mockserver.Rule{{Algorithm: o.algorithm,
-			Policy: mockserver.Policy{Limit: o.limit, Window: o.window, Burst: o.burst}}}}}
+		cfg.Tiers = []mockserver.Tier{{Name: "default", Rules: []mockserver.Rule{{Algorithm: algorithm,
+			Policy: mockserver.Policy{Limit: o.limit, Window: o.window, Burst: o.burst}, Anchor: o.anchor,
+			AnchorOffset: o.anchorOffset, CountRejected: o.countRejected, RoundEstimate: o.roundEstimate}}}}
 	} else {
-		for _, name := range []string{"algorithm", "limit", "window", "burst"} {
+		for _, name := range []string{"algorithm", "limit", "window", "burst", "anchor", "anchor-offset", "count-rejected", "round-estimate"} {
 			if o.set[name] {
 				return nil, nil, nil, &flagError{flag: "-" + name, msg: "cannot be combined with the tiers of -config " +
 					o.configFile + ": set the rules in the file"}

@@ -177,13 +177,13 @@ func TestBadFlagsAndConfigFilesExitWith2AndSayWhy(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-dialect", "foo"}, `ratemock: -dialect: unknown dialect "foo" (allowed: ietf, ietf-legacy, x-ratelimit, github, openai, none)`},
+		{[]string{"-dialect", "foo"}, `ratemock: -dialect: unknown dialect "foo" (allowed: ietf, ietf-legacy, x-ratelimit, github, openai, tollbooth, none)`},
 		{[]string{"-algorithm", "gcrx"}, `ratemock: -algorithm: unknown algorithm "gcrx" (allowed: fixed-window, sliding-window-log, sliding-window-counter, token-bucket, leaky-bucket, leaky-bucket-queue, gcra, concurrency)`},
 		{[]string{"-limit", "0"}, `ratemock: -limit: fixed-window policy: limit 0: want limit >= 1`},
 		{[]string{"-burst", "5"}, `ratemock: -burst: fixed-window policy: burst 5: want 0`},
 		{[]string{"-key", "cookie"}, `ratemock: -key: unknown key kind "cookie" in "cookie" (allowed: ip, api-key, user, route`},
 		{[]string{"-status", "200"}, `ratemock: -status: status 200 is not a rejection status (allowed: 429, 403, 503)`},
-		{[]string{"-retry-after", "ms"}, `ratemock: -retry-after: unknown Retry-After format "ms" (allowed: seconds, http-date)`},
+		{[]string{"-retry-after", "ms"}, `ratemock: -retry-after: unknown Retry-After format "ms" (allowed: seconds, http-date, window, fractional, none)`},
 		{[]string{"-failure-mode", "open"}, `ratemock: -failure-mode: unknown failure mode "open" (allowed: fail-open, fail-closed)`},
 		{[]string{"-reset-as", "minutes"}, `ratemock: -reset-as: unknown reset form "minutes" (allowed: delta, delta-ms, epoch, epoch-ms)`},
 		{[]string{"-error-rate", "2"}, `ratemock: -error-rate: 2 is not a fraction between 0 and 1`},
@@ -196,7 +196,7 @@ func TestBadFlagsAndConfigFilesExitWith2AndSayWhy(t *testing.T) {
 		{[]string{"-nope"}, `flag provided but not defined: -nope`},
 		{[]string{"extra"}, `ratemock: ratemock: unexpected argument "extra"`},
 		{[]string{"-config", filepath.Join(dir, "missing.yaml")}, `ratemock: -config: open `},
-		{[]string{"-config", typo}, `ratemock: -config ` + typo + `: line 4: unknown setting "algoritm" of a rule (allowed: name, algorithm, limit, window, burst, dimension); ` +
+		{[]string{"-config", typo}, `ratemock: -config ` + typo + `: line 4: unknown setting "algoritm" of a rule (allowed: name, algorithm, limit, window, burst, dimension, anchor, anchor_offset, count_rejected, round_estimate); ` +
 			`line 5: "lots" is not a whole number; line 6: window "1 min" is not a duration (write 90s, 1m, 24h)`},
 		{[]string{"-config", semantic}, `ratemock: -config ` + semantic + `: tiers[0].rules[0]: fixed-window policy: burst 10: want 0`},
 		{[]string{"-config", semantic, "-limit", "3"}, `ratemock: -limit: cannot be combined with the tiers of -config ` + semantic},

@@ -1,0 +1,293 @@
+package ratekit_test
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/ratekit/ratekit/internal/scoreboard"
+	"github.com/ratekit/ratekit/mockserver"
+)
+
+// The contract against servers as real ones are (REALWORLD.md): per-second policies, where every rounding to
+// a whole second is as long as the behaviour itself, every public-library profile, and a first request at a
+// random sub-second phase of the server's clock. All in virtual time.
+
+// realworldSeed seeds the phases: the same seed gives the same phases, so a cell's numbers reproduce.
+const realworldSeed = 20261202
+
+// realworldPolicy is one policy of the real-world matrix, with the batch it gets.
+type realworldPolicy struct {
+	name   string
+	policy mockserver.Policy
+	n      int
+}
+
+// realworldPolicies: three per-second policies and one per-minute one. N keeps every cell's virtual time to
+// seconds or a few minutes, and the whole test within its budget under -race on 2 cores.
+var realworldPolicies = []realworldPolicy{
+	{"50/s burst 10", mockserver.Policy{Limit: 50, Window: time.Second, Burst: 10}, 200},
+	{"10/s", mockserver.Policy{Limit: 10, Window: time.Second}, 100},
+	{"2/s", mockserver.Policy{Limit: 2, Window: time.Second}, 40},
+	{"100/min burst 10", mockserver.Policy{Limit: 100, Window: time.Minute, Burst: 10}, 300},
+}
+
+// realworldPhase is the cell's seeded sub-second phase.
+func realworldPhase(label string) time.Duration {
+	h := fnv.New64a()
+	h.Write([]byte(label))
+	return time.Duration(rand.New(rand.NewPCG(realworldSeed, h.Sum64())).Int64N(int64(time.Second)))
+}
+
+// realworldCells: every profile at every policy, then every windowed or bucket algorithm at the per-second
+// policies in a dialect that talks (ietf, x-ratelimit) and the silent one.
+func realworldCells() []scoreboard.Cell {
+	var cells []scoreboard.Cell
+	add := func(c scoreboard.Cell, p realworldPolicy) {
+		c.Policy, c.N, c.Workers, c.Latency = p.policy, p.n, 8, 10*time.Millisecond
+		if c.Profile == mockserver.ProfileHTTPRate || c.Profile == mockserver.ProfileUluleLimiter ||
+			(c.Profile == "" && !hasBurst(c.Algorithm)) {
+			c.Policy.Burst = 0 // windows have no burst
+		}
+		c.Name = c.Label() + " " + p.name
+		if c.RejectStatus != 0 {
+			c.Name += fmt.Sprintf(" (%d)", c.RejectStatus)
+		}
+		c.Phase = realworldPhase(c.Name)
+		cells = append(cells, c)
+	}
+	for _, profile := range mockserver.Profiles() {
+		for _, p := range realworldPolicies {
+			add(scoreboard.Cell{Profile: profile}, p)
+			if profile == mockserver.ProfileNginx {
+				add(scoreboard.Cell{Profile: profile, RejectStatus: 429}, p) // limit_req_status 429
+			}
+		}
+	}
+	for _, alg := range mockserver.Algorithms() {
+		if alg == mockserver.Concurrency {
+			continue // no window: the per-second policies do not apply
+		}
+		for _, dialect := range []string{mockserver.DialectIETF, mockserver.DialectXRateLimit, mockserver.DialectNone} {
+			for _, p := range realworldPolicies[:3] {
+				add(scoreboard.Cell{Algorithm: alg, Dialect: dialect}, p)
+			}
+		}
+	}
+	return cells
+}
+
+// hasBurst reports whether an algorithm takes Policy.Burst.
+func hasBurst(alg string) bool {
+	switch alg {
+	case mockserver.TokenBucket, mockserver.LeakyBucket, mockserver.LeakyBucketQueue, mockserver.GCRA:
+		return true
+	}
+	return false
+}
+
+// realworldBounds are the matrix's own bounds: the profiles that send headers, and the algorithms in a
+// dialect that talks, must meet headerBounds; nginx and the silent dialect silentBounds.
+func realworldBounds(c scoreboard.Cell) bounds {
+	if c.Profile == mockserver.ProfileNginx || (c.Profile == "" && c.Dialect == mockserver.DialectNone) {
+		return silentBounds
+	}
+	b := headerBounds
+	if c.Profile == "" && c.Algorithm == mockserver.LeakyBucketQueue {
+		b.noRejections = true
+	}
+	return b
+}
+
+// knownFailure is what a cell that misses its bounds measured when it was recorded.
+type knownFailure struct {
+	goodput  float64
+	rejected float64 // share of the answers
+	// completed, when above 0, is how many requests the cell completed when recorded, fewer than N: the
+	// client gave up on the others (nginx's 503 without Retry-After). The cell must complete at least
+	// that many (the fewest of three runs, less a quarter for the runs' spread); every other known failure
+	// must complete all of them.
+	completed int
+}
+
+// knownFailures are the cells that miss their bounds today, with what they measured when they were recorded
+// (seed realworldSeed; the mean of three runs: 8 workers at one virtual instant interleave differently from
+// run to run, so the numbers move by a few percent). They still run; their numbers are logged beside the bound, and a cell that starts
+// passing says so loudly, to be moved out of this table. The issue "Estimate the quota from imprecise
+// headers" is to empty it.
+var knownFailures = map[string]knownFailure{
+	// Passes in about half the runs: 10 to 12 of 210 answers rejected, against at most 5%.
+	"sliding-window-counter/none 50/s burst 10":        {goodput: 0.80, rejected: 0.052},
+	"profile httprate 50/s burst 10":                   {goodput: 0.634, rejected: 0.010},
+	"profile httprate 10/s":                            {goodput: 0.532, rejected: 0.010},
+	"profile httprate 2/s":                             {goodput: 0.514, rejected: 0.024},
+	"profile httprate 100/min burst 10":                {goodput: 0.748, rejected: 0.003},
+	"profile ulule-limiter 50/s burst 10":              {goodput: 0.660, rejected: 0.115},
+	"profile ulule-limiter 10/s":                       {goodput: 0.625, rejected: 0.135},
+	"profile ulule-limiter 2/s":                        {goodput: 0.629, rejected: 0.442},
+	"profile ulule-limiter 100/min burst 10":           {goodput: 0.988, rejected: 0.013},
+	"profile throttled 50/s burst 10":                  {goodput: 0.222, rejected: 0.281},
+	"profile throttled 10/s":                           {goodput: 0.934, rejected: 0.231},
+	"profile throttled 2/s":                            {goodput: 0.950, rejected: 0.414},
+	"profile tollbooth 50/s burst 10":                  {goodput: 0.222, rejected: 0.283},
+	"profile tollbooth 10/s":                           {goodput: 0.934, rejected: 0.235},
+	"profile tollbooth 2/s":                            {goodput: 0.950, rejected: 0.423},
+	"profile tollbooth 100/min burst 10":               {goodput: 1.000, rejected: 0.482},
+	"profile redis-rate 50/s burst 10":                 {goodput: 0.222, rejected: 0.282},
+	"profile redis-rate 10/s":                          {goodput: 0.934, rejected: 0.227},
+	"profile redis-rate 2/s":                           {goodput: 0.950, rejected: 0.420},
+	"profile nginx 50/s burst 10":                      {goodput: 0.809, rejected: 0.315, completed: 120},
+	"profile nginx 50/s burst 10 (429)":                {goodput: 0.590, rejected: 0.048},
+	"profile nginx 10/s":                               {goodput: 0.180, rejected: 0.859, completed: 12},
+	"profile nginx 10/s (429)":                         {goodput: 0.241, rejected: 0.083},
+	"profile nginx 2/s":                                {goodput: 0.092, rejected: 0.935, completed: 2},
+	"profile nginx 2/s (429)":                          {goodput: 0.547, rejected: 0.200},
+	"profile nginx 100/min burst 10":                   {goodput: 0.066, rejected: 0.946, completed: 14},
+	"fixed-window/ietf 50/s burst 10":                  {goodput: 0.746, rejected: 0.005},
+	"fixed-window/ietf 10/s":                           {goodput: 0.901, rejected: 0.010},
+	"fixed-window/ietf 2/s":                            {goodput: 0.943, rejected: 0.024},
+	"fixed-window/x-ratelimit 50/s burst 10":           {goodput: 0.842, rejected: 0.005},
+	"fixed-window/x-ratelimit 10/s":                    {goodput: 0.927, rejected: 0.010},
+	"fixed-window/x-ratelimit 2/s":                     {goodput: 0.942, rejected: 0.024},
+	"fixed-window/none 50/s burst 10":                  {goodput: 0.515, rejected: 0.052},
+	"fixed-window/none 10/s":                           {goodput: 0.660, rejected: 0.112},
+	"fixed-window/none 2/s":                            {goodput: 0.737, rejected: 0.189},
+	"sliding-window-log/ietf 50/s burst 10":            {goodput: 0.896, rejected: 0.005},
+	"sliding-window-log/ietf 2/s":                      {goodput: 0.954, rejected: 0.024},
+	"sliding-window-log/x-ratelimit 50/s burst 10":     {goodput: 0.896, rejected: 0.005},
+	"sliding-window-log/x-ratelimit 2/s":               {goodput: 0.954, rejected: 0.024},
+	"sliding-window-log/none 50/s burst 10":            {goodput: 0.538, rejected: 0.052},
+	"sliding-window-log/none 10/s":                     {goodput: 0.545, rejected: 0.099},
+	"sliding-window-log/none 2/s":                      {goodput: 0.627, rejected: 0.205},
+	"sliding-window-counter/ietf 50/s burst 10":        {goodput: 0.469, rejected: 0.005},
+	"sliding-window-counter/ietf 10/s":                 {goodput: 0.555, rejected: 0.010},
+	"sliding-window-counter/ietf 2/s":                  {goodput: 0.996, rejected: 0.024},
+	"sliding-window-counter/x-ratelimit 50/s burst 10": {goodput: 0.443, rejected: 0.005},
+	"sliding-window-counter/x-ratelimit 10/s":          {goodput: 0.535, rejected: 0.010},
+	"sliding-window-counter/x-ratelimit 2/s":           {goodput: 0.980, rejected: 0.024},
+	"sliding-window-counter/none 10/s":                 {goodput: 0.697, rejected: 0.096},
+	"sliding-window-counter/none 2/s":                  {goodput: 0.830, rejected: 0.216},
+	"token-bucket/ietf 50/s burst 10":                  {goodput: 0.222, rejected: 0.283},
+	"token-bucket/ietf 10/s":                           {goodput: 0.932, rejected: 0.244},
+	"token-bucket/ietf 2/s":                            {goodput: 0.950, rejected: 0.412},
+	"token-bucket/x-ratelimit 50/s burst 10":           {goodput: 0.222, rejected: 0.281},
+	"token-bucket/x-ratelimit 10/s":                    {goodput: 0.933, rejected: 0.237},
+	"token-bucket/x-ratelimit 2/s":                     {goodput: 0.951, rejected: 0.397},
+	"token-bucket/none 50/s burst 10":                  {goodput: 0.597, rejected: 0.051},
+	"token-bucket/none 10/s":                           {goodput: 0.976, rejected: 0.102},
+	"token-bucket/none 2/s":                            {goodput: 0.810, rejected: 0.200},
+	"leaky-bucket/ietf 50/s burst 10":                  {goodput: 0.222, rejected: 0.278},
+	"leaky-bucket/ietf 10/s":                           {goodput: 0.934, rejected: 0.233},
+	"leaky-bucket/ietf 2/s":                            {goodput: 0.949, rejected: 0.442},
+	"leaky-bucket/x-ratelimit 50/s burst 10":           {goodput: 0.222, rejected: 0.282},
+	"leaky-bucket/x-ratelimit 10/s":                    {goodput: 0.934, rejected: 0.234},
+	"leaky-bucket/x-ratelimit 2/s":                     {goodput: 0.950, rejected: 0.424},
+	"leaky-bucket/none 50/s burst 10":                  {goodput: 0.603, rejected: 0.051},
+	"leaky-bucket/none 10/s":                           {goodput: 0.962, rejected: 0.104},
+	"leaky-bucket/none 2/s":                            {goodput: 0.844, rejected: 0.200},
+	"leaky-bucket-queue/ietf 2/s":                      {goodput: 0.882, rejected: 0.000},
+	"leaky-bucket-queue/x-ratelimit 2/s":               {goodput: 0.882, rejected: 0.000},
+	"leaky-bucket-queue/none 2/s":                      {goodput: 0.982, rejected: 0.189},
+	"gcra/ietf 50/s burst 10":                          {goodput: 0.222, rejected: 0.283},
+	"gcra/ietf 10/s":                                   {goodput: 0.934, rejected: 0.229},
+	"gcra/ietf 2/s":                                    {goodput: 0.950, rejected: 0.420},
+	"gcra/x-ratelimit 50/s burst 10":                   {goodput: 0.222, rejected: 0.283},
+	"gcra/x-ratelimit 10/s":                            {goodput: 0.935, rejected: 0.223},
+	"gcra/x-ratelimit 2/s":                             {goodput: 0.949, rejected: 0.434},
+	"gcra/none 50/s burst 10":                          {goodput: 0.620, rejected: 0.052},
+	"gcra/none 10/s":                                   {goodput: 0.967, rejected: 0.104},
+	"gcra/none 2/s":                                    {goodput: 0.812, rejected: 0.200},
+}
+
+// realworldRow is one line of the summary table.
+type realworldRow struct {
+	label            string
+	goodput          float64
+	rejected, hits   int
+	bound            bounds
+	known, passing   bool
+	completed, total int
+}
+
+func TestContractRealWorld(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		rows []realworldRow
+	)
+	t.Cleanup(func() { logRealWorldTable(t, rows) })
+	for _, c := range realworldCells() {
+		t.Run(c.Label(), func(t *testing.T) {
+			var r scoreboard.Result
+			synctest.Test(t, func(t *testing.T) {
+				var err error
+				if r, err = scoreboard.Run(context.Background(), c, ratekitClient); err != nil {
+					t.Fatal(err)
+				}
+			})
+			b := realworldBounds(c)
+			_, known := knownFailures[c.Label()]
+			passing := boundsHold(r, b)
+			mu.Lock()
+			rows = append(rows, realworldRow{label: c.Label(), goodput: r.Goodput(), rejected: r.Rejected, hits: r.Hits,
+				bound: b, known: known, passing: passing, completed: r.Completed, total: c.N})
+			mu.Unlock()
+			t.Logf("%v (phase %v)", r, c.Phase.Round(time.Millisecond))
+			switch {
+			case !known:
+				checkBounds(t, r, b)
+			case passing:
+				t.Logf("KNOWN FAILURE NOW PASSES: %s: goodput %.3f (bound %.2f), rejected %.1f%% (bound %.0f%%); "+
+					"recorded %+v: remove it from knownFailures", c.Label(), r.Goodput(), b.minGoodput,
+					100*r.RejectedShare(), 100*b.maxRejected, knownFailures[c.Label()])
+			default:
+				k := knownFailures[c.Label()]
+				switch {
+				case k.completed > 0 && r.Completed < k.completed:
+					t.Errorf("known failure %s: %d of %d requests completed, fewer than the %d recorded (first error: %v)",
+						c.Label(), r.Completed, c.N, k.completed, r.FirstErr)
+				case k.completed == 0 && r.Completed != c.N:
+					t.Errorf("known failure %s: %d of %d requests completed (first error: %v): it must still complete every request",
+						c.Label(), r.Completed, c.N, r.FirstErr)
+				}
+				t.Logf("known failure: goodput %.3f (bound %.2f), rejected %d/%d = %.1f%% (bound %.0f%%), %d/%d done; recorded %+v",
+					r.Goodput(), b.minGoodput, r.Rejected, r.Hits, 100*r.RejectedShare(), 100*b.maxRejected, r.Completed, c.N, k)
+			}
+		})
+	}
+}
+
+// boundsHold reports whether r meets b (checkBounds without failing).
+func boundsHold(r scoreboard.Result, b bounds) bool {
+	return (!b.completeAlways || r.Completed == r.Cell.N) && r.Goodput() >= b.minGoodput &&
+		r.RejectedShare() <= b.maxRejected && (!b.noRejections || r.Rejected == 0)
+}
+
+// logRealWorldTable prints every cell's goodput and rejections beside its bound.
+func logRealWorldTable(t *testing.T, rows []realworldRow) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n%-52s %7s %6s %14s %7s  %s\n", "cell", "goodput", "bound", "rejected", "max", "status")
+	for _, r := range rows {
+		status := "ok"
+		switch {
+		case r.known && r.passing:
+			status = "KNOWN FAILURE NOW PASSES"
+		case r.known:
+			status = "known failure"
+		case !r.passing:
+			status = "FAIL"
+		}
+		share := 0.0
+		if r.hits > 0 {
+			share = float64(r.rejected) / float64(r.hits)
+		}
+		fmt.Fprintf(&b, "%-52s %7.3f %6.2f %5d/%-4d %4.1f%% %6.0f%%  %s (%d/%d done)\n", r.label, r.goodput, r.bound.minGoodput,
+			r.rejected, r.hits, 100*share, 100*r.bound.maxRejected, status, r.completed, r.total)
+	}
+	t.Log(b.String())
+}
