@@ -77,6 +77,22 @@ func (r Result) String() string {
 	return s
 }
 
+// Batch sizes: 200 requests with 8 goroutines, as in the issue; 60 against a real-time peer at 10/s, so
+// that its batch stays about 5 s long.
+const (
+	BatchRequests     = 200
+	BatchWorkers      = 8
+	slowBatchRequests = 60
+)
+
+// BatchSize is how many requests the suite sends to the peer.
+func BatchSize(p Peer) int {
+	if !p.Virtual && p.Policy.Window/time.Duration(p.Policy.Limit) > 50*time.Millisecond {
+		return slowBatchRequests
+	}
+	return BatchRequests
+}
+
 // RunBatch starts a fresh limiter for the peer, sends n GET requests with workers goroutines through the
 // client, and scores the batch. Every time is read through time.Now: inside a synctest bubble a Virtual
 // peer's batch runs in virtual time.
