@@ -31,7 +31,6 @@ var floors = map[string]floor{
 	// Real time (the first column measured on an idle machine; 60 requests at 10/s, 200 at 50/s).
 	"go-limiter 50/s":                 {efficiency: 0.45, completed: 1}, // 0.89, 5/205
 	"go-limiter 10/s":                 {efficiency: 0.45, completed: 1}, // 0.87, 8/68
-	"go-limiter 100/min":              {efficiency: 0.5, completed: 1},  // (not run in real time)
 	"redis_rate 50/s":                 {efficiency: 0.10, completed: 1}, // 0.21, 53/253
 	"redis_rate 10/s":                 {efficiency: 0.50, completed: 1}, // 1.00, 16/76
 	"ulule-limiter/redis 50/s":        {efficiency: 0.35, completed: 1}, // 0.70, 5/205

@@ -29,9 +29,10 @@ const (
 func GoPeers() []Peer {
 	var ps []Peer
 	for _, p := range Policies() {
-		ps = append(ps, HTTPRate(p), UluleMemory(p), Throttled(p), Tollbooth(p), GoLimiter(p))
+		ps = append(ps, HTTPRate(p), UluleMemory(p), Throttled(p), Tollbooth(p))
 	}
-	return ps
+	// go-limiter runs in real time: the per-second policies only.
+	return append(ps, GoLimiter(PerSecond50), GoLimiter(PerSecond10))
 }
 
 func inProcess(h http.Handler, closers ...func()) *Target {

@@ -42,14 +42,15 @@ func Nginx(p Policy, nodelay bool) Peer {
 				t.Close()
 				return nil, err
 			}
+			tok := token()
 			proc, addr, err := startServer(ctx, "nginx", func(port int) (*exec.Cmd, string, error) {
 				conf := filepath.Join(dir, "nginx.conf")
-				if err := os.WriteFile(conf, []byte(nginxConfig(dir, port, p, nodelay)), 0o644); err != nil {
+				if err := os.WriteFile(conf, []byte(nginxConfig(dir, port, p, nodelay, tok)), 0o644); err != nil {
 					return nil, "", err
 				}
 				log := filepath.Join(dir, "error.log")
 				return exec.Command(bin, "-p", dir, "-c", conf, "-e", log, "-g", "daemon off;"), filepath.Join(dir, "stderr.log"), nil
-			})
+			}, httpReady(tok))
 			if err != nil {
 				t.Close()
 				return nil, err
@@ -60,8 +61,9 @@ func Nginx(p Policy, nodelay bool) Peer {
 		}}
 }
 
-// nginxConfig is a one-worker nginx serving dir/www on 127.0.0.1:port behind limit_req.
-func nginxConfig(dir string, port int, p Policy, nodelay bool) string {
+// nginxConfig is a one-worker nginx serving dir/www on 127.0.0.1:port behind limit_req, and its token at
+// /__ready outside the limit.
+func nginxConfig(dir string, port int, p Policy, nodelay bool, token string) string {
 	rate := fmt.Sprintf("%dr/s", p.Limit)
 	if p.Window == 60e9 {
 		rate = fmt.Sprintf("%dr/m", p.Limit)
@@ -74,7 +76,7 @@ func nginxConfig(dir string, port int, p Policy, nodelay bool) string {
 	if nodelay {
 		nd = " nodelay"
 	}
-	r := strings.NewReplacer("DIR", dir, "PORT", fmt.Sprint(port), "RATE", rate, "BURST", fmt.Sprint(p.Burst), "NODELAY", nd, "USER", user)
+	r := strings.NewReplacer("DIR", dir, "PORT", fmt.Sprint(port), "RATE", rate, "BURST", fmt.Sprint(p.Burst), "NODELAY", nd, "USER", user, "TOKEN", token)
 	return r.Replace(`USER
 worker_processes 1;
 pid DIR/nginx.pid;
@@ -95,6 +97,9 @@ http {
 		root DIR/www;
 		location / {
 			limit_req zone=peer burst=BURSTNODELAY;
+		}
+		location = /__ready {
+			return 200 "TOKEN";
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
@@ -44,7 +45,7 @@ func startRedis(ctx context.Context, t *Target) (*redis.Client, error) {
 	p, addr, err := startServer(ctx, "redis-server", func(port int) (*exec.Cmd, string, error) {
 		return exec.Command(bin, "--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--save", "",
 			"--appendonly", "no", "--dir", dir, "--daemonize", "no"), filepath.Join(dir, "redis-"+strconv.Itoa(port)+".log"), nil
-	})
+	}, redisReady)
 	if err != nil {
 		return nil, err
 	}
@@ -55,6 +56,20 @@ func startRedis(ctx context.Context, t *Target) (*redis.Client, error) {
 		return nil, fmt.Errorf("interop: redis-server on %s: %w", addr, err)
 	}
 	return rdb, nil
+}
+
+// redisReady checks that the server on addr is the redis-server of pid (INFO server names its process_id).
+func redisReady(ctx context.Context, addr string, pid int) error {
+	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, PoolSize: 1})
+	defer rdb.Close()
+	info, err := rdb.Info(ctx, "server").Result()
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(info, "process_id:"+strconv.Itoa(pid)+"\r\n") {
+		return fmt.Errorf("the Redis on %s is not process %d: another server has the port", addr, pid)
+	}
+	return nil
 }
 
 // RedisRate is go-redis/redis_rate v10 (GCRA in a Lua script) behind the few lines of middleware every user

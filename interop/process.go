@@ -2,7 +2,11 @@ package interop
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
+	"io"
+	"net/http"
 	"fmt"
 	"net"
 	"os"
@@ -32,9 +36,13 @@ type process struct {
 // launch is one attempt to start a server on a port: the command line for it, its log file.
 type launch func(port int) (cmd *exec.Cmd, logFile string, err error)
 
-// startServer finds a free port, starts the server on it and waits until the port accepts connections. It
-// retries on another port when the process exits before that (a port taken in between).
-func startServer(ctx context.Context, what string, l launch) (p *process, addr string, err error) {
+// readyCheck asks the server on addr whether it is up and is the process of that pid (not another program
+// that took the port first): nil when it is.
+type readyCheck func(ctx context.Context, addr string, pid int) error
+
+// startServer finds a free port, starts the server on it and waits until ready says it is up. It retries on
+// another port when the process exits before that (a port taken in between).
+func startServer(ctx context.Context, what string, l launch, ready readyCheck) (p *process, addr string, err error) {
 	var lastErr error
 	for range startAttempts {
 		port, err := freePort()
@@ -50,7 +58,7 @@ func startServer(ctx context.Context, what string, l launch) (p *process, addr s
 			return nil, "", fmt.Errorf("interop: starting %s: %w", what, err)
 		}
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		if lastErr = p.waitReady(ctx, addr); lastErr == nil {
+		if lastErr = p.waitReady(ctx, addr, ready); lastErr == nil {
 			return p, addr, nil
 		}
 		p.stop()
@@ -80,12 +88,13 @@ func start(cmd *exec.Cmd, logFile string) (*process, error) {
 
 var errExited = errors.New("exited before accepting connections")
 
-func (p *process) waitReady(ctx context.Context, addr string) error {
+func (p *process) waitReady(ctx context.Context, addr string, ready readyCheck) error {
 	deadline := time.Now().Add(readyTimeout)
 	for {
-		conn, err := net.DialTimeout("tcp", addr, time.Second)
+		cctx, cancel := context.WithTimeout(ctx, time.Second)
+		err := ready(cctx, addr, p.cmd.Process.Pid)
+		cancel()
 		if err == nil {
-			conn.Close()
 			return nil
 		}
 		select {
@@ -105,6 +114,36 @@ func (p *process) waitReady(ctx context.Context, addr string) error {
 func (p *process) stop() {
 	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 	<-p.exited
+}
+
+// httpReady is a readyCheck for an HTTP server that answers GET /__ready with want.
+func httpReady(want string) readyCheck {
+	return func(ctx context.Context, addr string, _ int) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/__ready", nil)
+		if err != nil {
+			return err
+		}
+		resp, err := readyClient.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+		if got := strings.TrimSpace(string(b)); got != want {
+			return fmt.Errorf("GET /__ready answered %d %q, want %q: another server has the port", resp.StatusCode, got, want)
+		}
+		return nil
+	}
+}
+
+// readyClient keeps no connections: each check is one fresh connection.
+var readyClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+
+// token is a random string that proves a server is the one this process configured.
+func token() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // freePort returns a TCP port of 127.0.0.1 that was free a moment ago.

@@ -17,6 +17,11 @@ const app = express()
 app.disable('x-powered-by')
 app.disable('etag')
 
+// The suite's start-up check: this process's pid, outside every limiter.
+app.get('/__ready', (_req, res) => {
+	res.type('text/plain').send(String(process.pid))
+})
+
 for (const route of config.routes) {
 	const legacy = route.headers === 'legacy'
 	app.use(
