@@ -22,4 +22,3 @@ func skipIfMissing(t *testing.T, err error) {
 		t.Skip(err)
 	}
 }
-

@@ -55,7 +55,9 @@ func ExpressRateLimit(p Policy, mode string) Peer {
 				cmd := exec.Command(bin, filepath.Join(src, "server.js"), strconv.Itoa(port), string(cfg))
 				cmd.Dir = src
 				return cmd, filepath.Join(dir, fmt.Sprintf("node-%d.log", port)), nil
-			}, func(ctx context.Context, addr string, pid int) error { return httpReady(strconv.Itoa(pid))(ctx, addr, pid) })
+			}, func(ctx context.Context, addr string, pid int) error {
+				return httpReady(strconv.Itoa(pid))(ctx, addr, pid)
+			})
 			if err != nil {
 				t.Close()
 				return nil, err

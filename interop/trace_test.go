@@ -1,0 +1,111 @@
+package interop
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/traces from the real libraries")
+
+// tracePeers are the in-process peers with golden traces: those that run in virtual time, at 50/s.
+func tracePeers() []Peer {
+	return []Peer{HTTPRate(PerSecond50), UluleMemory(PerSecond50), Throttled(PerSecond50), Tollbooth(PerSecond50)}
+}
+
+// TestGoldenTraces records what each in-process library answers to each schedule, in virtual time, and
+// compares it with testdata/traces (go test -run TestGoldenTraces -update rewrites them).
+func TestGoldenTraces(t *testing.T) {
+	for _, p := range tracePeers() {
+		for _, s := range Schedules() {
+			t.Run(p.Name()+"/"+s.Name, func(t *testing.T) {
+				var got Trace
+				synctest.Test(t, func(t *testing.T) {
+					var err error
+					got, err = RecordPeer(context.Background(), p, s)
+					require.NoError(t, err)
+				})
+				path := filepath.Join("testdata", "traces", traceFile(p, s))
+				if *update {
+					require.NoError(t, WriteTrace(path, got))
+					return
+				}
+				want, err := ReadTrace(path)
+				require.NoError(t, err, "run go test -run TestGoldenTraces -update")
+				compareTraces(t, want, got)
+			})
+		}
+	}
+}
+
+func traceFile(p Peer, s Schedule) string {
+	name := strings.NewReplacer("/s", "ps", "/min", "pm", "/", "-", " ", "-").Replace(p.Library + "/" + p.Variant + " " + p.Policy.Name + " " + s.Name)
+	return strings.ReplaceAll(name, "--", "-") + ".json"
+}
+
+// compareTraces reports the first exchange that differs, with both sides.
+func compareTraces(t *testing.T, want, got Trace) {
+	t.Helper()
+	require.Len(t, got.Requests, len(want.Requests))
+	for i := range want.Requests {
+		if !assert.Equal(t, want.Requests[i], got.Requests[i], "request %d", i) {
+			return
+		}
+	}
+}
+
+// TestTraceRoundTrip: a trace reads back as it was written, durations as strings.
+func TestTraceRoundTrip(t *testing.T) {
+	tr := Trace{Peer: "p", Schedule: "s", Phase: Duration(300 * time.Millisecond), Requests: []Exchange{
+		{At: Duration(1500 * time.Microsecond), Status: 429, Headers: [][2]string{{"Retry-After", "1"}}},
+	}}
+	path := filepath.Join(t.TempDir(), "t.json")
+	require.NoError(t, WriteTrace(path, tr))
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `{"at":"1.5ms","status":429,"headers":[["Retry-After","1"]]}`)
+	back, err := ReadTrace(path)
+	require.NoError(t, err)
+	assert.Equal(t, tr, back)
+	var bad Trace
+	assert.ErrorContains(t, json.Unmarshal([]byte(`{"phase":"soon"}`), &bad), `duration "soon"`)
+}
+
+// TestIsRateLimitHeader pins which headers a trace keeps.
+func TestIsRateLimitHeader(t *testing.T) {
+	for name, want := range map[string]bool{
+		"X-Ratelimit-Limit": true, "Ratelimit-Policy": true, "Ratelimit": true, "X-Rate-Limit-Duration": true,
+		"Retry-After": true, "Date": false, "Content-Type": false, "X-Request-Id": false,
+	} {
+		assert.Equal(t, want, IsRateLimitHeader(name), name)
+	}
+}
+
+// TestRecordRealTime records a loopback peer in real time through the same harness (as the differential
+// tests will record the mock server): offsets are measured, the statuses follow the schedule.
+func TestRecordRealTime(t *testing.T) {
+	s := Schedule{Name: "short", Phase: 200 * time.Millisecond, Offsets: concat(repeat(0, 15), []time.Duration{300e6})}
+	tr, err := RecordPeer(context.Background(), Nginx(PerSecond50, true), s)
+	skipIfMissing(t, err)
+	require.NoError(t, err)
+	require.Len(t, tr.Requests, len(s.Offsets))
+	var passed int
+	for _, x := range tr.Requests[:15] {
+		if x.Status == 200 {
+			passed++
+		}
+		assert.Empty(t, x.Headers, "nginx sends no rate-limit header")
+	}
+	assert.Equal(t, 11, passed, "burst=10 nodelay passes 11 at once") // holds unless 15 requests take 20 ms
+	assert.Equal(t, 200, tr.Requests[15].Status, "300 ms later the bucket has room")
+	assert.GreaterOrEqual(t, time.Duration(tr.Requests[15].At), 300*time.Millisecond)
+}
