@@ -66,28 +66,40 @@ func IsRateLimitHeader(name string) bool {
 	return strings.Contains(n, "ratelimit") || strings.Contains(n, "rate-limit") || n == "retry-after"
 }
 
-// Record sends the schedule to a fresh target and records every answer. It waits for the next whole second
-// of the clock (none when the clock is on one, as at a synctest bubble's start), builds the target Build past
-// it, and sends each request Phase+offset past it, one after the other, with no retry. Its clock is
-// time.Now: in a bubble an in-process target is recorded in virtual time, to the nanosecond. A process that
-// takes longer to start than Phase-Build makes the first requests late: At says when they went.
+// Record sends the schedule to a fresh target and records every answer, each request Phase+offset past a
+// whole second of the clock, one after the other, with no retry. With Build zero it starts the target, then
+// waits for the next whole second (none when the clock is on one, as in a synctest bubble, where an
+// in-process limiter is then built exactly on it); a process's start-up does not delay the schedule. With
+// Build set it waits for the next whole second and builds the target Build past it. Its clock is time.Now:
+// in a bubble an in-process target is recorded in virtual time, to the nanosecond; in real time At says
+// when each request went.
 func Record(ctx context.Context, name string, start func(context.Context) (*Target, error), s Schedule) (Trace, error) {
 	if s.Build < 0 || s.Build > s.Phase {
 		return Trace{}, fmt.Errorf("interop: schedule %q: Build %v: want 0 to Phase (%v)", s.Name, s.Build, s.Phase)
+	}
+	var target *Target
+	var err error
+	if s.Build == 0 {
+		if target, err = start(ctx); err != nil {
+			return Trace{}, err
+		}
+		defer target.Close()
 	}
 	second := time.Now()
 	if whole := second.Truncate(time.Second); !whole.Equal(second) {
 		second = whole.Add(time.Second)
 	}
-	if err := sleepUntil(ctx, second.Add(s.Build)); err != nil {
-		return Trace{}, err
+	built := second
+	if s.Build > 0 {
+		if err := sleepUntil(ctx, second.Add(s.Build)); err != nil {
+			return Trace{}, err
+		}
+		built = time.Now()
+		if target, err = start(ctx); err != nil {
+			return Trace{}, err
+		}
+		defer target.Close()
 	}
-	built := time.Now()
-	target, err := start(ctx)
-	if err != nil {
-		return Trace{}, err
-	}
-	defer target.Close()
 	rt := target.Transport()
 	defer closeIdle(rt)
 
