@@ -35,7 +35,8 @@ func Nginx(p Policy, nodelay bool) Peer {
 				return nil, err
 			}
 			t.onClose(rm)
-			if err := os.MkdirAll(filepath.Join(dir, "www"), 0o755); err == nil {
+			err = os.MkdirAll(filepath.Join(dir, "www"), 0o755)
+			if err == nil {
 				err = os.WriteFile(filepath.Join(dir, "www", "items"), []byte("ok\n"), 0o644)
 			}
 			if err != nil {
