@@ -30,6 +30,12 @@ func TestFlagErrors(t *testing.T) {
 	}
 }
 
+func TestHelp(t *testing.T) {
+	var out, errs bytes.Buffer
+	assert.Equal(t, 0, run(context.Background(), []string{"-help"}, &out, &errs))
+	assert.Contains(t, errs.String(), "-timeout")
+}
+
 // TestBoundedRun: a batch that cannot finish within -timeout is cut there, and the table says how many
 // requests were done.
 func TestBoundedRun(t *testing.T) {
