@@ -17,7 +17,7 @@ func skipIfMissing(t *testing.T, err error) {
 	var missing *MissingError
 	if errors.As(err, &missing) {
 		if missing.Required() {
-			t.Fatalf("%v (%s is set)", err, missing.Env)
+			t.Fatalf("interop: %s is not available (%s), and %s is set: the test must run", missing.What, missing.Hint, missing.Env)
 		}
 		t.Skip(err)
 	}
