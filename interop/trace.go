@@ -202,3 +202,44 @@ func every(from, step time.Duration, n int) []time.Duration {
 }
 
 func concat(parts ...[]time.Duration) []time.Duration { return slices.Concat(parts...) }
+
+// InMemory is a start function for Record and RunBatch-style use of any http.Handler: newHandler builds a
+// fresh one (a mock server's, a library's) each time, served in memory.
+func InMemory(newHandler func() (http.Handler, error)) func(context.Context) (*Target, error) {
+	return func(context.Context) (*Target, error) {
+		h, err := newHandler()
+		if err != nil {
+			return nil, err
+		}
+		return &Target{Handler: h}, nil
+	}
+}
+
+// DiffTraces lists how got differs from want, request by request: a status or a header (name or bytes)
+// that changed, a request missing or extra. The instants are compared too, so that two traces of the same
+// schedule line up. Nil when they agree.
+func DiffTraces(want, got Trace) []string {
+	var diffs []string
+	for i := range max(len(want.Requests), len(got.Requests)) {
+		switch {
+		case i >= len(got.Requests):
+			diffs = append(diffs, fmt.Sprintf("request %d at %v: missing", i+1, time.Duration(want.Requests[i].At)))
+			continue
+		case i >= len(want.Requests):
+			diffs = append(diffs, fmt.Sprintf("request %d at %v: extra", i+1, time.Duration(got.Requests[i].At)))
+			continue
+		}
+		w, g := want.Requests[i], got.Requests[i]
+		where := fmt.Sprintf("request %d at %v", i+1, time.Duration(w.At))
+		if w.At != g.At {
+			diffs = append(diffs, fmt.Sprintf("%s: sent at %v", where, time.Duration(g.At)))
+		}
+		if w.Status != g.Status {
+			diffs = append(diffs, fmt.Sprintf("%s: status %d, want %d", where, g.Status, w.Status))
+		}
+		if !slices.Equal(w.Headers, g.Headers) {
+			diffs = append(diffs, fmt.Sprintf("%s: headers %q, want %q", where, g.Headers, w.Headers))
+		}
+	}
+	return diffs
+}

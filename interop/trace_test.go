@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/ratekit/ratekit/mockserver"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -52,15 +54,48 @@ func traceFile(p Peer, s Schedule) string {
 	return strings.ReplaceAll(name, "--", "-") + ".json"
 }
 
-// compareTraces reports the first exchange that differs, with both sides.
+// compareTraces reports the first differences, request by request.
 func compareTraces(t *testing.T, want, got Trace) {
 	t.Helper()
-	require.Len(t, got.Requests, len(want.Requests))
-	for i := range want.Requests {
-		if !assert.Equal(t, want.Requests[i], got.Requests[i], "request %d", i) {
-			return
-		}
+	diffs := DiffTraces(want, got)
+	assert.Empty(t, diffs[:min(len(diffs), 10)], "%d differences from the golden trace", len(diffs))
+}
+
+func TestDiffTraces(t *testing.T) {
+	x := func(at time.Duration, status int, h ...[2]string) Exchange {
+		return Exchange{At: Duration(at), Status: status, Headers: append([][2]string{}, h...)}
 	}
+	want := Trace{Requests: []Exchange{x(0, 200, [2]string{"Ratelimit-Remaining", "9"}), x(time.Second, 429)}}
+	assert.Empty(t, DiffTraces(want, want))
+	got := Trace{Requests: []Exchange{x(0, 200, [2]string{"Ratelimit-Remaining", "8"}), x(time.Second, 200), x(2*time.Second, 200)}}
+	assert.Equal(t, []string{
+		`request 1 at 0s: headers [["Ratelimit-Remaining" "8"]], want [["Ratelimit-Remaining" "9"]]`,
+		"request 2 at 1s: status 200, want 429",
+		"request 3 at 2s: extra",
+	}, DiffTraces(want, got))
+	assert.Equal(t, []string{"request 3 at 2s: missing"}, DiffTraces(got, Trace{Requests: got.Requests[:2]}))
+	got.Requests[1].At = Duration(time.Second + time.Millisecond)
+	assert.Contains(t, DiffTraces(want, got), "request 2 at 1s: sent at 1.001s")
+}
+
+// TestRecordAnyHandler: the harness records any handler, here ratekit's mock server, the way the
+// differential tests will record its profiles next to the real libraries.
+func TestRecordAnyHandler(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := mockserver.Config{Dialect: mockserver.DialectXRateLimit, Tiers: []mockserver.Tier{{Name: "default",
+			Rules: []mockserver.Rule{{Name: "second", Algorithm: mockserver.GCRA, Policy: mockserver.Policy{Limit: 50, Window: time.Second, Burst: 10}}}}}}
+		start := InMemory(func() (http.Handler, error) { return mockserver.NewHandler(cfg) })
+		s := Schedule{Name: "burst", Phase: 300 * time.Millisecond, Offsets: repeat(0, 12)}
+		tr, err := Record(context.Background(), "mock gcra", start, s)
+		require.NoError(t, err)
+		require.Len(t, tr.Requests, 12)
+		assert.Equal(t, 200, tr.Requests[0].Status)
+		assert.Equal(t, 429, tr.Requests[11].Status)
+		assert.NotEmpty(t, tr.Requests[0].Headers)
+		again, err := Record(context.Background(), "mock gcra", start, s)
+		require.NoError(t, err)
+		assert.Empty(t, DiffTraces(tr, again), "a fresh handler each time: the same trace")
+	})
 }
 
 // TestTraceRoundTrip: a trace reads back as it was written, durations as strings.
