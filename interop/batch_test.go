@@ -54,7 +54,7 @@ func TestRatekitRealTime(t *testing.T) {
 }
 
 // checkFloor prints the batch's score and checks it against the peer's floor. Real-time batches are held
-// only to what a loaded machine still meets: every request done, and the loose real-time floor.
+// only to what a loaded machine still meets: every request done, and realTimeFloor.
 func checkFloor(t *testing.T, p Peer, r Result, virtual bool) {
 	t.Helper()
 	t.Log(r)

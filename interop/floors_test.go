@@ -14,6 +14,9 @@ type floor struct {
 	known      string  // a failure kept visible until it is fixed
 }
 
+// realTimeFloor is the efficiency every real-time batch must reach, loaded machine or not.
+const realTimeFloor = 0.05
+
 var floors = map[string]floor{
 	// In process, virtual time, 200 requests with 8 goroutines.
 	"httprate 50/s":                {efficiency: 0.62, completed: 1, rejected: 0.05}, // 0.67, 1/201
@@ -30,20 +33,22 @@ var floors = map[string]floor{
 	"tollbooth 100/min": {efficiency: 0.90, completed: 0.94, rejected: 0.55, // 0.95-1.00, 36-49%
 		known: "0-9 of 200 requests give up: tollbooth says RateLimit-Reset: 1 and RateLimit-Limit: 2 at 1.67/s, no Retry-After"},
 
-	// Real time, 60 requests at 10/s, 200 at 50/s: half the lower of an idle run and a run under -race on a
-	// loaded machine (both in the comment).
-	"go-limiter 50/s":                 {efficiency: 0.39, completed: 1}, // 0.89, 5/205; 0.79 under -race
-	"go-limiter 10/s":                 {efficiency: 0.43, completed: 1}, // 0.87, 8/68; 0.91
-	"redis_rate 50/s":                 {efficiency: 0.09, completed: 1}, // 0.21, 53/253; 0.19, 54/254
-	"redis_rate 10/s":                 {efficiency: 0.45, completed: 1}, // 1.00, 16/76; 0.92, 17/77
-	"ulule-limiter/redis 50/s":        {efficiency: 0.35, completed: 1}, // 0.70, 5/205; 0.71
-	"ulule-limiter/redis 10/s":        {efficiency: 0.26, completed: 1}, // 0.72, 8/68; 0.53, 10/70
-	"nginx/nodelay 50/s":              {efficiency: 0.38, completed: 1}, // 0.76, 11/211; 0.76, 8/208
-	"nginx/nodelay 10/s":              {efficiency: 0.47, completed: 1}, // 0.94, 6/66; 0.94, 7/67
-	"nginx/delay 50/s":                {efficiency: 0.49, completed: 1}, // 1.00, 0/200; 0.99
-	"express-rate-limit/legacy 50/s":  {efficiency: 0.26, completed: 1}, // 0.65, 1/201; 0.53
-	"express-rate-limit/draft-6 50/s": {efficiency: 0.36, completed: 1}, // 0.92, 1/201; 0.72
-	"express-rate-limit/draft-7 50/s": {efficiency: 0.40, completed: 1}, // 0.92, 1/201; 0.81
-	"express-rate-limit/draft-8 50/s": {efficiency: 0.38, completed: 1}, // 0.92, 1/201; 0.76, 15/215
-	"express-rate-limit/draft-7 10/s": {efficiency: 0.44, completed: 1}, // 0.93, 1/61; 0.89
+	// Real time, 60 requests at 10/s, 200 at 50/s. Only what a loaded machine keeps is asserted: every
+	// request done, and an efficiency of 0.05 (a batch that is not stuck). The comments hold an idle run, a
+	// run under -race on a loaded machine, and the lowest seen with a load average of 15 on 2 cores (where
+	// even nginx/delay, paced by the server alone, took 4 times its ideal).
+	"go-limiter 50/s":                 {efficiency: realTimeFloor, completed: 1}, // 0.89, 5/205; 0.79 under -race
+	"go-limiter 10/s":                 {efficiency: realTimeFloor, completed: 1}, // 0.87, 8/68; 0.91
+	"redis_rate 50/s":                 {efficiency: realTimeFloor, completed: 1}, // 0.21, 53/253; 0.19, 54/254
+	"redis_rate 10/s":                 {efficiency: realTimeFloor, completed: 1}, // 1.00, 16/76; 0.92, 17/77; 0.34 loaded
+	"ulule-limiter/redis 50/s":        {efficiency: realTimeFloor, completed: 1}, // 0.70, 5/205; 0.71; 0.21 loaded
+	"ulule-limiter/redis 10/s":        {efficiency: realTimeFloor, completed: 1}, // 0.72, 8/68; 0.53, 10/70
+	"nginx/nodelay 50/s":              {efficiency: realTimeFloor, completed: 1}, // 0.76, 11/211; 0.76, 8/208; 0.22 loaded
+	"nginx/nodelay 10/s":              {efficiency: realTimeFloor, completed: 1}, // 0.94, 6/66; 0.94, 7/67
+	"nginx/delay 50/s":                {efficiency: realTimeFloor, completed: 1}, // 1.00, 0/200; 0.99; 0.24 loaded
+	"express-rate-limit/legacy 50/s":  {efficiency: realTimeFloor, completed: 1}, // 0.65, 1/201; 0.53; 0.22 loaded
+	"express-rate-limit/draft-6 50/s": {efficiency: realTimeFloor, completed: 1}, // 0.92, 1/201; 0.72; 0.24 loaded
+	"express-rate-limit/draft-7 50/s": {efficiency: realTimeFloor, completed: 1}, // 0.92, 1/201; 0.81; 0.13 loaded
+	"express-rate-limit/draft-8 50/s": {efficiency: realTimeFloor, completed: 1}, // 0.92, 1/201; 0.76, 15/215; 0.13 loaded
+	"express-rate-limit/draft-7 10/s": {efficiency: realTimeFloor, completed: 1}, // 0.93, 1/61; 0.89
 }
