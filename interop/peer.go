@@ -95,8 +95,8 @@ func (e *MissingError) Error() string {
 // Required reports whether the environment says the missing program must be there.
 func (e *MissingError) Required() bool { return os.Getenv(e.Env) != "" }
 
-// ok is the protected resource behind every Go limiter.
-var ok = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// protected is the resource behind every Go limiter.
+var protected = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = w.Write([]byte("ok\n"))
 })

@@ -44,7 +44,7 @@ func inProcess(h http.Handler, closers ...func()) *Target {
 func HTTPRate(p Policy) Peer {
 	return Peer{Library: "httprate", Version: httprateVersion, Policy: p, Algorithm: SlidingWindowCounter, Virtual: true,
 		Start: func(context.Context) (*Target, error) {
-			return inProcess(httprate.NewRateLimiter(p.Limit, p.Window).Handler(ok)), nil
+			return inProcess(httprate.NewRateLimiter(p.Limit, p.Window).Handler(protected)), nil
 		}}
 }
 
@@ -56,7 +56,7 @@ func UluleMemory(p Policy) Peer {
 		Start: func(context.Context) (*Target, error) {
 			store := ulmemory.NewStoreWithOptions(limiter.StoreOptions{Prefix: limiter.DefaultPrefix})
 			lim := limiter.New(store, limiter.Rate{Period: p.Window, Limit: int64(p.Limit)})
-			return inProcess(stdlib.NewMiddleware(lim).Handler(ok)), nil
+			return inProcess(stdlib.NewMiddleware(lim).Handler(protected)), nil
 		}}
 }
 
@@ -77,7 +77,7 @@ func Throttled(p Policy) Peer {
 				return nil, fmt.Errorf("interop: throttled: %w", err)
 			}
 			h := &throttled.HTTPRateLimiterCtx{RateLimiter: rl, VaryBy: &throttled.VaryBy{RemoteAddr: true}}
-			return inProcess(h.RateLimit(ok)), nil
+			return inProcess(h.RateLimit(protected)), nil
 		}}
 }
 
@@ -88,7 +88,7 @@ func Tollbooth(p Policy) Peer {
 		Start: func(context.Context) (*Target, error) {
 			perSecond := float64(p.Limit) / p.Window.Seconds()
 			lmt := tollbooth.NewLimiter(perSecond, nil).SetBurst(p.Burst)
-			return inProcess(tollbooth.LimitHandler(lmt, ok)), nil
+			return inProcess(tollbooth.LimitHandler(lmt, protected)), nil
 		}}
 }
 
@@ -108,6 +108,6 @@ func GoLimiter(p Policy) Peer {
 			if err != nil {
 				return nil, err
 			}
-			return inProcess(mw.Handle(ok), func() { _ = store.Close(context.WithoutCancel(ctx)) }), nil
+			return inProcess(mw.Handle(protected), func() { _ = store.Close(context.WithoutCancel(ctx)) }), nil
 		}}
 }

@@ -23,7 +23,7 @@ func Nginx(p Policy, nodelay bool) Peer {
 	if !nodelay {
 		variant, alg = "delay", LeakyQueueNginx
 	}
-	return Peer{Library: "nginx", Variant: variant, Version: "apt", Policy: p, Algorithm: alg,
+	return Peer{Library: "nginx", Variant: variant, Version: "Debian package", Policy: p, Algorithm: alg,
 		Start: func(ctx context.Context) (*Target, error) {
 			bin, err := lookPath("nginx", "apt-get install nginx", RequireInteropEnv)
 			if err != nil {

@@ -102,7 +102,7 @@ func RedisRate(p Policy) Peer {
 					http.Error(w, "rate limited", http.StatusTooManyRequests)
 					return
 				}
-				ok.ServeHTTP(w, r)
+				protected.ServeHTTP(w, r)
 			})
 			return t, nil
 		}}
@@ -127,7 +127,7 @@ func UluleRedis(p Policy) Peer {
 				return nil, fmt.Errorf("interop: ulule/limiter redis store: %w", err)
 			}
 			lim := limiter.New(store, limiter.Rate{Period: p.Window, Limit: int64(p.Limit)})
-			t.Handler = stdlib.NewMiddleware(lim).Handler(ok)
+			t.Handler = stdlib.NewMiddleware(lim).Handler(protected)
 			return t, nil
 		}}
 }
