@@ -1,0 +1,54 @@
+package interop
+
+// floor is what today's ratekit.Transport, with its defaults, meets against a peer; the next issue
+// ("Estimate the quota from imprecise headers") raises them. Each was set a margin below a measurement (in
+// the comment: efficiency, rejected answers / answers; in virtual time the range over 77 runs, 52 of them
+// with -race, since the order in which a bubble's goroutines run varies): 0.05 below in virtual time
+// (rejections 0.05 above), where the numbers do not depend on the machine's speed, and about half of it in
+// real time, where a loaded machine stretches the batch (the comment: an idle run, then one under -race on
+// a loaded machine).
+type floor struct {
+	efficiency float64 // at least
+	completed  float64 // share of the requests that must succeed, at least
+	rejected   float64 // share of the answers that may be rejections, at most (virtual time only)
+	known      string  // a failure kept visible until it is fixed
+}
+
+// realTimeFloor is the efficiency every real-time batch must reach, loaded machine or not.
+const realTimeFloor = 0.05
+
+var floors = map[string]floor{
+	// In process, virtual time, 200 requests with 8 goroutines.
+	"httprate 50/s":                {efficiency: 0.62, completed: 1, rejected: 0.05}, // 0.67, 1/201
+	"ulule-limiter/memory 50/s":    {efficiency: 0.47, completed: 1, rejected: 0.08}, // 0.52-0.87, 4-6/206
+	"throttled 50/s":               {efficiency: 0.15, completed: 1, rejected: 0.20}, // 0.20, 19-35/235
+	"tollbooth 50/s":               {efficiency: 0.15, completed: 1, rejected: 0.28}, // 0.20-0.21, 19-60/260
+	"httprate 10/s":                {efficiency: 0.48, completed: 1, rejected: 0.05}, // 0.53, 1-2/202
+	"ulule-limiter/memory 10/s":    {efficiency: 0.52, completed: 1, rejected: 0.20}, // 0.57-0.75, 26-34/234
+	"throttled 10/s":               {efficiency: 0.94, completed: 1, rejected: 0.20}, // 0.99, 19-35/235
+	"tollbooth 10/s":               {efficiency: 0.93, completed: 1, rejected: 0.27}, // 0.98-0.99, 20-54/254
+	"httprate 100/min":             {efficiency: 0.95, completed: 1, rejected: 0.05}, // 1.00, 1/201
+	"ulule-limiter/memory 100/min": {efficiency: 0.94, completed: 1, rejected: 0.06}, // 0.99, 2/202
+	"throttled 100/min":            {efficiency: 0.95, completed: 1, rejected: 0.05}, // 1.00, 0/200
+	"tollbooth 100/min": {efficiency: 0.90, completed: 0.94, rejected: 0.55, // 0.95-1.00, 36-49%
+		known: "0-9 of 200 requests give up: tollbooth says RateLimit-Reset: 1 and RateLimit-Limit: 2 at 1.67/s, no Retry-After"},
+
+	// Real time, 60 requests at 10/s, 200 at 50/s. Only what a loaded machine keeps is asserted: every
+	// request done, and an efficiency of 0.05 (a batch that is not stuck). The comments hold an idle run, a
+	// run under -race on a loaded machine, and the lowest seen with a load average of 15 on 2 cores (where
+	// even nginx/delay, paced by the server alone, took 4 times its ideal).
+	"go-limiter 50/s":                 {efficiency: realTimeFloor, completed: 1}, // 0.89, 5/205; 0.79 under -race
+	"go-limiter 10/s":                 {efficiency: realTimeFloor, completed: 1}, // 0.87, 8/68; 0.91
+	"redis_rate 50/s":                 {efficiency: realTimeFloor, completed: 1}, // 0.21, 53/253; 0.19, 54/254
+	"redis_rate 10/s":                 {efficiency: realTimeFloor, completed: 1}, // 1.00, 16/76; 0.92, 17/77; 0.34 loaded
+	"ulule-limiter/redis 50/s":        {efficiency: realTimeFloor, completed: 1}, // 0.70, 5/205; 0.71; 0.21 loaded
+	"ulule-limiter/redis 10/s":        {efficiency: realTimeFloor, completed: 1}, // 0.72, 8/68; 0.53, 10/70
+	"nginx/nodelay 50/s":              {efficiency: realTimeFloor, completed: 1}, // 0.76, 11/211; 0.76, 8/208; 0.22 loaded
+	"nginx/nodelay 10/s":              {efficiency: realTimeFloor, completed: 1}, // 0.94, 6/66; 0.94, 7/67
+	"nginx/delay 50/s":                {efficiency: realTimeFloor, completed: 1}, // 1.00, 0/200; 0.99; 0.24 loaded
+	"express-rate-limit/legacy 50/s":  {efficiency: realTimeFloor, completed: 1}, // 0.65, 1/201; 0.53; 0.22 loaded
+	"express-rate-limit/draft-6 50/s": {efficiency: realTimeFloor, completed: 1}, // 0.92, 1/201; 0.72; 0.24 loaded
+	"express-rate-limit/draft-7 50/s": {efficiency: realTimeFloor, completed: 1}, // 0.92, 1/201; 0.81; 0.13 loaded
+	"express-rate-limit/draft-8 50/s": {efficiency: realTimeFloor, completed: 1}, // 0.92, 1/201; 0.76, 15/215; 0.13 loaded
+	"express-rate-limit/draft-7 10/s": {efficiency: realTimeFloor, completed: 1}, // 0.93, 1/61; 0.89
+}

@@ -1,0 +1,108 @@
+package interop
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// NginxPeers are nginx's limit_req at the per-second policies: burst=B nodelay, and at 50/s the queueing
+// variant without nodelay.
+func NginxPeers() []Peer {
+	return []Peer{Nginx(PerSecond50, true), Nginx(PerSecond10, true), Nginx(PerSecond50, false)}
+}
+
+// Nginx is nginx's limit_req module as a real process: `limit_req_zone $binary_remote_addr rate=Rr/s`,
+// `limit_req burst=B [nodelay]`, `limit_req_status 429`, serving a static file (limit_req runs in the
+// preaccess phase, after `return`, so the location must serve content). It sends no rate-limit header.
+func Nginx(p Policy, nodelay bool) Peer {
+	variant, alg := "nodelay", LeakyBucketNginx
+	if !nodelay {
+		variant, alg = "delay", LeakyQueueNginx
+	}
+	return Peer{Library: "nginx", Variant: variant, Version: "Debian package", Policy: p, Algorithm: alg,
+		Start: func(ctx context.Context) (*Target, error) {
+			bin, err := lookPath("nginx", "apt-get install nginx", RequireInteropEnv)
+			if err != nil {
+				return nil, err
+			}
+			t := &Target{}
+			dir, rm, err := tempDir("nginx")
+			if err != nil {
+				return nil, err
+			}
+			t.onClose(rm)
+			err = os.MkdirAll(filepath.Join(dir, "www"), 0o755)
+			if err == nil {
+				err = os.WriteFile(filepath.Join(dir, "www", "items"), []byte("ok\n"), 0o644)
+			}
+			if err != nil {
+				t.Close()
+				return nil, err
+			}
+			tok := token()
+			proc, addr, err := startServer(ctx, "nginx", func(port int) (*exec.Cmd, string, error) {
+				conf := filepath.Join(dir, "nginx.conf")
+				if err := os.WriteFile(conf, []byte(nginxConfig(dir, port, p, nodelay, tok)), 0o644); err != nil {
+					return nil, "", err
+				}
+				log := filepath.Join(dir, "error.log")
+				return exec.Command(bin, "-p", dir, "-c", conf, "-e", log, "-g", "daemon off;"), filepath.Join(dir, "stderr.log"), nil
+			}, httpReady(tok))
+			if err != nil {
+				t.Close()
+				return nil, err
+			}
+			t.onClose(proc.stop)
+			t.URL = "http://" + addr
+			return t, nil
+		}}
+}
+
+// nginxConfig is a one-worker nginx serving dir/www on 127.0.0.1:port behind limit_req, and its token at
+// /__ready outside the limit.
+func nginxConfig(dir string, port int, p Policy, nodelay bool, token string) string {
+	rate := fmt.Sprintf("%dr/s", p.Limit)
+	if p.Window == 60e9 {
+		rate = fmt.Sprintf("%dr/m", p.Limit)
+	}
+	user := ""
+	if os.Geteuid() == 0 {
+		user = "user root;" // the worker reads a temporary directory only its owner may enter
+	}
+	nd := ""
+	if nodelay {
+		nd = " nodelay"
+	}
+	r := strings.NewReplacer("DIR", dir, "PORT", fmt.Sprint(port), "RATE", rate, "BURST", fmt.Sprint(p.Burst), "NODELAY", nd, "USER", user, "TOKEN", token)
+	return r.Replace(`USER
+worker_processes 1;
+pid DIR/nginx.pid;
+error_log DIR/error.log warn;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	client_body_temp_path DIR/tmp-body;
+	proxy_temp_path DIR/tmp-proxy;
+	fastcgi_temp_path DIR/tmp-fastcgi;
+	uwsgi_temp_path DIR/tmp-uwsgi;
+	scgi_temp_path DIR/tmp-scgi;
+	keepalive_requests 100000;
+	limit_req_zone $binary_remote_addr zone=peer:1m rate=RATE;
+	limit_req_status 429;
+	server {
+		listen 127.0.0.1:PORT;
+		root DIR/www;
+		location / {
+			limit_req zone=peer burst=BURSTNODELAY;
+		}
+		location = /__ready {
+			return 200 "TOKEN";
+		}
+	}
+}
+`)
+}

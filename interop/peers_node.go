@@ -1,0 +1,69 @@
+package interop
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+)
+
+const expressRateLimitVersion = "8.7.5" // peers/node/package-lock.json
+
+// ExpressModes are the header modes of express-rate-limit: its legacy X-RateLimit-* headers and the IETF
+// drafts it implements.
+var ExpressModes = []string{"legacy", "draft-6", "draft-7", "draft-8"}
+
+// NodePeers are express-rate-limit's memory store in every header mode at 50 per 1 s window, and in the
+// draft-7 mode at 10 per 1 s.
+func NodePeers() []Peer {
+	var ps []Peer
+	for _, m := range ExpressModes {
+		ps = append(ps, ExpressRateLimit(PerSecond50, m))
+	}
+	return append(ps, ExpressRateLimit(PerSecond10, "draft-7"))
+}
+
+// ExpressRateLimit is Node's express-rate-limit (a fixed window per client starting at its first request;
+// rejected requests count too) in Express, as a child process on loopback. mode is one of ExpressModes.
+func ExpressRateLimit(p Policy, mode string) Peer {
+	return Peer{Library: "express-rate-limit", Variant: mode, Version: expressRateLimitVersion, Policy: p, Algorithm: FixedWindowFirstRequest,
+		Start: func(ctx context.Context) (*Target, error) {
+			bin, err := lookPath("node", "install Node.js 20", RequireInteropEnv)
+			if err != nil {
+				return nil, err
+			}
+			src := filepath.Join(sourceDir(), "peers", "node")
+			if _, err := os.Stat(filepath.Join(src, "node_modules", "express-rate-limit")); err != nil {
+				return nil, &MissingError{What: "express-rate-limit", Hint: "run npm ci in " + src, Env: RequireInteropEnv}
+			}
+			cfg, err := json.Marshal(map[string]any{"routes": []map[string]any{{
+				"path": "/erl", "limit": p.Limit, "windowMs": p.Window.Milliseconds(), "headers": mode,
+			}}})
+			if err != nil {
+				return nil, err
+			}
+			t := &Target{}
+			dir, rm, err := tempDir("node")
+			if err != nil {
+				return nil, err
+			}
+			t.onClose(rm)
+			proc, addr, err := startServer(ctx, "node express-rate-limit", func(port int) (*exec.Cmd, string, error) {
+				cmd := exec.Command(bin, filepath.Join(src, "server.js"), strconv.Itoa(port), string(cfg))
+				cmd.Dir = src
+				return cmd, filepath.Join(dir, fmt.Sprintf("node-%d.log", port)), nil
+			}, func(ctx context.Context, addr string, pid int) error {
+				return httpReady(strconv.Itoa(pid))(ctx, addr, pid)
+			})
+			if err != nil {
+				t.Close()
+				return nil, err
+			}
+			t.onClose(proc.stop)
+			t.URL = "http://" + addr + "/erl"
+			return t, nil
+		}}
+}

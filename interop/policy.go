@@ -1,0 +1,94 @@
+package interop
+
+import (
+	"fmt"
+	"time"
+)
+
+// Policy is the limit every peer of a row is configured at: Limit requests per Window, with a burst of Burst
+// for the algorithms that have one (buckets); windowed algorithms allow Limit per Window and ignore Burst.
+type Policy struct {
+	Name   string
+	Limit  int
+	Window time.Duration
+	Burst  int
+}
+
+// The policies of the suite: two per second (the common case of real APIs, where a rounding to the second
+// is as long as the behaviour itself) and one per minute.
+var (
+	PerSecond50 = Policy{Name: "50/s", Limit: 50, Window: time.Second, Burst: 10}
+	PerSecond10 = Policy{Name: "10/s", Limit: 10, Window: time.Second, Burst: 10}
+	PerMinute   = Policy{Name: "100/min", Limit: 100, Window: time.Minute, Burst: 10}
+)
+
+// Policies are the suite's policies, in the order of its tables.
+func Policies() []Policy { return []Policy{PerSecond50, PerSecond10, PerMinute} }
+
+// Interval is the time between two requests at the policy's sustained rate.
+func (p Policy) Interval() time.Duration { return p.Window / time.Duration(p.Limit) }
+
+func (p Policy) String() string {
+	return fmt.Sprintf("%s (%d per %v, burst %d)", p.Name, p.Limit, p.Window, p.Burst)
+}
+
+// Algorithm is what a peer's limiter does, as far as the ideal time of a batch is concerned.
+type Algorithm string
+
+const (
+	// TokenBucket starts full with Burst tokens and refills one every Interval (GCRA is the same schedule):
+	// throttled, tollbooth (x/time/rate), redis_rate.
+	TokenBucket Algorithm = "token-bucket"
+	// LeakyBucketNginx is nginx's limit_req with burst=B nodelay: B+1 requests pass at once (the first
+	// request has no excess, then B more of excess), then one every Interval.
+	LeakyBucketNginx Algorithm = "nginx-nodelay"
+	// LeakyQueueNginx is limit_req without nodelay: the excess is queued and served one every Interval.
+	LeakyQueueNginx Algorithm = "nginx-delay"
+	// FixedWindowFirstRequest allows Limit per Window, windows starting at the key's first request (and
+	// then at the first request after a window ended): ulule/limiter, sethvargo/go-limiter,
+	// express-rate-limit.
+	FixedWindowFirstRequest Algorithm = "fixed-window"
+	// SlidingWindowCounter counts the current window plus the previous one weighted by the share of it
+	// still inside the sliding window; windows start at the limiter's creation: go-chi/httprate.
+	SlidingWindowCounter Algorithm = "sliding-window-counter"
+)
+
+// Ideal is how long after the batch's first request the n-th one is served, for a client that knows the
+// algorithm and the policy exactly and sends each request at the first instant the server takes it, with no
+// network latency, against a fresh limiter (created at the batch's start).
+func (a Algorithm) Ideal(p Policy, n int) time.Duration {
+	if n <= 0 {
+		return 0
+	}
+	T := p.Interval()
+	W := p.Window
+	switch a {
+	case TokenBucket:
+		// Burst requests at 0, then the k-th one beyond at k*T: the last, k = n-Burst, at (n-Burst)*T.
+		return time.Duration(max(n-p.Burst, 0)) * T
+	case LeakyBucketNginx:
+		// Burst+1 at 0, then one every T.
+		return time.Duration(max(n-p.Burst-1, 0)) * T
+	case LeakyQueueNginx:
+		// The i-th request (0-based) leaves the queue at i*T.
+		return time.Duration(n-1) * T
+	case FixedWindowFirstRequest:
+		// Request i (0-based) is in window i/Limit, which opens at (i/Limit)*W.
+		return time.Duration((n-1)/p.Limit) * W
+	case SlidingWindowCounter:
+		// httprate admits while round(prev*(W-d)/W + curr) + 1 <= Limit, d the time into the current window.
+		// Window 0 has no previous count: Limit requests at 0. In every later window m (prev = Limit, the
+		// previous one filled) the j-th request (1-based) needs round(j-1 - Limit*d/W) <= -1, that is
+		// j-1 - Limit*d/W <= -0.5 (math.Round rounds half away from zero): d >= (j-0.5)*W/Limit. So request i
+		// (0-based) >= Limit, with k = i-Limit, is served at (k/Limit+1)*W + (k%Limit+0.5)*W/Limit.
+		i := n - 1
+		if i < p.Limit {
+			return 0
+		}
+		k := i - p.Limit
+		m := k/p.Limit + 1
+		j := k%p.Limit + 1
+		return time.Duration(m)*W + time.Duration((float64(j)-0.5)*float64(W)/float64(p.Limit))
+	}
+	panic(fmt.Sprintf("interop: unknown algorithm %q", a))
+}

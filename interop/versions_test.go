@@ -1,0 +1,42 @@
+package interop
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestVersionsMatchGoMod: the versions the tables print are the ones go.mod and package-lock.json pin.
+func TestVersionsMatchGoMod(t *testing.T) {
+	b, err := os.ReadFile("go.mod")
+	require.NoError(t, err)
+	pinned := map[string]string{}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && strings.HasPrefix(f[1], "v") {
+			pinned[f[0]] = f[1]
+		}
+	}
+	for module, want := range map[string]string{
+		"github.com/go-chi/httprate":         httprateVersion,
+		"github.com/ulule/limiter/v3":        ululeVersion,
+		"github.com/throttled/throttled/v2":  throttledVersion,
+		"github.com/didip/tollbooth/v7":      tollboothVersion,
+		"github.com/sethvargo/go-limiter":    goLimiterVersion,
+		"github.com/go-redis/redis_rate/v10": redisRateVersion,
+	} {
+		assert.Equal(t, pinned[module], want, module)
+	}
+
+	b, err = os.ReadFile(filepath.Join("peers", "node", "package-lock.json"))
+	require.NoError(t, err)
+	var lock struct {
+		Packages map[string]struct{ Version string } `json:"packages"`
+	}
+	require.NoError(t, json.Unmarshal(b, &lock))
+	assert.Equal(t, expressRateLimitVersion, lock.Packages["node_modules/express-rate-limit"].Version)
+}
