@@ -85,4 +85,3 @@ func TestProfilesMatchGoldenTraces(t *testing.T) {
 		}
 	}
 }
-
