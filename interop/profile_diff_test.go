@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -81,6 +82,65 @@ func TestProfilesMatchGoldenTraces(t *testing.T) {
 					diffs := DiffTraces(want, got)
 					assert.Empty(t, diffs[:min(len(diffs), 10)], "%d differences from the golden trace of %s", len(diffs), p.Name())
 				})
+			})
+		}
+	}
+}
+
+// TestProfilesMatchRealTimePeers is the same comparison for the peers that run on a real clock (redis_rate
+// in Redis, nginx as a process): each schedule goes to the real peer over its clock, then the instants it
+// was actually sent at are replayed to the profile in virtual time. The peer decides a little after the
+// instant the client measured (a loopback round trip, longer on a loaded machine), so a request within that
+// margin of a refill may fall on the other side of it: the differences are printed, and at most
+// realTimeDiffShare of the requests may differ.
+func TestProfilesMatchRealTimePeers(t *testing.T) {
+	const realTimeDiffShare = 0.1
+	peers := []struct {
+		peer Peer
+		cfg  mockserver.Config
+	}{
+		{RedisRate(PerSecond50), mockserver.Config{Profile: mockserver.ProfileRedisRate}},
+		{RedisRate(PerSecond10), mockserver.Config{Profile: mockserver.ProfileRedisRate}},
+		{Nginx(PerSecond50, true), mockserver.Config{Profile: mockserver.ProfileNginx, RejectStatus: http.StatusTooManyRequests}},
+		{Nginx(PerSecond10, true), mockserver.Config{Profile: mockserver.ProfileNginx, RejectStatus: http.StatusTooManyRequests}},
+	}
+	for _, c := range peers {
+		for _, s := range Schedules() {
+			t.Run(c.peer.Name()+"/"+s.Name, func(t *testing.T) {
+				t.Parallel()
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				real, err := RecordPeer(ctx, c.peer, s)
+				skipIfMissing(t, err)
+				require.NoError(t, err)
+
+				replay := Schedule{Name: s.Name + " as sent", Phase: s.Phase}
+				for _, x := range real.Requests {
+					replay.Offsets = append(replay.Offsets, time.Duration(x.At))
+				}
+				cfg := c.cfg
+				cfg.Tiers = []mockserver.Tier{{Name: "default", Rules: []mockserver.Rule{{Policy: mockserver.Policy{
+					Limit: int64(c.peer.Policy.Limit), Window: c.peer.Policy.Window, Burst: int64(c.peer.Policy.Burst)}}}}}
+				var mock Trace
+				synctest.Test(t, func(t *testing.T) {
+					var err error
+					mock, err = Record(context.Background(), "profile "+cfg.Profile, InMemory(func() (http.Handler, error) {
+						return mockserver.NewHandler(cfg)
+					}), replay)
+					require.NoError(t, err)
+				})
+				diffs := DiffTraces(real, mock)
+				rejected := 0
+				for _, x := range real.Requests {
+					if x.Status != http.StatusOK {
+						rejected++
+					}
+				}
+				t.Logf("%s: %d of %d requests differ (%d rejected by the peer): %v", c.peer.Name(), len(diffs),
+					len(real.Requests), rejected, diffs[:min(len(diffs), 8)])
+				assert.Positive(t, rejected, "the schedule reached the peer's limit: the comparison is not vacuous")
+				assert.LessOrEqual(t, float64(len(diffs)), realTimeDiffShare*float64(len(real.Requests)),
+					"the profile answers unlike %s", c.peer.Name())
 			})
 		}
 	}
