@@ -18,7 +18,10 @@ import (
 // Heroku), and the multi-dimension headers of AI APIs (OpenAI, Groq, Azure, Cerebras, Anthropic).
 //
 // A malformed or implausible value is ignored, never an error: no header makes ParseHeaders panic, report a
-// negative wait, or a wait beyond 40 days. Reset fields whose unit the header family leaves open are
+// negative wait, or a wait beyond 40 days. Its time is linear in the size of the header whatever the input:
+// a Structured Field (RateLimit, RateLimit-Policy, a draft-03 limit) of more than 64 members or 256
+// parameters is ignored as a whole, at most 16 spellings of one name in different cases are merged, and at
+// most 16 quotas are reported. Reset fields whose unit the header family leaves open are
 // classified as ResetAuto describes; use a Parser to pin the unit for a server no rule can classify.
 func ParseHeaders(h http.Header, received time.Time) Observation {
 	var p Parser

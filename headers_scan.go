@@ -31,8 +31,14 @@ type fields struct {
 	dims  [maxDims]dimFields
 	ndims int
 
-	found bool // any rate-limit field at all (Date alone is not one)
+	found  bool // any rate-limit field at all (Date alone is not one)
+	merges int  // names merged with another of the same letters in another case, up to maxMerges
 }
+
+// maxMerges bounds the names merged because they differ only in case ("Retry-After" and "retry-after" in
+// a hand-built header). A received header has none (net/http canonicalises names); beyond the bound,
+// further spellings are ignored, so a header of a million spellings of one name costs linear time.
+const maxMerges = 16
 
 // maxDims bounds the per-dimension quotas read from one response: Anthropic sends the most, eight.
 const maxDims = 8
@@ -88,7 +94,7 @@ func (f *fields) scan(h http.Header) bool {
 		switch name[0] | 0x20 { // ASCII lowercase of the first letter; other bytes never match below
 		case 'd':
 			if foldEqual(name, "date") {
-				f.date = mergeLines(f.date, lines)
+				f.merge(&f.date, lines)
 			}
 		case 'r':
 			f.scanR(name, lines)
@@ -276,8 +282,19 @@ func (f *fields) setDim(d *dimFields, name string, field int, lines []string) {
 
 // set records the lines of a rate-limit field.
 func (f *fields) set(dst *[]string, lines []string) {
-	*dst = mergeLines(*dst, lines)
 	f.found = true
+	f.merge(dst, lines)
+}
+
+// merge adds the lines of a field to those of its other spellings, if any.
+func (f *fields) merge(dst *[]string, lines []string) {
+	if len(*dst) > 0 {
+		if f.merges == maxMerges {
+			return
+		}
+		f.merges++
+	}
+	*dst = mergeLines(*dst, lines)
 }
 
 // mergeLines combines the lines of names that differ only in case ("Retry-After" and "retry-after" in a
