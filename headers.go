@@ -11,11 +11,17 @@ import (
 // received is when the response arrived; absolute times in the header are converted to local time through
 // the Date header, so a server whose clock runs ahead or behind does not skew the waits.
 //
-// It understands Retry-After (seconds, decimals, all three HTTP-date forms, merged values), retry-after-ms
-// and x-ms-retry-after-ms (preferred), the IETF RateLimit and RateLimit-Policy fields of draft 11 and the
-// older drafts (dictionary, separate fields, policies inside the limit, Beta- prefixes), X-RateLimit-* and
-// its look-alikes (GitHub, GitLab, X/Twitter, Okta, Discord, Reddit, Mastodon, Jira, OpenRouter, Shopify,
-// Heroku), and the multi-dimension headers of AI APIs (OpenAI, Groq, Azure, Cerebras, Anthropic).
+// It understands Retry-After (seconds, decimals, all three HTTP-date forms, merged values, merged dates),
+// retry-after-ms and x-ms-retry-after-ms (preferred), Traefik's X-Retry-In, the IETF RateLimit and
+// RateLimit-Policy fields of draft 11 and the older drafts (dictionary, separate fields, policies inside the
+// limit, Beta- prefixes), X-RateLimit-* and its look-alikes (GitHub, GitLab, X/Twitter, Okta, Discord,
+// Reddit, Mastodon, Jira, OpenRouter, Shopify, Heroku, WHOOP and Envoy's limits with windows, tollbooth's
+// X-Rate-Limit-Duration, Zendesk, Kong), the multi-dimension headers of AI APIs (OpenAI, Groq, Azure,
+// Cerebras, Anthropic), and any other field it can recognise by the structure of its name: a limit word, a
+// field word, and words for the scope, dimension and period in either order (X API v2's 24-hour app and
+// user limits, HubSpot, HighLevel, Azure Resource Manager, Xero, Salesforce's Sforce-Limit-Info,
+// Confluence). Such fields are read by the units their values carry or their names state; a number whose
+// unit is unknown (a bare "17" in a reset field of an unknown API) is left out, never guessed.
 //
 // A malformed or implausible value is ignored, never an error: no header makes ParseHeaders panic, report a
 // negative wait, or a wait beyond 40 days. Its time is linear in the size of the header whatever the input:
@@ -42,17 +48,52 @@ type Parser struct {
 
 // Parse reads h as ParseHeaders does, with p's options.
 func (p *Parser) Parse(h http.Header, received time.Time) Observation {
-	if !mayLimit(h) {
-		return Observation{} // the common case: no rate-limit field at all
+	// The one pass over the header: a byte loop over each name, keeping the few that may be rate-limit
+	// fields. Most responses have none and end here.
+	var c [maxCandidates]candidate
+	n, more := 0, false
+	var date []string
+	for name, lines := range h {
+		switch {
+		case isDate(name):
+			if date != nil {
+				more = true // two spellings of Date: the slow path merges them
+			}
+			date = lines
+		case limitish(name):
+			if n < len(c) {
+				c[n] = candidate{name, lines}
+				n++
+			} else {
+				more = true
+			}
+		}
 	}
-	return p.parse(h, received)
-}
-
-func (p *Parser) parse(h http.Header, received time.Time) Observation {
-	var f fields
-	if !f.scan(h) {
+	if n == 0 {
 		return Observation{}
 	}
+	return p.parse(h, received, c[:n], more, date)
+}
+
+// parse reads the candidates; when there were more than fit inline, it reads the whole header again.
+func (p *Parser) parse(h http.Header, received time.Time, c []candidate, more bool, date []string) Observation {
+	var f fields
+	if more {
+		for name, lines := range h {
+			if isDate(name) || limitish(name) {
+				f.add(name, lines)
+			}
+		}
+	} else {
+		f.date = date
+		for i := range c {
+			f.add(c[i].name, c[i].lines)
+		}
+	}
+	if !f.found {
+		return Observation{}
+	}
+	f.sortDims()
 	r := reader{p: *p, c: clock{received: received, date: f.date}}
 	var obs Observation
 	obs.RetryAt = r.retryAfter(&f)
@@ -84,7 +125,7 @@ func (r *reader) add(q Quota) {
 	if q.Dimension == "" {
 		q.Dimension = "requests"
 	}
-	if q.Limit < 0 && q.Remaining < 0 && q.Reset.IsZero() {
+	if q.Limit < 0 && q.Remaining < 0 && q.Reset.IsZero() && q.Window == 0 {
 		return // says nothing
 	}
 	for i := 0; i < r.n; i++ {
