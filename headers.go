@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -48,6 +49,40 @@ type Parser struct {
 
 // Parse reads h as ParseHeaders does, with p's options.
 func (p *Parser) Parse(h http.Header, received time.Time) Observation {
+	var buf quotaBuf
+	retryAt, inline := p.parseInto(&buf, h, received)
+	var qs []Quota
+	if len(inline) > 0 {
+		qs = slices.Clone(inline) // the one allocation: the caller keeps the quotas
+	}
+	return Observation{RetryAt: retryAt, Quotas: qs}
+}
+
+// inlineQuotas is how many quotas the Transport's path keeps without a heap allocation: real servers send
+// one or two (four for Anthropic, eight with its priority tier, which then allocates).
+const inlineQuotas = 4
+
+// quotaBuf is the caller-owned storage of parseInto's quotas.
+type quotaBuf [inlineQuotas]Quota
+
+// quotaBufs recycles the Transport's quota buffers. A buffer on the Transport's stack would do, but the
+// Transport hands the Observation to code that keeps times from it, and escape analysis, which does not
+// tell a struct's fields apart, would then move the buffer to the heap on every request.
+var quotaBufs = sync.Pool{New: func() any { return new(quotaBuf) }}
+
+// getQuotaBuf returns an empty quota buffer; putQuotaBuf gives it back once its quotas are no longer used.
+func getQuotaBuf() *quotaBuf { return quotaBufs.Get().(*quotaBuf) }
+
+func putQuotaBuf(b *quotaBuf) {
+	*b = quotaBuf{} // drop the references to the response's strings
+	quotaBufs.Put(b)
+}
+
+// parseInto is Parse for the Transport: it returns the Observation's RetryAt and Quotas, the quotas in buf
+// (or on the heap when more than fit), so a caller that keeps buf on its stack reads a response without a
+// heap allocation. They are valid until the caller reuses buf. (Two results, not an Observation, so that
+// escape analysis keeps buf on the caller's stack.)
+func (p *Parser) parseInto(buf *quotaBuf, h http.Header, received time.Time) (time.Time, []Quota) {
 	// The one pass over the header: a byte loop over each name, keeping the few that may be rate-limit
 	// fields. Most responses have none and end here.
 	var c [maxCandidates]candidate
@@ -70,13 +105,13 @@ func (p *Parser) Parse(h http.Header, received time.Time) Observation {
 		}
 	}
 	if n == 0 {
-		return Observation{}
+		return time.Time{}, nil
 	}
-	return p.parse(h, received, c[:n], more, date)
+	return p.parse(buf, h, received, c[:n], more, date)
 }
 
 // parse reads the candidates; when there were more than fit inline, it reads the whole header again.
-func (p *Parser) parse(h http.Header, received time.Time, c []candidate, more bool, date []string) Observation {
+func (p *Parser) parse(buf *quotaBuf, h http.Header, received time.Time, c []candidate, more bool, date []string) (time.Time, []Quota) {
 	var f fields
 	if more {
 		for name, lines := range h {
@@ -91,27 +126,55 @@ func (p *Parser) parse(h http.Header, received time.Time, c []candidate, more bo
 		}
 	}
 	if !f.found {
-		return Observation{}
+		return time.Time{}, nil
 	}
 	f.sortDims()
 	r := reader{p: *p, c: clock{received: received, date: f.date}}
-	var obs Observation
-	obs.RetryAt = r.retryAfter(&f)
+	retryAt := r.retryAfter(&f)
 	r.ietf(&f)
 	r.ietfSeparate(&f)
 	r.xRateLimit(&f)
 	r.dimensions(&f)
 	r.shopify(&f)
-	obs.Quotas = r.quotas()
-	return obs
+	r.finish()
+	switch {
+	case r.spill != nil:
+		return retryAt, r.spill
+	case r.n > 0:
+		return retryAt, buf[:copy(buf[:], r.inline[:r.n])]
+	}
+	return retryAt, nil
 }
 
-// reader turns collected fields into quotas. It holds up to maxQuotas quotas on the stack.
+// reader turns collected fields into quotas: inline while they fit, then in spill. parse copies the
+// inline ones into the caller's storage.
 type reader struct {
-	p   Parser
-	c   clock
-	buf [maxQuotas]Quota
-	n   int
+	p      Parser
+	c      clock
+	inline quotaBuf
+	n      int     // quotas in inline
+	spill  []Quota // every quota, once more than fit inline
+}
+
+// all returns the quotas recorded so far.
+func (r *reader) all() []Quota {
+	if r.spill != nil {
+		return r.spill
+	}
+	return r.inline[:r.n]
+}
+
+func (r *reader) push(q Quota) {
+	if r.spill == nil && r.n < len(r.inline) {
+		r.inline[r.n] = q
+		r.n++
+		return
+	}
+	if r.spill == nil {
+		r.spill = make([]Quota, r.n, maxQuotas)
+		copy(r.spill, r.inline[:r.n])
+	}
+	r.spill = append(r.spill, q)
 }
 
 // maxQuotas bounds the quotas one response can report. Real servers send at most eight (Anthropic with its
@@ -128,8 +191,9 @@ func (r *reader) add(q Quota) {
 	if q.Limit < 0 && q.Remaining < 0 && q.Reset.IsZero() && q.Window == 0 {
 		return // says nothing
 	}
-	for i := 0; i < r.n; i++ {
-		old := &r.buf[i]
+	all := r.all()
+	for i := range all {
+		old := &all[i]
 		if old.Policy != q.Policy || old.Dimension != q.Dimension {
 			continue
 		}
@@ -147,19 +211,14 @@ func (r *reader) add(q Quota) {
 		}
 		return
 	}
-	if r.n < maxQuotas {
-		r.buf[r.n] = q
-		r.n++
+	if len(all) < maxQuotas {
+		r.push(q)
 	}
 }
 
-// quotas returns the recorded quotas sorted by policy and dimension, with Remaining clamped to Limit.
-func (r *reader) quotas() []Quota {
-	if r.n == 0 {
-		return nil
-	}
-	qs := make([]Quota, r.n)
-	copy(qs, r.buf[:r.n])
+// finish sorts the recorded quotas by policy and dimension and clamps Remaining to Limit.
+func (r *reader) finish() {
+	qs := r.all()
 	for i := range qs {
 		if qs[i].Limit >= 0 && qs[i].Remaining > qs[i].Limit {
 			qs[i].Remaining = qs[i].Limit
@@ -173,7 +232,6 @@ func (r *reader) quotas() []Quota {
 			return strings.Compare(a.Dimension, b.Dimension)
 		})
 	}
-	return qs
 }
 
 // reset reads the field lines of a reset of undefined unit with the pinned format. Of several values the

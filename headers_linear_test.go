@@ -105,3 +105,15 @@ func bestOf(runs int, h http.Header) time.Duration {
 	}
 	return best
 }
+
+// TestLimitish checks the gate of the one pass against a plain case-insensitive search.
+func TestLimitish(t *testing.T) {
+	for _, name := range []string{"X-RateLimit-Limit", "x-ratelimit-limit", "RETRY-AFTER", "Retry-After", "X-Retry-In",
+		"Sforce-Limit-Info", "anthropic-priority-input-tokens-limit", "Anthropic-Priority-Input-Tokens-Remaining",
+		"Content-Type", "Strict-Transport-Security", "Limit", "limi", "Retr", "X-Ms-Retry-After-Ms", "Lim\x8dit", "retr\x99y",
+		"X-DayLimit-Remaining", "Timing-Allow-Origin", "Anthropic", ""} {
+		lower := strings.ToLower(name)
+		want := strings.Contains(lower, "limit") || strings.Contains(lower, "retry") || strings.HasPrefix(lower, "anthropic-")
+		assert.Equal(t, want, limitish(name), name)
+	}
+}

@@ -84,21 +84,22 @@ const maxCandidates = 8
 
 // limitish reports whether a field name may be a rate-limit field: it contains "limit" or "retry" in any
 // case, or begins with "anthropic-" (whose priority fields name no limit). It is the only work done for
-// the ordinary fields of a response, a byte loop without allocation.
+// the ordinary fields of a response: a byte loop that stops at the rare letters m and y, the middle of
+// "limit" and the end of "retry", without allocating.
 func limitish(name string) bool {
-	for i := 0; i+5 <= len(name); i++ {
+	for i := 2; i < len(name); i++ {
 		switch name[i] | 0x20 {
-		case 'l':
-			if foldHasPrefix(name[i+1:], "imit") {
+		case 'm':
+			if i+2 < len(name) && name[i-2]|0x20 == 'l' && name[i-1]|0x20 == 'i' && name[i+1]|0x20 == 'i' && name[i+2]|0x20 == 't' {
 				return true
 			}
-		case 'r':
-			if foldHasPrefix(name[i+1:], "etry") {
+		case 'y':
+			if i >= 4 && name[i-4]|0x20 == 'r' && name[i-3]|0x20 == 'e' && name[i-2]|0x20 == 't' && name[i-1]|0x20 == 'r' {
 				return true
 			}
 		}
 	}
-	return len(name) > 10 && foldHasPrefix(name, "anthropic-")
+	return len(name) > 10 && name[0]|0x20 == 'a' && foldHasPrefix(name, "anthropic-")
 }
 
 // isDate reports whether name is Date in any case.

@@ -126,6 +126,9 @@ func (r *reader) shopify(f *fields) {
 // windowValue reads a window given in seconds (decimals allowed: tollbooth's "1") or as a Go duration
 // ("1m0s", as later tollbooth versions write it).
 func windowValue(v string) (time.Duration, bool) {
+	if v == "" {
+		return 0, false
+	}
 	var w time.Duration
 	if n, ok := parseDecimal(v); ok {
 		w = time.Duration(n * float64(time.Second))
@@ -151,6 +154,11 @@ func remainingOf(remaining []string, limit int64, used []string) int64 {
 func minCount(lines []string) (int64, bool) {
 	if len(lines) == 0 {
 		return 0, false
+	}
+	if len(lines) == 1 {
+		if n, ok := plainInt(lines[0]); ok {
+			return n, true // the common case: one line of digits
+		}
 	}
 	f, ok := minNumber(lines)
 	if !ok || f >= 1<<62 {
