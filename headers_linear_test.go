@@ -75,7 +75,8 @@ func spelling(name string, i int) string {
 }
 
 // TestParseHeadersLinearTime parses each hostile shape at two sizes, four times apart, and checks that the
-// time grows about linearly: at most 8 times (linear is 4, quadratic 16). Before the join by name and the
+// time grows about linearly: under 10 times (linear is 4, a little more when the larger header outgrows a
+// cache; quadratic is 16). Before the join by name and the
 // caps, the first shape took 3.8 s at 512 KB. The best of several runs is taken, so a loaded machine slows
 // both sizes alike; the ratio, not a duration, is asserted.
 func TestParseHeadersLinearTime(t *testing.T) {
@@ -86,24 +87,29 @@ func TestParseHeadersLinearTime(t *testing.T) {
 	for _, shape := range hostileShapes {
 		t.Run(shape.name, func(t *testing.T) {
 			hSmall, hLarge := shape.build(small), shape.build(4*small)
-			tSmall, tLarge := bestOf(7, hSmall), bestOf(7, hLarge)
+			tSmall, tLarge := bestOfInterleaved(9, hSmall, hLarge)
 			ratio := float64(tLarge) / float64(max(tSmall, time.Microsecond))
 			t.Logf("%d KB: %v, %d KB: %v, ratio %.1f", small>>10, tSmall, 4*small>>10, tLarge, ratio)
-			assert.Less(t, ratio, 8.0, "parse time grows faster than the input")
+			assert.Less(t, ratio, 10.0, "parse time grows faster than the input")
 			obs := ParseHeaders(hLarge, t0)
 			require.LessOrEqual(t, len(obs.Quotas), maxQuotas)
 		})
 	}
 }
 
-func bestOf(runs int, h http.Header) time.Duration {
-	best := time.Duration(1<<63 - 1)
+// bestOfInterleaved times parses of a and b alternately, so a burst of load slows both, and returns the
+// fastest of each.
+func bestOfInterleaved(runs int, a, b http.Header) (time.Duration, time.Duration) {
+	bestA, bestB := time.Duration(1<<63-1), time.Duration(1<<63-1)
 	for range runs {
 		start := time.Now()
-		ParseHeaders(h, t0)
-		best = min(best, time.Since(start))
+		ParseHeaders(a, t0)
+		bestA = min(bestA, time.Since(start))
+		start = time.Now()
+		ParseHeaders(b, t0)
+		bestB = min(bestB, time.Since(start))
 	}
-	return best
+	return bestA, bestB
 }
 
 // TestLimitish checks the gate of the one pass against a plain case-insensitive search.

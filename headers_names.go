@@ -54,7 +54,7 @@ func (f *fields) structural(name string, lines []string) {
 		}
 		rest = tail
 	}
-	limitAt, glued := limitWord(words[:n])
+	limitAt, glued, rate := limitWord(words[:n])
 	if limitAt < 0 {
 		return
 	}
@@ -121,6 +121,11 @@ func (f *fields) structural(name string, lines []string) {
 	if !ok {
 		return
 	}
+	if !rate && s.nPolicy == 0 && s.period == "" && dimension == "requests" && s.field != fieldPairs {
+		// "limit" without "rate" is a broad word (X-Upload-Limit-Remaining: a size): it takes a scope, a
+		// period or a dimension to say that requests are counted.
+		return
+	}
 	d := f.dimFields(familyStructural, policy, dimension)
 	if d == nil {
 		return
@@ -135,19 +140,22 @@ func (f *fields) structural(name string, lines []string) {
 	f.setDim(d, name, s.field, lines)
 }
 
-// limitWord finds the limit word: its index, and the text glued before "limit" in a word such as DayLimit.
-func limitWord(words []string) (int, string) {
+// limitWord finds the limit word: its index, the text glued before "limit" in a word such as DayLimit, and
+// whether it says "rate" (ratelimit, rate-limit).
+func limitWord(words []string) (int, string, bool) {
 	for i, w := range words {
 		switch {
-		case foldEqual(w, "ratelimit"), foldEqual(w, "ratelimits"), foldEqual(w, "limit"), foldEqual(w, "limits"):
-			return i, ""
+		case foldEqual(w, "ratelimit"), foldEqual(w, "ratelimits"):
+			return i, "", true
 		case foldEqual(w, "rate") && i+1 < len(words) && foldEqual(words[i+1], "limit"):
-			return i + 1, ""
+			return i + 1, "", true
+		case foldEqual(w, "limit"), foldEqual(w, "limits"):
+			return i, "", false
 		case len(w) > len("limit") && foldHasSuffix(w, "limit") && !foldHasSuffix(w, "nearlimit"):
-			return i, w[:len(w)-len("limit")]
+			return i, w[:len(w)-len("limit")], false
 		}
 	}
-	return -1, ""
+	return -1, "", false
 }
 
 // nameShape collects what the words of a name say.

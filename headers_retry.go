@@ -49,14 +49,7 @@ func (r *reader) retryAfterValue(v string) (time.Time, bool) {
 		return r.c.afterSeconds(n)
 	}
 	if d, ok := parseHTTPDate(v); ok {
-		t := r.c.local(d)
-		switch {
-		case t.Before(r.c.received):
-			return r.c.received, true
-		case t.Sub(r.c.received) > maxAhead:
-			return time.Time{}, false
-		}
-		return t, true
+		return r.retryAt(d)
 	}
 	if n, ok := maxNumber([]string{v}); ok {
 		return r.c.afterSeconds(n)
@@ -94,7 +87,13 @@ func (r *reader) mergedDates(v string) (time.Time, bool) {
 	if !seen {
 		return time.Time{}, false
 	}
-	t := r.c.local(latest)
+	return r.retryAt(latest)
+}
+
+// retryAt converts a Retry-After date on the server's clock to local time: a date in the past means now,
+// one beyond 40 days is rejected.
+func (r *reader) retryAt(d time.Time) (time.Time, bool) {
+	t := r.c.local(d)
 	switch {
 	case t.Before(r.c.received):
 		return r.c.received, true
