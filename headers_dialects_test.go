@@ -158,6 +158,9 @@ var vectorsDialects = []vector{
 		h: hdr("X-Acme-Ratelimit-Remaining: 0", "X-Acme-Ratelimit-Reset: 1500"), quotas: []Quota{q("", "requests", -1, 0, 0, at(sec(1.5)))}},
 	{name: "trap: structure: names that only look like limits", h: hdr("X-Ratelimited: true", "X-Envoy-Ratelimited: true",
 		"X-Speed-Limiter: on", "Ratelimit-Reason: jira-burst-based", "X-Limit-Mode: strict", "X-Ratelimit-Nearlimit: true")},
+	{name: "trap: structure: two reset names of one quota in different units (found by FuzzParseHeaders)", h: hdr(
+		"Acme-Ratelimit-Remaining: 0", "Acme-Ratelimit-Reset: 2", "Acme-Ratelimit-Reset-After: 5"),
+		quotas: []Quota{q("", "requests", -1, 0, 0, at(sec(5)))}},
 	{name: "trap: structure: a bare limit word counts requests only with a scope, period or dimension", h: hdr(
 		"X-Upload-Limit-Remaining: 500", "X-Storage-Limit: 1024", "X-Body-Limit-Max: 10485760")},
 }

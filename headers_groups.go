@@ -40,14 +40,16 @@ func (r *reader) structuralGroup(d *dimFields) {
 // seconds or milliseconds: it is left out unless the Parser pins ResetFormat.
 func (r *reader) structuralReset(d *dimFields) time.Time {
 	var latest time.Time
-	for _, v := range d.reset {
-		t, ok := r.structuralResetValue(trimOWS(v), d.resetUnit)
-		if !ok {
-			r.suspect(d.resetFieldName, v)
-			continue
-		}
-		if t.After(latest) {
-			latest = t
+	for unit, lines := range d.unitReset {
+		for _, v := range lines {
+			t, ok := r.structuralResetValue(trimOWS(v), nameUnit(unit))
+			if !ok {
+				r.suspect(d.resetFieldName, v)
+				continue
+			}
+			if t.After(latest) {
+				latest = t
+			}
 		}
 	}
 	return latest
@@ -78,21 +80,30 @@ func (r *reader) structuralResetValue(v string, unit nameUnit) (time.Time, bool)
 }
 
 // window reads a window field: a number in the unit the name states, a duration with its unit ("1m0s"), or
-// a period word ("minute"). A bare number of unknown unit is left out.
+// a period word ("minute"). A bare number of unknown unit is left out. Of fields in several units, the
+// first readable in the order none, seconds, milliseconds wins.
 func (r *reader) window(d *dimFields) (time.Duration, bool) {
-	v := firstValue(d.windowLines)
+	for unit, lines := range d.unitWindow {
+		if w, ok := r.windowValue(firstValue(lines), nameUnit(unit), d.resetFieldName); ok {
+			return w, true
+		}
+	}
+	return 0, false
+}
+
+func (r *reader) windowValue(v string, unit nameUnit, field string) (time.Duration, bool) {
 	if v == "" {
 		return 0, false
 	}
 	var w time.Duration
 	if n, ok := parseDecimal(v); ok {
-		switch d.windowUnit {
+		switch unit {
 		case unitMillis:
 			w = time.Duration(n * float64(time.Millisecond))
 		case unitSeconds:
 			w = time.Duration(n * float64(time.Second))
 		default:
-			r.suspect(d.resetFieldName, v)
+			r.suspect(field, v)
 			return 0, false
 		}
 	} else if _, pw, ok := period(v); ok {

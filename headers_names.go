@@ -131,13 +131,16 @@ func (f *fields) structural(name string, lines []string) {
 		return
 	}
 	d.window = s.window
-	if s.field == fieldReset {
-		d.resetUnit = s.resetUnit
+	switch s.field {
+	case fieldReset:
+		// By unit: two names of one quota may state different units (Reset and Reset-Ms).
+		f.set(&d.unitReset[s.resetUnit], lines)
+		d.resetFieldName = name
+	case fieldWindow:
+		f.set(&d.unitWindow[s.windowUnit], lines)
+	default:
+		f.setDim(d, name, s.field, lines)
 	}
-	if s.field == fieldWindow {
-		d.windowUnit = s.windowUnit
-	}
-	f.setDim(d, name, s.field, lines)
 }
 
 // limitWord finds the limit word: its index, the text glued before "limit" in a word such as DayLimit, and

@@ -56,9 +56,9 @@ type dimFields struct {
 	policy, dimension       string
 	window                  time.Duration
 	limit, remaining, reset []string
-	used, windowLines       []string // structural names only
-	pairs                   []string // structural names only: values that name their own fields
-	resetUnit, windowUnit   nameUnit // what the name says of the unit of its reset and window values
+	used                    []string    // structural names only
+	pairs                   []string    // structural names only: values that name their own fields
+	unitReset, unitWindow   [3][]string // structural names only: reset and window lines by the unit their names state
 	resetFieldName          string   // for the Parser's Suspect hook
 	fillRate                bool     // a token bucket's refill is reported: the interval is not the limit's window
 }
@@ -371,8 +371,6 @@ func (f *fields) setDim(d *dimFields, name string, field int, lines []string) {
 		d.resetFieldName = name
 	case fieldUsed:
 		f.set(&d.used, lines)
-	case fieldWindow:
-		f.set(&d.windowLines, lines)
 	case fieldPairs:
 		f.set(&d.pairs, lines)
 		d.resetFieldName = name
