@@ -59,8 +59,8 @@ type dimFields struct {
 	used                    []string    // structural names only
 	pairs                   []string    // structural names only: values that name their own fields
 	unitReset, unitWindow   [3][]string // structural names only: reset and window lines by the unit their names state
-	resetFieldName          string   // for the Parser's Suspect hook
-	fillRate                bool     // a token bucket's refill is reported: the interval is not the limit's window
+	resetFieldName          string      // for the Parser's Suspect hook
+	fillRate                bool        // a token bucket's refill is reported: the interval is not the limit's window
 }
 
 // dimFamily says how a group's reset values read.
