@@ -322,8 +322,3 @@ func dimensionWord(w string) bool {
 func hasPairs(lines []string) bool {
 	return len(lines) > 0 && strings.IndexByte(lines[0], '=') > 0
 }
-
-// foldHasSuffix reports whether s ends with lower, a lowercase ASCII string, ignoring ASCII case.
-func foldHasSuffix(s, lower string) bool {
-	return len(s) >= len(lower) && foldHasPrefix(s[len(s)-len(lower):], lower)
-}
