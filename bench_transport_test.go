@@ -2,6 +2,7 @@ package ratekit_test
 
 import (
 	"net/http"
+	"os"
 	"strconv"
 	"testing"
 
@@ -35,6 +36,58 @@ func benchRoundTrip(b *testing.B, rt http.RoundTripper) {
 }
 
 func BenchmarkBareBase(b *testing.B) { benchRoundTrip(b, cannedBase(plainHeader)) }
+
+// transportDialects are responses of each dialect with quotas so large that pacing never waits: what the
+// Transport adds to a request is reading the headers and updating the key's buckets.
+var transportDialects = []struct {
+	name string
+	h    http.Header
+}{
+	{"none", plainHeader},
+	{"x-ratelimit", xrlHeader},
+	{"github", http.Header{"Date": {"Mon, 23 Nov 2026 18:00:00 GMT"}, "X-Ratelimit-Limit": {"1000000000"},
+		"X-Ratelimit-Remaining": {"999999999"}, "X-Ratelimit-Used": {"1"}, "X-Ratelimit-Reset": {"1795460400"},
+		"X-Ratelimit-Resource": {"core"}}},
+	{"ietf-draft-11", http.Header{"Ratelimit-Policy": {`"minute";q=1000000000;w=60`}, "Ratelimit": {`"minute";r=999999999;t=60`}}},
+	{"openai", http.Header{"X-Ratelimit-Limit-Requests": {"1000000000"}, "X-Ratelimit-Remaining-Requests": {"999999999"},
+		"X-Ratelimit-Reset-Requests": {"6m0s"}, "X-Ratelimit-Limit-Tokens": {"1000000000"},
+		"X-Ratelimit-Remaining-Tokens": {"999999999"}, "X-Ratelimit-Reset-Tokens": {"1s"}}},
+	{"x-api-24hour", http.Header{"X-User-Limit-24hour-Limit": {"1000000000"}, "X-User-Limit-24hour-Remaining": {"999999999"},
+		"X-User-Limit-24hour-Reset": {"9999999999"}}},
+	{"retry-after-200", http.Header{"Retry-After": {"0"}}},
+}
+
+// BenchmarkTransportOverhead runs each dialect over a bare in-memory RoundTripper and through a
+// Transport; the difference is what ratekit adds (TestTransportOverheadGoals prints it).
+func BenchmarkTransportOverhead(b *testing.B) {
+	for _, d := range transportDialects {
+		b.Run(d.name+"/bare", func(b *testing.B) { benchRoundTrip(b, cannedBase(d.h)) })
+		b.Run(d.name+"/transport", func(b *testing.B) { benchRoundTrip(b, &ratekit.Transport{Base: cannedBase(d.h)}) })
+	}
+}
+
+// TestTransportOverheadGoals prints the Transport's added time and allocations per dialect against the
+// goals of issue 12 (< 150 ns without rate-limit headers, < 400 ns with X-RateLimit, 0 added allocations):
+// `RATEKIT_GOALS=1 go test -run TransportOverheadGoals -v`. It asserts nothing.
+func TestTransportOverheadGoals(t *testing.T) {
+	if os.Getenv("RATEKIT_GOALS") == "" {
+		t.Skip("set RATEKIT_GOALS=1 to run the benchmarks and print the table")
+	}
+	for _, d := range transportDialects {
+		bare := testing.Benchmark(func(b *testing.B) { benchRoundTrip(b, cannedBase(d.h)) })
+		tr := testing.Benchmark(func(b *testing.B) { benchRoundTrip(b, &ratekit.Transport{Base: cannedBase(d.h)}) })
+		added := float64(tr.NsPerOp() - bare.NsPerOp())
+		goal := "-"
+		switch d.name {
+		case "none":
+			goal = "150"
+		case "x-ratelimit":
+			goal = "400"
+		}
+		t.Logf("%-16s bare %6d ns %2d allocs | transport %6d ns %2d allocs | added %6.0f ns (goal %s) %2d allocs (goal 0)",
+			d.name, bare.NsPerOp(), bare.AllocsPerOp(), tr.NsPerOp(), tr.AllocsPerOp(), added, goal, tr.AllocsPerOp()-bare.AllocsPerOp())
+	}
+}
 
 func BenchmarkTransportNoRateLimitHeaders(b *testing.B) {
 	benchRoundTrip(b, &ratekit.Transport{Base: cannedBase(plainHeader)})

@@ -114,3 +114,24 @@ func FuzzParseHTTPDate(f *testing.F) {
 		}
 	})
 }
+
+// FuzzLimitish checks the gate of the one pass over the header against a plain ASCII case-insensitive
+// search: a rate-limit field the gate misses would be silently ignored.
+func FuzzLimitish(f *testing.F) {
+	for _, s := range []string{"X-RateLimit-Limit", "Retry-After", "anthropic-priority-x", "Content-Type", "LIMIT", "rEtRy"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		lower := []byte(name)
+		for i, c := range lower {
+			if 'A' <= c && c <= 'Z' {
+				lower[i] = c + 'a' - 'A'
+			}
+		}
+		l := string(lower)
+		want := strings.Contains(l, "limit") || strings.Contains(l, "retry") || strings.HasPrefix(l, "anthropic-")
+		if got := limitish(name); got != want {
+			t.Fatalf("limitish(%q) = %v, want %v", name, got, want)
+		}
+	})
+}

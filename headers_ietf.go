@@ -1,6 +1,7 @@
 package ratekit
 
 import (
+	"hash/maphash"
 	"strings"
 	"time"
 )
@@ -45,6 +46,8 @@ func (r *reader) ietfPair(stateLines, policyLines []string) {
 
 // ietfNamedState reads the members of a draft-8+ RateLimit list, each joined to the policy of its name.
 func (r *reader) ietfNamedState(state, policies *sfField, joined *joinedSet) {
+	var index policyIndex
+	index.build(policies)
 	for i := range state.len() {
 		m := state.member(i)
 		name, ok := m.val.name()
@@ -57,12 +60,9 @@ func (r *reader) ietfNamedState(state, policies *sfField, joined *joinedSet) {
 			continue // r is required
 		}
 		q := unknownQuota(name, "")
-		for j := range policies.len() {
-			if pn, ok := policies.member(j).val.name(); ok && pn == name {
-				q = r.ietfPolicy(policies, policies.member(j))
-				joined.set(j)
-				break
-			}
+		if j := index.find(policies, name); j >= 0 {
+			q = r.ietfPolicy(policies, policies.member(j))
+			joined.set(j)
 		}
 		q.Remaining = remaining
 		if tv, ok := state.param(m, "t"); ok {
@@ -157,6 +157,63 @@ func (r *reader) ietfDelay(v sfValue) time.Time {
 		r.suspect("RateLimit", itoa(milli/1000))
 	}
 	return t
+}
+
+// policyIndex finds a RateLimit-Policy member by name. A few policies are scanned; more are hashed, so
+// joining n state members to m policies costs O(n + m) name comparisons, not O(n * m), even for names that
+// differ only in their last byte.
+type policyIndex struct {
+	hashed bool
+	seed   maphash.Seed
+	slots  [2 * maxSFMembers]uint8 // member index + 1, open addressing; 0 is empty
+}
+
+// policyScanMax is the number of policies below which a scan beats hashing.
+const policyScanMax = 8
+
+func (x *policyIndex) build(policies *sfField) {
+	if policies.len() <= policyScanMax {
+		return
+	}
+	x.hashed, x.seed = true, maphash.MakeSeed()
+	for j := range policies.len() {
+		name, ok := policies.member(j).val.name()
+		if !ok {
+			continue
+		}
+		for s := x.slot(name); ; s = (s + 1) % len(x.slots) {
+			if x.slots[s] == 0 {
+				x.slots[s] = uint8(j + 1)
+				break
+			}
+			if other, _ := policies.member(int(x.slots[s]) - 1).val.name(); other == name {
+				break // the first of two policies of one name wins, as in a scan
+			}
+		}
+	}
+}
+
+func (x *policyIndex) slot(name string) int {
+	return int(maphash.String(x.seed, name) % uint64(len(x.slots)))
+}
+
+// find returns the index of the first policy named name, or -1.
+func (x *policyIndex) find(policies *sfField, name string) int {
+	if !x.hashed {
+		for j := range policies.len() {
+			if pn, ok := policies.member(j).val.name(); ok && pn == name {
+				return j
+			}
+		}
+		return -1
+	}
+	for s := x.slot(name); x.slots[s] != 0; s = (s + 1) % len(x.slots) {
+		j := int(x.slots[s]) - 1
+		if pn, _ := policies.member(j).val.name(); pn == name {
+			return j
+		}
+	}
+	return -1
 }
 
 // joinedSet records which of a field's first 64 members were joined; a field with more members than that

@@ -17,6 +17,14 @@ func (r *reader) retryAfter(f *fields) time.Time {
 		}
 		r.suspect("Retry-After-Ms", strings.Join(f.retryAfterMs, ", "))
 	}
+	// Traefik and vulcand/oxy send the exact wait as a Go duration beside Retry-After rounded up to whole
+	// seconds ("X-Retry-In: 1.5s"): the more precise one wins.
+	for _, v := range f.retryIn {
+		if t, ok := r.durationAfter(v); ok && hasDurationUnit(trimOWS(v)) {
+			return t
+		}
+		r.suspect("X-Retry-In", v)
+	}
 	var latest time.Time
 	for _, line := range f.retryAfter {
 		t, ok := r.retryAfterValue(line)
@@ -41,19 +49,58 @@ func (r *reader) retryAfterValue(v string) (time.Time, bool) {
 		return r.c.afterSeconds(n)
 	}
 	if d, ok := parseHTTPDate(v); ok {
-		t := r.c.local(d)
-		switch {
-		case t.Before(r.c.received):
-			return r.c.received, true
-		case t.Sub(r.c.received) > maxAhead:
-			return time.Time{}, false
-		}
-		return t, true
+		return r.retryAt(d)
 	}
 	if n, ok := maxNumber([]string{v}); ok {
 		return r.c.afterSeconds(n)
 	}
-	return time.Time{}, false
+	return r.mergedDates(v)
+}
+
+// mergedDates reads HTTP-dates a proxy merged into one line ("Fri, 31 Dec 1999 23:59:59 GMT, Fri, 31 Dec
+// 1999 23:59:59 GMT"): the members split at commas are rejoined in pairs (IMF-fixdate and RFC 850 dates
+// hold one comma, asctime dates none). Every member must be a date; the latest wins.
+func (r *reader) mergedDates(v string) (time.Time, bool) {
+	var latest time.Time
+	seen := false
+	for rest := v; rest != ""; {
+		first, tail, more := strings.Cut(rest, ",")
+		var d time.Time
+		var ok bool
+		if d, ok = parseHTTPDate(trimOWS(first)); ok {
+			rest = tail
+		} else if second, after, _ := strings.Cut(tail, ","); more {
+			if d, ok = parseHTTPDate(trimOWS(first + "," + second)); !ok {
+				return time.Time{}, false
+			}
+			rest = after
+		} else {
+			return time.Time{}, false
+		}
+		if more && rest == "" && strings.HasSuffix(v, ",") {
+			return time.Time{}, false
+		}
+		if d.After(latest) || !seen {
+			latest, seen = d, true
+		}
+	}
+	if !seen {
+		return time.Time{}, false
+	}
+	return r.retryAt(latest)
+}
+
+// retryAt converts a Retry-After date on the server's clock to local time: a date in the past means now,
+// one beyond 40 days is rejected.
+func (r *reader) retryAt(d time.Time) (time.Time, bool) {
+	t := r.c.local(d)
+	switch {
+	case t.Before(r.c.received):
+		return r.c.received, true
+	case t.Sub(r.c.received) > maxAhead:
+		return time.Time{}, false
+	}
+	return t, true
 }
 
 // maxNumber returns the largest of the comma-separated numbers in lines. It reports false unless every

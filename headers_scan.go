@@ -1,18 +1,19 @@
 package ratekit
 
 import (
-	"net/http"
 	"slices"
 	"strings"
 	"time"
 )
 
-// fields holds the field lines of every rate-limit header in a response, found in one pass over the header
-// map. Names are matched case-insensitively (HTTP/2 sends lowercase, Go canonicalises, and hand-built
-// headers can hold anything), without allocating.
+// fields holds the field lines of every rate-limit header in a response. Names are matched
+// case-insensitively (HTTP/2 sends lowercase, Go canonicalises, and hand-built headers can hold anything),
+// without allocating: canonical names by a direct switch first, then a case-insensitive fallback, then the
+// structure of the name (names.go).
 type fields struct {
 	date                     []string
 	retryAfter, retryAfterMs []string
+	retryIn                  []string // Traefik and vulcand/oxy: X-Retry-In, a Go duration
 
 	// IETF draft 8 and later (lists), draft 7 (dictionary), and their Beta- twins (Jira).
 	ietfState, ietfPolicy []string
@@ -21,115 +22,195 @@ type fields struct {
 	// -ResetTime, -Name and -Observed.
 	rlLimit, rlRemaining, rlReset, rlResetTime, rlName, rlObserved []string
 
-	// X-RateLimit-* (index 0) and X-Rate-Limit-* (index 1: X/Twitter, Okta).
+	// X-RateLimit-* (index 0) and X-Rate-Limit-* (index 1: X/Twitter, Okta, Zendesk, tollbooth).
 	x [2]xFields
 
 	shopify []string
 
-	// Per-dimension headers: x-ratelimit-{limit,remaining,reset}-<dimension>[-<period>] (OpenAI, Groq,
-	// Azure, Cerebras) and anthropic-{ratelimit,priority}-<dimension>-{limit,remaining,reset}.
+	// Per-quota groups of fields found by the form or the structure of their names:
+	// x-ratelimit-{limit,remaining,reset}-<dimension>[-<period>] (OpenAI, Groq, Azure, Cerebras, Kong),
+	// anthropic-{ratelimit,priority}-<dimension>-{limit,remaining,reset}, and any other name with a limit
+	// word and a field word (names.go).
 	dims  [maxDims]dimFields
 	ndims int
 
-	found bool // any rate-limit field at all (Date alone is not one)
+	found  bool // any rate-limit field at all (Date alone is not one)
+	merges int  // names merged with another of the same letters in another case, up to maxMerges
 }
+
+// maxMerges bounds the names merged because they differ only in case ("Retry-After" and "retry-after" in
+// a hand-built header). A received header has none (net/http canonicalises names); beyond the bound,
+// further spellings are ignored, so a header of a million spellings of one name costs linear time.
+const maxMerges = 16
 
 // maxDims bounds the per-dimension quotas read from one response: Anthropic sends the most, eight.
 const maxDims = 8
 
 type xFields struct {
-	limit, remaining, reset, resetAfter, used, resource, bucket []string
+	limit, remaining, reset, resetAfter, used, resource, bucket, duration []string
 }
 
 // dimFields are the fields of one (family, policy, dimension).
 type dimFields struct {
-	anthropic               bool
+	family                  dimFamily
 	policy, dimension       string
 	window                  time.Duration
 	limit, remaining, reset []string
-	resetFieldName          string // for the Parser's Suspect hook
+	used                    []string    // structural names only
+	pairs                   []string    // structural names only: values that name their own fields
+	unitReset, unitWindow   [3][]string // structural names only: reset and window lines by the unit their names state
+	resetFieldName          string      // for the Parser's Suspect hook
+	fillRate                bool        // a token bucket's refill is reported: the interval is not the limit's window
 }
 
-// mayLimit reports whether h may hold a rate-limit field: a cheap test of first letters and prefixes that
-// lets a response without any skip the full scan. It may say yes wrongly, never no.
-func mayLimit(h http.Header) bool {
-	for name := range h {
-		if len(name) < 4 {
-			continue
-		}
-		switch name[0] | 0x20 {
-		case 'r':
-			if foldHasPrefix(name, "retry-after") || foldHasPrefix(name, "ratelimit") {
+// dimFamily says how a group's reset values read.
+type dimFamily uint8
+
+const (
+	familyOpenAI     dimFamily = iota // Go durations, else the pinned ResetFormat
+	familyAnthropic                   // RFC 3339 dates
+	familyStructural                  // units from the name or the value; a bare number only if it is an epoch
+)
+
+// candidate is a field whose name may be a rate-limit field, found in the one pass over the header.
+type candidate struct {
+	name  string
+	lines []string
+}
+
+// maxCandidates is how many candidates the pass over the header keeps inline. A response with more (an
+// Anthropic one sends about twenty) is scanned again by the slow path, which has room for all.
+const maxCandidates = 8
+
+// limitish reports whether a field name may be a rate-limit field: it contains "limit" or "retry" in any
+// case, or begins with "anthropic-" (whose priority fields name no limit). It is the only work done for
+// the ordinary fields of a response: a byte loop that stops at the rare letters m and y, the middle of
+// "limit" and the end of "retry", without allocating.
+func limitish(name string) bool {
+	for i := 2; i < len(name); i++ {
+		switch name[i] | 0x20 {
+		case 'm':
+			if i+2 < len(name) && name[i-2]|0x20 == 'l' && name[i-1]|0x20 == 'i' && name[i+1]|0x20 == 'i' && name[i+2]|0x20 == 't' {
 				return true
 			}
-		case 'x':
-			if foldHasPrefix(name, "x-ra") || foldHasPrefix(name, "x-ms-retry") || foldHasPrefix(name, "x-shopify-shop-api") {
-				return true
-			}
-		case 'a':
-			if foldHasPrefix(name, "anthropic-") {
-				return true
-			}
-		case 'b':
-			if foldHasPrefix(name, "beta-ratelimit") {
+		case 'y':
+			if i >= 4 && name[i-4]|0x20 == 'r' && name[i-3]|0x20 == 'e' && name[i-2]|0x20 == 't' && name[i-1]|0x20 == 'r' {
 				return true
 			}
 		}
 	}
-	return false
+	return len(name) > 10 && name[0]|0x20 == 'a' && foldHasPrefix(name, "anthropic-")
 }
 
-// scan collects the rate-limit fields of h. It reports whether there was any.
-func (f *fields) scan(h http.Header) bool {
-	for name, lines := range h {
-		if len(name) < 4 || len(lines) == 0 {
-			continue
+// isDate reports whether name is Date in any case.
+func isDate(name string) bool { return len(name) == 4 && foldEqual(name, "date") }
+
+// add records one candidate field.
+func (f *fields) add(name string, lines []string) {
+	if len(lines) == 0 {
+		return
+	}
+	if isDate(name) {
+		f.merge(&f.date, lines)
+		return
+	}
+	if dst := f.canonical(name); dst != nil {
+		f.set(dst, lines)
+		return
+	}
+	switch name[0] | 0x20 { // ASCII lowercase of the first letter; other bytes never match below
+	case 'r':
+		if f.scanR(name, lines) {
+			return
 		}
-		switch name[0] | 0x20 { // ASCII lowercase of the first letter; other bytes never match below
-		case 'd':
-			if foldEqual(name, "date") {
-				f.date = mergeLines(f.date, lines)
+	case 'b':
+		if foldHasPrefix(name, "beta-ratelimit") {
+			switch rest := name[len("beta-ratelimit"):]; {
+			case rest == "":
+				f.set(&f.betaState, lines)
+				return
+			case foldEqual(rest, "-policy"):
+				f.set(&f.betaPolicy, lines)
+				return
 			}
-		case 'r':
-			f.scanR(name, lines)
-		case 'b':
-			if foldHasPrefix(name, "beta-ratelimit") {
-				switch rest := name[len("beta-ratelimit"):]; {
-				case rest == "":
-					f.set(&f.betaState, lines)
-				case foldEqual(rest, "-policy"):
-					f.set(&f.betaPolicy, lines)
-				}
-			}
-		case 'x':
-			f.scanX(name, lines)
-		case 'a':
-			if foldHasPrefix(name, "anthropic-ratelimit-") {
-				f.anthropic(name, "", name[len("anthropic-ratelimit-"):], lines)
-			} else if foldHasPrefix(name, "anthropic-priority-") {
-				f.anthropic(name, "priority", name[len("anthropic-priority-"):], lines)
-			}
+		}
+	case 'x':
+		if f.scanX(name, lines) {
+			return
+		}
+	case 'a':
+		if foldHasPrefix(name, "anthropic-ratelimit-") {
+			f.anthropic(name, "", name[len("anthropic-ratelimit-"):], lines)
+			return
+		} else if foldHasPrefix(name, "anthropic-priority-") {
+			f.anthropic(name, "priority", name[len("anthropic-priority-"):], lines)
+			return
 		}
 	}
+	f.structural(name, lines)
+}
+
+// sortDims fixes the order of the groups, which map iteration randomises, so merging quotas is
+// deterministic.
+func (f *fields) sortDims() {
 	if f.ndims > 1 {
-		// Fix the order, which map iteration randomises, so merging quotas is deterministic.
 		slices.SortFunc(f.dims[:f.ndims], func(a, b dimFields) int {
 			switch {
-			case a.anthropic != b.anthropic:
-				if a.anthropic {
-					return 1
-				}
-				return -1
+			case a.family != b.family:
+				return int(a.family) - int(b.family)
 			case a.policy != b.policy:
 				return strings.Compare(a.policy, b.policy)
 			}
 			return strings.Compare(a.dimension, b.dimension)
 		})
 	}
-	return f.found
 }
 
-func (f *fields) scanR(name string, lines []string) {
+// canonical returns the slot of a field whose name is in the canonical form net/http gives every received
+// field, or nil: a direct switch, the common case, before the case-insensitive matching.
+func (f *fields) canonical(name string) *[]string {
+	switch name {
+	case "Retry-After":
+		return &f.retryAfter
+	case "Retry-After-Ms", "X-Ms-Retry-After-Ms":
+		return &f.retryAfterMs
+	case "X-Retry-In":
+		return &f.retryIn
+	case "Ratelimit":
+		return &f.ietfState
+	case "Ratelimit-Policy":
+		return &f.ietfPolicy
+	case "Beta-Ratelimit":
+		return &f.betaState
+	case "Beta-Ratelimit-Policy":
+		return &f.betaPolicy
+	case "Ratelimit-Limit":
+		return &f.rlLimit
+	case "Ratelimit-Remaining":
+		return &f.rlRemaining
+	case "Ratelimit-Reset":
+		return &f.rlReset
+	case "X-Ratelimit-Limit":
+		return &f.x[0].limit
+	case "X-Ratelimit-Remaining":
+		return &f.x[0].remaining
+	case "X-Ratelimit-Reset":
+		return &f.x[0].reset
+	case "X-Ratelimit-Used":
+		return &f.x[0].used
+	case "X-Ratelimit-Resource":
+		return &f.x[0].resource
+	case "X-Rate-Limit-Limit", "X-Rate-Limit":
+		return &f.x[1].limit
+	case "X-Rate-Limit-Remaining":
+		return &f.x[1].remaining
+	case "X-Rate-Limit-Reset":
+		return &f.x[1].reset
+	}
+	return nil
+}
+
+func (f *fields) scanR(name string, lines []string) bool {
 	switch {
 	case foldEqual(name, "retry-after"):
 		f.set(&f.retryAfter, lines)
@@ -155,13 +236,16 @@ func (f *fields) scanR(name string, lines []string) {
 		case foldEqual(rest, "-observed"):
 			dst = &f.rlObserved
 		default:
-			return
+			return false
 		}
 		f.set(dst, lines)
+	default:
+		return false
 	}
+	return true
 }
 
-func (f *fields) scanX(name string, lines []string) {
+func (f *fields) scanX(name string, lines []string) bool {
 	var x *xFields
 	var rest string
 	switch {
@@ -169,14 +253,20 @@ func (f *fields) scanX(name string, lines []string) {
 		x, rest = &f.x[0], name[len("x-ratelimit-"):]
 	case foldHasPrefix(name, "x-rate-limit-"):
 		x, rest = &f.x[1], name[len("x-rate-limit-"):]
+	case foldEqual(name, "x-rate-limit"): // Zendesk: the limit alone
+		f.set(&f.x[1].limit, lines)
+		return true
 	case foldEqual(name, "x-ms-retry-after-ms"):
 		f.set(&f.retryAfterMs, lines)
-		return
+		return true
+	case foldEqual(name, "x-retry-in"):
+		f.set(&f.retryIn, lines)
+		return true
 	case foldEqual(name, "x-shopify-shop-api-call-limit"):
 		f.set(&f.shopify, lines)
-		return
+		return true
 	default:
-		return
+		return false
 	}
 	var dst *[]string
 	switch {
@@ -194,48 +284,56 @@ func (f *fields) scanX(name string, lines []string) {
 		dst = &x.resource
 	case foldEqual(rest, "bucket"):
 		dst = &x.bucket
+	case foldEqual(rest, "duration"): // tollbooth: the window
+		dst = &x.duration
 	case foldHasPrefix(rest, "limit-"):
-		f.dimension(name, rest[len("limit-"):], fieldLimit, lines)
-		return
+		return f.dimension(name, rest[len("limit-"):], fieldLimit, lines)
 	case foldHasPrefix(rest, "remaining-"):
-		f.dimension(name, rest[len("remaining-"):], fieldRemaining, lines)
-		return
+		return f.dimension(name, rest[len("remaining-"):], fieldRemaining, lines)
 	case foldHasPrefix(rest, "reset-"):
-		f.dimension(name, rest[len("reset-"):], fieldReset, lines)
-		return
+		return f.dimension(name, rest[len("reset-"):], fieldReset, lines)
 	default:
-		return
+		return false
 	}
 	f.set(dst, lines)
+	return true
 }
 
-// Which field of a dimension a header carries.
+// Which field of a group a header carries.
 const (
 	fieldLimit = iota
 	fieldRemaining
 	fieldReset
+	fieldUsed
+	fieldWindow
+	fieldPairs
+	fieldFillRate
 )
 
 // dimension records an x-ratelimit-<field>-<suffix> header. The suffix is a dimension ("requests",
 // "tokens", "tokens_usage_based": the set is open) optionally followed by a period, as Cerebras sends
-// ("requests-day"): the period becomes the policy and its window.
-func (f *fields) dimension(name, suffix string, field int, lines []string) {
+// ("requests-day"): the period becomes the policy and its window. A period alone is Kong's form
+// (X-RateLimit-Limit-Minute), a quota of requests. A suffix of more words goes to the structural reader.
+func (f *fields) dimension(name, suffix string, field int, lines []string) bool {
 	policy := ""
 	var window time.Duration
-	if i := strings.LastIndexByte(suffix, '-'); i > 0 {
+	if p, w, ok := period(suffix); ok {
+		policy, window, suffix = p, w, "requests"
+	} else if i := strings.LastIndexByte(suffix, '-'); i > 0 {
 		if p, w, ok := period(suffix[i+1:]); ok {
 			policy, window, suffix = p, w, suffix[:i]
 		}
 	}
-	if suffix == "" {
-		return
+	if suffix == "" || strings.IndexByte(suffix, '-') >= 0 && !dimensionWord(suffix) {
+		return false
 	}
-	d := f.dimFields(false, policy, lowerName(suffix))
+	d := f.dimFields(familyOpenAI, policy, lowerName(suffix))
 	if d == nil {
-		return
+		return true
 	}
 	d.window = window
 	f.setDim(d, name, field, lines)
+	return true
 }
 
 // anthropic records an anthropic-ratelimit-<dimension>-<field> header (or anthropic-priority-...).
@@ -255,7 +353,7 @@ func (f *fields) anthropic(name, policy, rest string, lines []string) {
 	default:
 		return
 	}
-	d := f.dimFields(true, policy, lowerName(rest[:i]))
+	d := f.dimFields(familyAnthropic, policy, lowerName(rest[:i]))
 	if d == nil {
 		return
 	}
@@ -271,13 +369,32 @@ func (f *fields) setDim(d *dimFields, name string, field int, lines []string) {
 	case fieldReset:
 		f.set(&d.reset, lines)
 		d.resetFieldName = name
+	case fieldUsed:
+		f.set(&d.used, lines)
+	case fieldPairs:
+		f.set(&d.pairs, lines)
+		d.resetFieldName = name
+	case fieldFillRate:
+		f.found = true
+		d.fillRate = true
 	}
 }
 
 // set records the lines of a rate-limit field.
 func (f *fields) set(dst *[]string, lines []string) {
-	*dst = mergeLines(*dst, lines)
 	f.found = true
+	f.merge(dst, lines)
+}
+
+// merge adds the lines of a field to those of its other spellings, if any.
+func (f *fields) merge(dst *[]string, lines []string) {
+	if len(*dst) > 0 {
+		if f.merges == maxMerges {
+			return
+		}
+		f.merges++
+	}
+	*dst = mergeLines(*dst, lines)
 }
 
 // mergeLines combines the lines of names that differ only in case ("Retry-After" and "retry-after" in a
@@ -292,10 +409,10 @@ func mergeLines(have, lines []string) []string {
 }
 
 // dimFields finds or adds the entry of (family, policy, dimension); nil when the table is full.
-func (f *fields) dimFields(anthropic bool, policy, dimension string) *dimFields {
+func (f *fields) dimFields(family dimFamily, policy, dimension string) *dimFields {
 	for i := 0; i < f.ndims; i++ {
 		d := &f.dims[i]
-		if d.anthropic == anthropic && d.policy == policy && d.dimension == dimension {
+		if d.family == family && d.policy == policy && d.dimension == dimension {
 			return d
 		}
 	}
@@ -304,59 +421,6 @@ func (f *fields) dimFields(anthropic bool, policy, dimension string) *dimFields 
 	}
 	d := &f.dims[f.ndims]
 	f.ndims++
-	*d = dimFields{anthropic: anthropic, policy: policy, dimension: dimension}
+	*d = dimFields{family: family, policy: policy, dimension: dimension}
 	return d
-}
-
-// period recognises the window suffixes of per-period quotas.
-func period(s string) (string, time.Duration, bool) {
-	for _, p := range periods {
-		if foldEqual(s, p.name) {
-			return p.name, p.window, true
-		}
-	}
-	return "", 0, false
-}
-
-var periods = [...]struct {
-	name   string
-	window time.Duration
-}{
-	{"second", time.Second},
-	{"minute", time.Minute},
-	{"hour", time.Hour},
-	{"day", 24 * time.Hour},
-	{"week", 7 * 24 * time.Hour},
-}
-
-// knownNames are the dimension names seen in the wild, returned without allocating.
-var knownNames = [...]string{"requests", "tokens", "input-tokens", "output-tokens"}
-
-// lowerName returns s in lowercase, as dimension names are reported.
-func lowerName(s string) string {
-	for _, k := range knownNames {
-		if foldEqual(s, k) {
-			return k
-		}
-	}
-	return strings.ToLower(s)
-}
-
-// foldEqual reports whether s equals lower, a lowercase ASCII string, ignoring ASCII case.
-func foldEqual(s, lower string) bool {
-	return len(s) == len(lower) && foldHasPrefix(s, lower)
-}
-
-// foldHasPrefix reports whether s begins with lower, a lowercase ASCII string, ignoring ASCII case.
-func foldHasPrefix(s, lower string) bool {
-	if len(s) < len(lower) {
-		return false
-	}
-	for i := 0; i < len(lower); i++ {
-		c := s[i]
-		if c != lower[i] && !('A' <= c && c <= 'Z' && c+('a'-'A') == lower[i]) {
-			return false
-		}
-	}
-	return true
 }

@@ -394,7 +394,8 @@ func TestParseHeadersAI(t *testing.T) {
 }
 
 // allVectors is every table above: the fuzz target's seed corpus.
-var allVectors = slices.Concat(vectorsNothing, vectorsRetryAfter, vectorsIETF, vectorsXRateLimit, vectorsResetFormatPinned, vectorsAI)
+var allVectors = slices.Concat(vectorsNothing, vectorsRetryAfter, vectorsIETF, vectorsXRateLimit, vectorsResetFormatPinned, vectorsAI,
+	vectorsDialects)
 
 func TestParserSuspectHook(t *testing.T) {
 	var got []string

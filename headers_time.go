@@ -224,7 +224,7 @@ func (c *clock) reset(v string, format ResetFormat) (time.Time, bool) {
 	if v == "" {
 		return time.Time{}, false
 	}
-	n, isNumber := maxNumber([]string{v}) // proxies merge repeated numeric fields: the latest reset wins
+	n, isNumber := number(v)
 	if format == ResetAuto {
 		switch {
 		case !isNumber:
@@ -325,6 +325,32 @@ func parseDecimal(s string) (float64, bool) {
 		return 0, false
 	}
 	return whole + frac/scale, true
+}
+
+// plainInt reads a line of at most 18 decimal digits without surrounding space, the form nearly every count
+// and epoch takes: the fast path before parseDecimal and the merged-value forms.
+func plainInt(s string) (int64, bool) {
+	if s == "" || len(s) > 18 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+// number reads a trimmed value as a number: digits, a decimal, or numbers merged by a proxy ("10, 20": the
+// largest, so a merged reset is the latest).
+func number(v string) (float64, bool) {
+	if n, ok := plainInt(v); ok {
+		return float64(n), true
+	}
+	return maxNumber([]string{v})
 }
 
 // parseCount reads a count of units (a limit, remaining or used value): a non-negative decimal, floored,

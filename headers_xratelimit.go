@@ -18,7 +18,7 @@ func (r *reader) ietfSeparate(f *fields) {
 	if n, ok := minCount(f.rlLimit); ok {
 		q.Limit = n
 	} else if len(f.rlLimit) > 0 {
-		r.draft3Limit(f.rlLimit, &q)
+		r.draft3Limit("RateLimit-Limit", f.rlLimit, &q)
 	}
 	q.Remaining = remainingOf(f.rlRemaining, q.Limit, f.rlObserved)
 	q.Reset = r.reset("RateLimit-Reset", f.rlReset, r.p.ResetFormat)
@@ -31,10 +31,10 @@ func (r *reader) ietfSeparate(f *fields) {
 // draft3Limit reads `RateLimit-Limit: 10, 10;w=1, 50;w=60` (or w written window=): the first member is the
 // limit in force; a policy with the same limit gives it its window; other policies become quotas of their
 // own, with nothing known of what remains.
-func (r *reader) draft3Limit(lines []string, q *Quota) {
+func (r *reader) draft3Limit(field string, lines []string, q *Quota) {
 	var list sfField
 	if !list.parseList(lines) || list.len() == 0 {
-		r.suspect("RateLimit-Limit", strings.Join(lines, ", "))
+		r.suspect(field, strings.Join(lines, ", "))
 		return
 	}
 	first, ok := list.member(0).val.integer()
@@ -75,16 +75,24 @@ func (r *reader) xRateLimit(f *fields) {
 		limit, okLimit := minCount(x.limit)
 		used, okUsed := minCount(x.used)
 		remaining, okRemaining := minCount(x.remaining)
-		switch {
-		case okLimit:
-			q.Limit = limit
-		case okUsed && okRemaining:
-			q.Limit = used + remaining
-		}
-		q.Remaining = remainingOf(x.remaining, q.Limit, x.used)
 		name := "X-RateLimit-Reset"
 		if i == 1 {
 			name = "X-Rate-Limit-Reset"
+		}
+		switch {
+		case okLimit:
+			q.Limit = limit
+		case len(x.limit) > 0:
+			// draft-polli-ratelimit-headers-00 style, as WHOOP and Envoy send it: the limit in force, then
+			// each policy with its window, `100, 100;window=60, 10000;window=86400`.
+			r.draft3Limit(name[:len(name)-len("Reset")]+"Limit", x.limit, &q)
+		}
+		if q.Limit < 0 && okUsed && okRemaining {
+			q.Limit = used + remaining
+		}
+		q.Remaining = remainingOf(x.remaining, q.Limit, x.used)
+		if w, ok := windowValue(firstValue(x.duration)); ok {
+			q.Window = w // tollbooth's X-Rate-Limit-Duration
 		}
 		if len(x.resetAfter) > 0 {
 			q.Reset = r.reset(name+"-After", x.resetAfter, ResetDelaySeconds)
@@ -115,6 +123,21 @@ func (r *reader) shopify(f *fields) {
 	r.add(q)
 }
 
+// windowValue reads a window given in seconds (decimals allowed: tollbooth's "1") or as a Go duration
+// ("1m0s", as later tollbooth versions write it).
+func windowValue(v string) (time.Duration, bool) {
+	if v == "" {
+		return 0, false
+	}
+	var w time.Duration
+	if n, ok := parseDecimal(v); ok {
+		w = time.Duration(n * float64(time.Second))
+	} else if d, err := time.ParseDuration(v); err == nil && hasDurationUnit(v) {
+		w = d
+	}
+	return w, w > 0 && w <= maxAhead
+}
+
 // remainingOf reads a remaining count; without one, it is limit - used when both are known, else -1.
 func remainingOf(remaining []string, limit int64, used []string) int64 {
 	if n, ok := minCount(remaining); ok {
@@ -131,6 +154,11 @@ func remainingOf(remaining []string, limit int64, used []string) int64 {
 func minCount(lines []string) (int64, bool) {
 	if len(lines) == 0 {
 		return 0, false
+	}
+	if len(lines) == 1 {
+		if n, ok := plainInt(lines[0]); ok {
+			return n, true // the common case: one line of digits
+		}
 	}
 	f, ok := minNumber(lines)
 	if !ok || f >= 1<<62 {

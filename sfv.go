@@ -12,7 +12,9 @@ import (
 // only to unescape a quoted string that contains a backslash.
 //
 // Strictness follows the RFC: a field that does not parse as a whole is ignored as a whole. Inner Lists are
-// validated and skipped (no rate-limit field uses them). Integers carry up to 15 digits and Decimals up to 12
+// validated and skipped (no rate-limit field uses them). A field of more than maxSFMembers members or
+// maxSFParams parameters is ignored as a whole too, and parsing stops there: no server sends that many, and
+// the cap keeps the work per field bounded whatever its length (Go's client accepts 10 MB of header). Integers carry up to 15 digits and Decimals up to 12
 // integer and 3 fractional digits, so every number fits an int64 scaled by 1000 exactly.
 
 // sfKind is the type of a bare item.
@@ -87,7 +89,15 @@ type sfField struct {
 	moreMembers []sfMember // members beyond len(memberBuf)
 	moreParams  []sfParam  // parameters beyond len(paramBuf)
 	dictionary  bool
+	overflow    bool // the last parse stopped at maxSFMembers or maxSFParams
 }
+
+// The caps on one field (its lines joined). Real servers send a handful of policies with four or five
+// parameters each.
+const (
+	maxSFMembers = 64
+	maxSFParams  = 256
+)
 
 // len is the number of members.
 func (f *sfField) len() int { return f.nMembers }
@@ -161,6 +171,7 @@ func (f *sfField) parseDictionary(lines []string) bool {
 func (f *sfField) parse(lines []string, dictionary bool) bool {
 	f.reset()
 	f.dictionary = dictionary
+	f.overflow = false
 	var s string
 	switch len(lines) {
 	case 0:
@@ -179,6 +190,11 @@ func (f *sfField) parse(lines []string, dictionary bool) bool {
 	for {
 		if !f.parseMember(&p) {
 			f.reset()
+			return false
+		}
+		if f.nMembers > maxSFMembers || f.nParams > maxSFParams {
+			f.reset()
+			f.overflow = true
 			return false
 		}
 		p.skipOWS()
@@ -235,6 +251,10 @@ func (f *sfField) parseMember(p *sfParser) bool {
 			if !p.bareItem(&val) {
 				return false
 			}
+		}
+		if f.nParams == maxSFParams {
+			f.nParams++ // one past the cap: the caller sees the overflow and stops
+			return true
 		}
 		f.addParam(sfParam{key: key, val: val})
 	}

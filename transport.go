@@ -142,11 +142,13 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp, err := t.base().RoundTrip(sent)
 		now := time.Now()
 		var obs Observation
+		quotas := getQuotaBuf() // the response's quotas, in a pooled buffer: no allocation per request
 		if resp != nil {
 			p := k.parser(t)
-			obs = p.Parse(resp.Header, now)
+			obs.RetryAt, obs.Quotas = p.parseInto(quotas, resp.Header, now)
 		}
 		out := k.complete(t, &tk, resp, err, obs, now)
+		putQuotaBuf(quotas) // complete keeps copies, not obs.Quotas
 		t.report(name, req, out)
 		if t.Limiter != nil && out.rateLimited {
 			// A pause is news for the whole fleet now, not at this process's next request. If it cannot be
