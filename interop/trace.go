@@ -26,7 +26,10 @@ type Schedule struct {
 type Exchange struct {
 	// At is when the request was sent, after the schedule's start (the planned offset in virtual time, the
 	// measured one in real time).
-	At     Duration `json:"at"`
+	At Duration `json:"at"`
+	// Took is how long the answer took to arrive: zero in virtual time with an in-process target; in real
+	// time the peer decided somewhere between At and At+Took.
+	Took   Duration `json:"took,omitempty"`
 	Status int      `json:"status"`
 	// Headers are the answer's rate-limit headers (see IsRateLimitHeader): name as the client received it,
 	// value byte for byte, sorted by name, repeated values in their order.
@@ -120,7 +123,9 @@ func Record(ctx context.Context, name string, start func(context.Context) (*Targ
 			return tr, fmt.Errorf("interop: %s at %v: %w", name, off, err)
 		}
 		resp.Body.Close()
-		tr.Requests = append(tr.Requests, Exchange{At: Duration(at), Status: resp.StatusCode, Headers: rateLimitHeaders(resp.Header)})
+		took := time.Since(t0) - at
+		tr.Requests = append(tr.Requests, Exchange{At: Duration(at), Took: Duration(took), Status: resp.StatusCode,
+			Headers: rateLimitHeaders(resp.Header)})
 	}
 	return tr, nil
 }
