@@ -38,6 +38,9 @@ func (k *keyState) decide(c *costs, now time.Time) admission {
 		a = admission{wait: d, reason: WaitAdaptive}
 	}
 	for _, b := range k.buckets {
+		if !k.hits(b, c.route) {
+			continue
+		}
 		d, ok := b.wait(k.costFor(c, b), now)
 		if !ok {
 			a.unknown = true

@@ -54,6 +54,7 @@ type bucket struct {
 	low      bool     // the quota-low hook fired for the current level of use
 
 	refill refillMeter // the refill rate measured from Remaining over time
+	routes []string    // the routes whose answers reported this quota (see quotaset.go)
 }
 
 type bucketMode uint8

@@ -33,11 +33,12 @@ type costs struct {
 	fixed         [4]dimCost
 	more          []dimCost
 	contentLength int64
+	route         string // the request's route group, for the quotas it hits (quotaset.go)
 }
 
 // costsOf computes req's cost in "requests" and in each of dims.
 func (s *settings) costsOf(req *http.Request, dims []string) costs {
-	c := costs{contentLength: req.ContentLength}
+	c := costs{contentLength: req.ContentLength, route: routeOf(req.URL.Path)}
 	c.add("requests", s.cost(req, "requests"))
 	for _, d := range dims {
 		if d != "requests" {

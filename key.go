@@ -123,6 +123,9 @@ func (k *keyState) admitNow(c *costs, now time.Time, retry bool) ticket {
 		tk.probe, k.needProbe, k.probing = true, false, true
 	}
 	for _, b := range k.buckets {
+		if !k.hits(b, c.route) {
+			continue
+		}
 		cost := c.of(b.dimension)
 		tk.add(charge{b: b, cost: cost, refilled: b.take(tk.seq, cost, now)})
 	}

@@ -38,6 +38,7 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 	}
 	for _, q := range obs.Quotas {
 		b := k.bucketFor(q)
+		b.answers(tk.costs.route)
 		own, charged := int64(0), false
 		tk.each(func(c *charge) {
 			if c.b == b {
@@ -69,6 +70,9 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 				b.low = false
 			}
 		}
+	}
+	if len(obs.Quotas) > 0 {
+		k.dropStale(now)
 	}
 	if len(obs.Quotas) > 0 && s.onQuota != nil {
 		out.quotas = k.views(now)
