@@ -190,22 +190,30 @@ func coarse(reset, received time.Time) bool {
 
 // measure reads the refill between the last report synced and q, received at received, in the answer to
 // a request of cost own: the units q reports beyond what the last report left, less what was spent since.
-// A window that turned over meanwhile is no refill; a bucket seen full again only bounds the rate from
-// below. Units that came back before the reset tell a bucket (or a sliding window) from a fixed window.
+// A bucket seen full again only bounds the rate from below; so does a window that may have turned over
+// (its reset, read as the interval its rounding allows, may have passed), whose restore is no refill at all.
+// Units that came back without the bucket being full again tell a bucket (or a sliding window) from a
+// fixed window, whose units all come back at once.
 func (b *bucket) measure(q Quota, received time.Time, own int64) {
 	dt := received.Sub(b.observed)
 	if dt <= 0 {
 		return
 	}
-	turned := !b.reset.IsZero() && !received.Before(b.reset.Add(-time.Second)) // a floored reset is up to 1 s early
+	maybeTurned := !b.reset.IsZero() && !received.Before(b.reset.Add(-time.Second))
 	refilled := float64(q.Remaining-b.inflight) - b.reported
-	if turned && !coarse(b.reset, b.observed) {
+	full := b.held > 0 && q.Remaining+own >= min(b.held, max(b.limit, b.held))
+	if maybeTurned && full {
 		return
 	}
-	if refilled >= 1 && !turned {
+	// An epoch (a whole second) that may have passed leaves a restore unexplained; a delay, which moves
+	// with every report, does not mark a window's end.
+	epoch := b.reset.Nanosecond() == 0
+	if refilled >= 1 && !full && !(maybeTurned && epoch) {
 		b.grew = true
+		if b.mode == modeFixed {
+			b.mode = modeRolling // units came back before the reset: a bucket after all
+		}
 	}
-	full := b.held > 0 && q.Remaining+own >= min(b.held, max(b.limit, b.held))
 	b.refill.add(max(refilled, 0), dt, full)
 }
 

@@ -40,6 +40,8 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 		b := k.bucketFor(q)
 		b.answers(tk.costs.route)
 		own, charged := int64(0), false
+		// A rejection of a request the rolling refill let through suggests a fixed window; units that come
+		// back before the reset later disprove it (bucket.measure).
 		tk.each(func(c *charge) {
 			if c.b == b {
 				own, charged = c.cost, true

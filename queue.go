@@ -12,7 +12,7 @@ import (
 // changes so that it should look again.
 type waiter struct {
 	ready    chan struct{}
-	costs    *costs
+	costs    costs // the request's, copied: the caller's stays on its stack
 	retry    bool
 	admitted atomic.Bool // set under mu, after tk, before ready is signalled
 	tk       ticket      // the ticket, once admitted
@@ -54,7 +54,7 @@ func (k *keyState) admit(ctx context.Context, s *settings, req *http.Request, c 
 			return tk, nil
 		}
 	}
-	w := &waiter{ready: make(chan struct{}, 1), costs: c, retry: retry}
+	w := &waiter{ready: make(chan struct{}, 1), costs: *c, retry: retry}
 	if at == placeFront {
 		k.queue = append(k.queue, nil)
 		copy(k.queue[1:], k.queue)
@@ -150,12 +150,12 @@ func (k *keyState) admit(ctx context.Context, s *settings, req *http.Request, c 
 func (k *keyState) dispatch(now time.Time) {
 	for len(k.queue) > 0 {
 		w := k.queue[0]
-		if !k.decide(w.costs, now).ready() {
+		if !k.decide(&w.costs, now).ready() {
 			w.signal()
 			return
 		}
 		k.pop()
-		w.tk = k.admitNow(w.costs, now, w.retry)
+		w.tk = k.admitNow(&w.costs, now, w.retry)
 		w.admitted.Store(true)
 		w.signal()
 	}
