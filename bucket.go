@@ -51,6 +51,7 @@ type bucket struct {
 	syncR    int64    // the remaining units of the freshest report synced
 	slots    float64  // the share of a quota of requests in flight this client may hold (concurrent mode)
 	grew     bool     // Remaining grew between two reports with no reset between: not a fixed window
+	growth   float64  // the units that came back since the last restore, by the reports
 	low      bool     // the quota-low hook fired for the current level of use
 
 	refill refillMeter // the refill rate measured from Remaining over time
@@ -208,7 +209,15 @@ func (b *bucket) measure(q Quota, received time.Time, own int64) {
 	// An epoch (a whole second) that may have passed leaves a restore unexplained; a delay, which moves
 	// with every report, does not mark a window's end.
 	epoch := b.reset.Nanosecond() == 0
-	if refilled >= 1 && !full && !(maybeTurned && epoch) {
+	// One unit either way is the order in which the server counted requests in flight: growth shows in the
+	// sum of several reports.
+	switch {
+	case maybeTurned && epoch, full:
+		b.growth = 0
+	default:
+		b.growth += refilled
+	}
+	if b.growth >= 3 {
 		b.grew = true
 		if b.mode == modeFixed {
 			b.mode = modeRolling // units came back before the reset: a bucket after all
