@@ -102,6 +102,9 @@ func (r *recorder) onWait(ev ratekit.WaitEvent) {
 	defer r.mu.Unlock()
 	if ev.Wait > r.longestWait {
 		r.longestWait, r.longestWhy = ev.Wait, ev.Reason.String()
+		if ev.Quota != "" {
+			r.longestWhy += " (" + ev.Quota + ")"
+		}
 	}
 }
 
