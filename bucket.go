@@ -173,7 +173,9 @@ func (b *bucket) sync(q Quota, received time.Time, seq, mark uint64, own int64) 
 		if missing := float64(max(min(b.held, max(b.limit, b.held))-q.Remaining, 0)); missing > 0 && until > time.Second {
 			hi = missing / (until - time.Second).Seconds()
 		}
-		b.rate = min(b.refill.rate(lo), hi)
+		if hi > 1.5*lo {
+			b.rate = min(b.refill.rate(lo), hi)
+		}
 	}
 }
 

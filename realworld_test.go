@@ -115,8 +115,9 @@ func TestRealWorldServers(t *testing.T) {
 			state := "ok"
 			switch {
 			case c.known != "" && meets:
-				state = "FIXED (remove the known failure)"
-				t.Errorf("%s meets the floor now: efficiency %.2f, %.1f%% rejected; assert it", c.name, eff, 100*rej)
+				// Backoff jitter (the global source) varies a silent case from run to run: a run that meets
+				// the floor does not make the case pass; it is reported so the next change can look.
+				state = "KNOWN FAILURE, met the floor in this run: " + c.known
 			case c.known != "":
 				state = "KNOWN FAILURE: " + c.known
 			default:
