@@ -133,3 +133,28 @@ func BenchmarkTransportParallel64ManyKeys(b *testing.B) {
 		}
 	})
 }
+
+// 64 goroutines on one key that the server pauses now and then (one answer in 200 is a 429 asking for
+// 1 ms): after each pause a probe goes alone and the other 63 queue behind it; when its answer comes,
+// every waiter that may go should go at once, not one wake-up at a time.
+func BenchmarkTransportParallel64OneKeyPaused(b *testing.B) {
+	var n atomicCounter
+	paused := http.Header{"Retry-After-Ms": {"1"}}
+	tr := &ratekit.Transport{Base: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if n.add()%200 == 0 {
+			return &http.Response{StatusCode: 429, Header: paused, Body: http.NoBody, Request: r}, nil
+		}
+		return &http.Response{StatusCode: 200, Header: xrlHeader, Body: http.NoBody, Request: r}, nil
+	})}
+	req, _ := http.NewRequest(http.MethodGet, "https://api.test/v1/items", nil)
+	b.ReportAllocs()
+	b.SetParallelism(32)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if resp, err := tr.RoundTrip(req); err != nil || resp.StatusCode != 200 {
+				b.Error(resp, err)
+				return
+			}
+		}
+	})
+}

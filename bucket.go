@@ -50,10 +50,12 @@ type bucket struct {
 	syncMark uint64   // the key's admission count when the last report was synced
 	syncR    int64    // the remaining units of the freshest report synced
 	slots    float64  // the share of a quota of requests in flight this client may hold (concurrent mode)
-	// waitedForReset: a fixed window held requests back until its reset; the first request after it is a
-	// probe.
-	waitedForReset bool
-	low            bool // the quota-low hook fired for the current level of use
+	grew     bool     // Remaining grew between two reports with no reset between: not a fixed window
+	growth   float64  // the units that came back since the last restore, by the reports
+	low      bool     // the quota-low hook fired for the current level of use
+
+	refill refillMeter // the refill rate measured from Remaining over time
+	routes []string    // the routes whose answers reported this quota (see quotaset.go)
 }
 
 type bucketMode uint8
@@ -109,29 +111,37 @@ func (b *bucket) sync(q Quota, received time.Time, seq, mark uint64, own int64) 
 	if q.Window > 0 {
 		b.window = q.Window
 	}
+	if q.Remaining >= 0 && b.known() && b.mode != modeConcurrent {
+		b.measure(q, received, own)
+	}
 	b.remaining, b.reset, b.observed = q.Remaining, q.Reset, received
 	if q.Remaining < 0 {
 		return // nothing to pace on
 	}
 	until := q.Reset.Sub(received)
 	b.longest = max(b.longest, until)
-	// A quota restored "now" counts requests in flight, not requests over time (servers that round to
-	// whole seconds say "in a second"). So does a token bucket that refills faster than it is used, which
-	// may be treated alike; but one being drained says "in a second" too, with less remaining each time.
-	// So a reset within a second takes two such reports in a row, the second with no less remaining than
-	// the first; a reset that has come already (a delay of 0, which a bucket being drained never reports)
-	// takes one. The next report with a reset ahead turns the bucket back.
+	// A quota of requests in flight shows itself by its unit, or by what Remaining counts: the requests in
+	// flight and nothing else (with some in flight, so that it is not merely a bucket full again), in two
+	// reports in a row whose resets are "now" or within a second. A reset within a second alone is no such
+	// evidence: servers that round to whole seconds say "in a second" of a bucket that refills in 20 ms.
+	inflightOnly := b.limit > 0 && b.inflight > 0 && q.Remaining < b.limit-own && q.Remaining+own+b.inflight >= b.limit
 	nowReset := !q.Reset.IsZero() && until <= time.Second
+	// A delay of exactly 0 ("restored now") is what a quota of requests in flight says; so is an epoch of
+	// now, floored, when Remaining counts at least half the limit (a floored window's end, already past, comes
+	// when little remains).
+	restoredNow := !q.Reset.IsZero() && (until == 0 || until < 0 && until > -time.Second && b.limit > 0 && 2*(q.Remaining+own+b.inflight) >= b.limit)
 	switch {
-	case q.Dimension == "concurrent-requests", !q.Reset.IsZero() && until <= 0 && b.mode != modeFixed:
+	case q.Dimension == "concurrent-requests", restoredNow && b.mode != modeFixed:
 		b.mode = modeConcurrent
 		b.nowRemaining = q.Remaining
-	case nowReset && b.mode != modeFixed:
-		if b.nowRemaining >= 0 && q.Remaining >= b.nowRemaining {
+	case nowReset && inflightOnly && b.mode != modeFixed:
+		if b.nowRemaining >= 0 {
 			b.mode = modeConcurrent
 		}
 		b.nowRemaining = q.Remaining
-	case !nowReset:
+	case nowReset && b.mode == modeConcurrent:
+		// a report that does not fit a quota of requests in flight, but does not contradict it either
+	default:
 		b.nowRemaining = -1
 		if b.mode == modeConcurrent {
 			b.mode = modeRolling
@@ -155,6 +165,67 @@ func (b *bucket) sync(q Quota, received time.Time, seq, mark uint64, own int64) 
 			b.rate = min(b.rate, float64(b.limit)/b.window.Seconds()) // the server said its rate
 		}
 	}
+	if b.mode == modeRolling && coarse(q.Reset, received) && until > 0 {
+		// A reset in whole seconds, a few seconds ahead, is an interval as wide as itself: a bucket missing
+		// m units and full in (until-1s, until] refills at m/until to m/(until-1s). What Remaining did over
+		// time reads the rate within it.
+		lo, hi := b.rate, math.Inf(1)
+		if missing := float64(max(min(b.held, max(b.limit, b.held))-q.Remaining, 0)); missing > 0 && until > time.Second {
+			hi = missing / (until - time.Second).Seconds()
+		}
+		if hi > 1.5*lo {
+			b.rate = min(b.refill.rate(lo), hi)
+		}
+	}
+}
+
+// coarse reports whether a reset, received at received, is too imprecise to derive a rate from: written in
+// whole seconds (a delay or an epoch), and at most a few seconds ahead, so that its rounding is a large
+// part of it.
+func coarse(reset, received time.Time) bool {
+	if reset.IsZero() {
+		return false
+	}
+	until := reset.Sub(received)
+	whole := reset.Nanosecond() == 0 || until%time.Second == 0
+	return whole && until <= 5*time.Second
+}
+
+// measure reads the refill between the last report synced and q, received at received, in the answer to
+// a request of cost own: the units q reports beyond what the last report left, less what was spent since.
+// A bucket seen full again only bounds the rate from below; so does a window that may have turned over
+// (its reset, read as the interval its rounding allows, may have passed), whose restore is no refill at all.
+// Units that came back without the bucket being full again tell a bucket (or a sliding window) from a
+// fixed window, whose units all come back at once.
+func (b *bucket) measure(q Quota, received time.Time, own int64) {
+	dt := received.Sub(b.observed)
+	if dt <= 0 {
+		return
+	}
+	maybeTurned := !b.reset.IsZero() && !received.Before(b.reset.Add(-time.Second))
+	refilled := float64(q.Remaining-b.inflight) - b.reported
+	full := b.held > 0 && q.Remaining+own >= min(b.held, max(b.limit, b.held))
+	if maybeTurned && full {
+		return
+	}
+	// An epoch (a whole second) that may have passed leaves a restore unexplained; a delay, which moves
+	// with every report, does not mark a window's end.
+	epoch := b.reset.Nanosecond() == 0
+	// One unit either way is the order in which the server counted requests in flight: growth shows in the
+	// sum of several reports.
+	switch {
+	case maybeTurned && epoch, full:
+		b.growth = 0
+	default:
+		b.growth += refilled
+	}
+	if b.growth >= 3 {
+		b.grew = true
+		if b.mode == modeFixed {
+			b.mode = modeRolling // units came back before the reset: a bucket after all
+		}
+	}
+	b.refill.add(max(refilled, 0), dt, full)
 }
 
 // available is how many units the bucket holds at now.
@@ -249,7 +320,7 @@ func (b *bucket) retryAt(at, now time.Time) {
 		return
 	}
 	b.reset = at
-	if b.mode == modeRolling && at.After(now) {
+	if b.mode == modeRolling && at.After(now) && !coarse(at, now) {
 		// The server promised one request at that time, no more: a sliding log frees its oldest entry.
 		have := b.available(now)
 		b.tokens, b.last = have, now
@@ -305,6 +376,9 @@ func (b *bucket) done(seq uint64) {
 // makeFixed switches the bucket to the fixed model: the server rejected a request that only the rolling
 // refill allowed, so its units come back at the reset, not before.
 func (b *bucket) makeFixed() {
+	if b.grew {
+		return // its units came back before a reset: not a fixed window
+	}
 	b.mode = modeFixed
 	b.rate = 0
 }

@@ -62,7 +62,7 @@ func CheckRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 		req = &http.Request{Method: http.MethodGet, Header: http.Header{}}
 	}
 	switch {
-	case isRateLimited(resp, obs):
+	case isRateLimited(resp.StatusCode, obs):
 		return resp.StatusCode != http.StatusServiceUnavailable || idempotent(req), nil
 	case retryableStatus(resp.StatusCode):
 		return idempotent(req), nil

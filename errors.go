@@ -45,7 +45,8 @@ type RateLimitError struct {
 	Key     string        // the rate-limit key of the request
 	RetryAt time.Time     // when the request may be sent
 	Wait    time.Duration // how long ratekit would have had to wait
-	Reason  string        // what the wait was for: "paused by the server", "quota exhausted", "pacing", "backoff"
+	Reason  WaitReason    // what the wait was for: WaitServerPause, WaitQuota, WaitRejectionBackoff, ...
+	Quota   string        // for WaitQuota, the quota that paces: "policy/dimension", or the dimension
 	// StatusCode is the status of the response that asked for the wait (429, 503, 403), or 0 when the wait
 	// came from pacing before any response.
 	StatusCode int
@@ -61,7 +62,11 @@ func (e *RateLimitError) Error() string {
 	if e.StatusCode != 0 {
 		b.WriteString(" (status " + strconv.Itoa(e.StatusCode) + ")")
 	}
-	b.WriteString(": " + e.Reason + " asks to wait " + e.Wait.Round(time.Millisecond).String())
+	b.WriteString(": " + e.Reason.String())
+	if e.Quota != "" {
+		b.WriteString(" (" + e.Quota + ")")
+	}
+	b.WriteString(" asks to wait " + e.Wait.Round(time.Millisecond).String())
 	if !e.RetryAt.IsZero() {
 		b.WriteString(" until " + e.RetryAt.UTC().Format(time.RFC3339))
 	}

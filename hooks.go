@@ -7,10 +7,13 @@ import (
 
 // WaitEvent tells Transport.OnWait that a request is about to wait before it is sent.
 type WaitEvent struct {
-	Key     string        // the request's rate-limit key
-	Wait    time.Duration // how long, at least
-	Reason  string        // why: "paused by the server", "pacing (core/requests)", "backoff after a rejection", ...
-	Request *http.Request // the caller's request; do not modify it
+	Key    string        // the request's rate-limit key
+	Wait   time.Duration // how long, at least
+	Reason WaitReason    // why: WaitServerPause, WaitQuota, WaitRejectionBackoff, WaitErrorBackoff, ...
+	Quota  string        // for WaitQuota, the quota that paces: "policy/dimension" ("core/requests"), or the dimension
+	// StatusCode is the status of the answer that caused the wait (a pause, a backoff after a 5xx), or 0.
+	StatusCode int
+	Request    *http.Request // the caller's request; do not modify it
 }
 
 // RetryEvent tells Transport.OnRetry that a request is about to be sent again.

@@ -15,8 +15,8 @@ type registry struct {
 }
 
 // get returns the state of key name, creating it if needed; host is the host of the request that asks.
-func (r *registry) get(t *Transport, name, host string, now time.Time) *keyState {
-	timeout := t.idleTimeout()
+func (r *registry) get(s *settings, name, host string, now time.Time) *keyState {
+	timeout := s.idleTimeout
 	r.mu.RLock()
 	k := r.keys[name]
 	sweepDue := now.Sub(r.lastSweep) >= timeout/4
@@ -24,12 +24,12 @@ func (r *registry) get(t *Transport, name, host string, now time.Time) *keyState
 	if k != nil && !sweepDue {
 		return k
 	}
-	return r.create(t, name, host, now)
+	return r.create(s, name, host, now)
 }
 
 // getBytes is get for a name held in bytes, which it copies only to create the key.
-func (r *registry) getBytes(t *Transport, name []byte, host string, now time.Time) *keyState {
-	timeout := t.idleTimeout()
+func (r *registry) getBytes(s *settings, name []byte, host string, now time.Time) *keyState {
+	timeout := s.idleTimeout
 	r.mu.RLock()
 	k := r.keys[string(name)] // no allocation: the compiler looks the bytes up as they are
 	sweepDue := now.Sub(r.lastSweep) >= timeout/4
@@ -37,12 +37,12 @@ func (r *registry) getBytes(t *Transport, name []byte, host string, now time.Tim
 	if k != nil && !sweepDue {
 		return k
 	}
-	return r.create(t, string(name), host, now)
+	return r.create(s, string(name), host, now)
 }
 
 // create returns the state of key name, creating it if needed, and sweeps idle keys when due.
-func (r *registry) create(t *Transport, name, host string, now time.Time) *keyState {
-	timeout := t.idleTimeout()
+func (r *registry) create(s *settings, name, host string, now time.Time) *keyState {
+	timeout := s.idleTimeout
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if now.Sub(r.lastSweep) >= timeout/4 {
@@ -53,8 +53,7 @@ func (r *registry) create(t *Transport, name, host string, now time.Time) *keySt
 		if r.keys == nil {
 			r.keys = make(map[string]*keyState)
 		}
-		k = newKeyState(name, t, now)
-		k.host = host
+		k = newKeyState(name, host, s, now)
 		r.keys[name] = k
 	}
 	return k
@@ -66,10 +65,34 @@ func (r *registry) sweep(now time.Time, timeout time.Duration) {
 	for name, k := range r.keys {
 		k.mu.Lock()
 		if k.idle(now, timeout) {
-			k.evicted = true
+			k.evict()
 			delete(r.keys, name)
 		}
 		k.mu.Unlock()
+	}
+}
+
+// forget drops key name, reporting whether it was held.
+func (r *registry) forget(name string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	k := r.keys[name]
+	if k == nil {
+		return false
+	}
+	delete(r.keys, name)
+	k.mu.Lock()
+	k.evict()
+	k.mu.Unlock()
+	return true
+}
+
+// evict marks the key forgotten and wakes its waiting requests, which then look their key up again.
+// Requires mu held.
+func (k *keyState) evict() {
+	k.evicted = true
+	for _, w := range k.queue {
+		w.signal()
 	}
 }
 

@@ -6,6 +6,9 @@ import (
 	"crypto/x509"
 	"errors"
 	"net/http"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
 )
 
 // retryDecision is what to do with the answer to one attempt.
@@ -15,21 +18,31 @@ type retryDecision struct {
 	serverTimed bool  // retry after the key's pause, which the server set; otherwise after backoff
 }
 
-// retryable decides whether to retry an attempt and how the retry is timed:
-//   - a rate-limit answer (429, and 403 or 503 that say so) is retried after the pause the server asked for;
-//     a 429 or 403 for any method, since the server refused the request without processing it, a 503 only
-//     for idempotent requests;
+// retryState is one request's retries so far.
+type retryState struct {
+	attempts    int             // retries decided so far
+	rateLimited int             // of which after rate-limit answers (MaxRetries)
+	errors      int             // of which after 5xx answers and network errors (MaxErrorRetries)
+	backoff     backoff.BackOff // the request's backoff after errors, made at the first
+}
+
+// retryable decides whether to retry an attempt and how the retry is timed, and counts the retry:
+//   - a rate-limit answer (429, and 403 or 503 that say so) is retried after the pause the server asked for,
+//     up to MaxRetries times; a 429 or 403 for any method, since the server refused the request without
+//     processing it, a 503 only for idempotent requests;
 //   - 500, 502, 503 and 504, and network errors, only for idempotent requests, after backoff, within the
-//     retry budget;
-//   - never when the context has ended, the body cannot be replayed, or MaxRetries is reached.
-func (t *Transport) retryable(req *http.Request, resp *http.Response, err error, out outcome, attempt int, k *keyState) retryDecision {
+//     retry budget, up to MaxErrorRetries times;
+//   - never when the context has ended or the body cannot be replayed.
+func (s *settings) retryable(req *http.Request, resp *http.Response, err error, out outcome, r *retryState, k *keyState) retryDecision {
 	if err != nil {
 		switch {
-		case req.Context().Err() != nil, !retryableError(req, err), !idempotent(req), !replayable(req), attempt >= t.maxRetries():
+		case req.Context().Err() != nil, !retryableError(req, err), !idempotent(req), !replayable(req), r.errors >= s.maxErrorRetries:
 			return retryDecision{done: true}
 		case !k.spendRetry():
 			return retryDecision{done: true}
 		}
+		r.attempts++
+		r.errors++
 		return retryDecision{}
 	}
 	var d retryDecision
@@ -51,12 +64,34 @@ func (t *Transport) retryable(req *http.Request, resp *http.Response, err error,
 		return retryDecision{done: true, giveUp: req.Context().Err()}
 	case !replayable(req):
 		return retryDecision{done: true, giveUp: ErrBodyNotReplayable}
-	case attempt >= t.maxRetries():
+	case d.serverTimed && r.rateLimited >= s.maxRetries, !d.serverTimed && r.errors >= s.maxErrorRetries:
 		return retryDecision{done: true, giveUp: ErrRetriesExhausted}
 	case !d.serverTimed && !k.spendRetry():
 		return retryDecision{done: true, giveUp: ErrRetryBudgetExhausted}
 	}
+	r.attempts++
+	if d.serverTimed {
+		r.rateLimited++
+	} else {
+		r.errors++
+	}
 	return d
+}
+
+// errorBackoff is the wait before a retry after an error (a 5xx answer or a network error) at now, or why
+// there is none: the backoff stopped, or the wait would pass the request's deadline.
+func (r *retryState) errorBackoff(s *settings, ctx context.Context, now time.Time) (time.Duration, error) {
+	if r.backoff == nil {
+		r.backoff = s.newBackoff()
+	}
+	d := r.backoff.NextBackOff()
+	if d == backoff.Stop {
+		return 0, ErrRetriesExhausted
+	}
+	if deadline, ok := ctx.Deadline(); ok && now.Add(d).After(deadline) {
+		return 0, context.DeadlineExceeded
+	}
+	return d, nil
 }
 
 // retryableStatus reports the statuses that say "try again later" without a rate limit.
@@ -129,6 +164,9 @@ const retryBudgetBurst = 10
 func newRetryBudget(ratio float64) retryBudget {
 	return retryBudget{tokens: retryBudgetBurst, ratio: ratio}
 }
+
+// deposit adds a new request's share of retries.
+func (b *retryBudget) deposit() { b.tokens = min(b.tokens+b.ratio, retryBudgetBurst) }
 
 // spendRetry takes a retry from the budget, reporting whether there was one.
 func (k *keyState) spendRetry() bool {

@@ -14,7 +14,7 @@ type KeySnapshot struct {
 	Quotas []Quota
 	// PausedUntil is when the key may send again after a pause (zero when not paused), and PauseReason why.
 	PausedUntil time.Time
-	PauseReason string
+	PauseReason WaitReason
 	InFlight    int // requests sent and not yet answered
 	Waiting     int // requests waiting for their turn
 	// Sent counts the requests sent for the key, retries included; Rejected, the answers among them that

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -52,9 +53,15 @@ type Transport struct {
 	Limit rate.Limit
 	Burst int
 
-	// MaxRetries is how many times a request is retried. Zero: 10 (a server that says nothing may take a
-	// few probes to find the end of a window). Negative: never.
+	// MaxRetries is how many times a request is retried after rate-limit answers (429, and 403 or 503
+	// that say so). Zero: 10 (a server that says nothing may take a few probes to find the end of a
+	// window). Negative: never.
 	MaxRetries int
+
+	// MaxErrorRetries is how many times an idempotent request is retried after other 5xx answers (500,
+	// 502, 503, 504) and network errors, which a retry fixes only when they are transient. Zero: 3.
+	// Negative: never.
+	MaxErrorRetries int
 
 	// MaxWait is the longest single wait ratekit accepts before a request, whether the server asked for it
 	// or the pace requires it: a longer wait fails at once with a *RateLimitError carrying RetryAt. Zero:
@@ -101,7 +108,10 @@ type Transport struct {
 	// QuotaLowThreshold is the used fraction at which OnQuotaLow fires. Zero: 0.8.
 	QuotaLowThreshold float64
 
-	keys registry
+	once     sync.Once
+	settings *settings // resolved at the first request; nil when settingsErr is set
+	setErr   error
+	keys     registry
 }
 
 var _ http.RoundTripper = (*Transport)(nil)
@@ -109,258 +119,158 @@ var _ http.RoundTripper = (*Transport)(nil)
 // errEvicted makes admit look the key up again: it was forgotten while the request waited for the lock.
 var errEvicted = errors.New("ratekit: key evicted")
 
+// resolve returns the Transport's settings, resolving its fields at the first call.
+func (t *Transport) resolve() (*settings, error) {
+	t.once.Do(func() { t.settings, t.setErr = newSettings(t) })
+	return t.settings, t.setErr
+}
+
 // RoundTrip sends req within the rate limits of its key, retrying as the Transport's doc describes. As
 // http.RoundTripper requires, it returns a response with a nil error whenever it has one (also the last
 // 429 when retries run out: GiveUpReason says why it was not retried), never modifies req, and always
-// closes req's body.
+// closes req's body. A Transport whose fields cannot be used returns a *ConfigError naming the field.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	s, err := t.resolve()
+	if err != nil {
+		closeBody(req)
+		return nil, err
+	}
 	if req.URL == nil {
 		closeBody(req)
 		return nil, errors.New("ratekit: request has no URL")
 	}
 	ctx := req.Context()
+	// 1. The key.
 	name := "" // KeyFunc's name for the request; "" for the default, which lookup builds without allocating
-	if t.KeyFunc != nil {
-		name = t.KeyFunc(req)
+	if s.keyFunc != nil {
+		name = s.keyFunc(req)
 	}
-	var reqBackoff backoff.BackOff
+	var r retryState
 	at := placeNew
-	for attempt := 0; ; attempt++ {
+	for {
 		sent := req
-		if attempt > 0 {
-			var err error
+		if r.attempts > 0 {
 			if sent, err = replay(req, ctx); err != nil {
 				return nil, err
 			}
 		}
-		k, tk, err := t.admit(ctx, name, req, at)
+		now := time.Now()
+		k := t.lookup(s, name, req, now)
+		name = k.name
+		// 2. The costs, once per attempt, outside any lock.
+		c := s.costsOf(req, k.dimensions())
+		// 3. Wait for the key.
+		k, tk, err := t.wait(ctx, s, k, req, &c, at, now)
 		if err != nil {
 			closeBody(sent)
 			return nil, err
 		}
-		name = k.name
-		resp, err := t.base().RoundTrip(sent)
-		now := time.Now()
-		var obs Observation
-		quotas := getQuotaBuf() // the response's quotas, in a pooled buffer: no allocation per request
+		// 4. Send.
+		resp, err := s.base.RoundTrip(sent)
+		now = time.Now()
+		// 5. Observe. The response's quotas go in a pooled buffer, so reading them allocates nothing; no
+		// step below keeps the slice, only copies of its values.
+		a := answer{}
+		quotas := getQuotaBuf()
 		if resp != nil {
-			p := k.parser(t)
-			obs.RetryAt, obs.Quotas = p.parseInto(quotas, resp.Header, now)
+			p := k.parser(s)
+			a = answer{responded: true, status: resp.StatusCode}
+			a.obs.RetryAt, a.obs.Quotas = p.parseInto(quotas, resp.Header, now)
+			tk.costs.cover(s, req, a.obs.Quotas)
 		}
-		out := k.complete(t, &tk, resp, err, obs, now)
-		putQuotaBuf(quotas) // complete keeps copies, not obs.Quotas
-		t.report(name, req, out)
-		if t.Limiter != nil && out.rateLimited {
-			// A pause is news for the whole fleet now, not at this process's next request. If it cannot be
-			// published, it stays pending for the next request's reservation.
-			learned := k.takePending()
-			if _, err := t.Limiter.Reserve(ctx, name, 0, learned, now); err != nil {
-				k.restorePending(learned)
-			}
+		out := k.complete(s, &tk, a, now)
+		putQuotaBuf(quotas)
+		s.report(name, req, out)
+		if s.limiter != nil && out.rateLimited {
+			k.publish(ctx, s, now)
 		}
-
-		retry := t.retryable(req, resp, err, out, attempt, k)
-		if retry.done {
-			if resp != nil && retry.giveUp != nil {
-				return withGiveUpReason(resp, req, retry.giveUp), nil
+		// 6. Decide: return, or retry after the server's pause or after backoff.
+		d := s.retryable(req, resp, err, out, &r, k)
+		if d.done {
+			if resp != nil && d.giveUp != nil {
+				return withGiveUpReason(resp, req, d.giveUp), nil
 			}
 			return resp, err
 		}
-		if !retry.serverTimed {
-			if reqBackoff == nil {
-				reqBackoff = t.newBackoff()
-			}
-			d := reqBackoff.NextBackOff()
-			if d == backoff.Stop {
-				if resp != nil {
-					return withGiveUpReason(resp, req, ErrRetriesExhausted), nil
-				}
-				return nil, err
-			}
-			if deadline, ok := ctx.Deadline(); ok && now.Add(d).After(deadline) {
-				if resp != nil {
-					return withGiveUpReason(resp, req, context.DeadlineExceeded), nil
-				}
-				return nil, err
-			}
-			if t.OnRetry != nil {
-				t.OnRetry(RetryEvent{Key: name, Attempt: attempt + 1, Wait: d, Response: resp, Err: err, Request: req})
+		if d.serverTimed {
+			at = placeBack
+			if s.onRetry != nil {
+				s.onRetry(RetryEvent{Key: name, Attempt: r.attempts, Wait: max(out.resumeAt.Sub(now), 0), Response: resp, Err: err, Request: req})
 			}
 			discard(resp)
-			if err := ctxsleep.Sleep(ctx, d); err != nil {
-				return nil, err
-			}
-			at = placeFront
 			continue
 		}
-		at = placeBack
-		if t.OnRetry != nil {
-			t.OnRetry(RetryEvent{Key: name, Attempt: attempt + 1, Wait: max(out.resumeAt.Sub(now), 0), Response: resp, Err: err, Request: req})
+		wait, giveUp := r.errorBackoff(s, ctx, now)
+		if giveUp != nil {
+			if resp != nil {
+				return withGiveUpReason(resp, req, giveUp), nil
+			}
+			return nil, err
+		}
+		if s.onRetry != nil {
+			s.onRetry(RetryEvent{Key: name, Attempt: r.attempts, Wait: wait, Response: resp, Err: err, Request: req})
+		}
+		if s.onWait != nil {
+			ev := WaitEvent{Key: name, Wait: wait, Reason: WaitErrorBackoff, Request: req}
+			if resp != nil {
+				ev.StatusCode = resp.StatusCode
+			}
+			s.onWait(ev)
 		}
 		discard(resp)
+		if err := ctxsleep.Sleep(ctx, wait); err != nil {
+			return nil, err
+		}
+		at = placeFront
 	}
 }
 
-// admit waits for the key's turn, looking the key up again if it was forgotten meanwhile.
-func (t *Transport) admit(ctx context.Context, name string, req *http.Request, at place) (*keyState, ticket, error) {
+// wait waits for the key's turn (step 3): the fleet's shared pace, then the key's own, looking the key up
+// again if it was forgotten meanwhile.
+func (t *Transport) wait(ctx context.Context, s *settings, k *keyState, req *http.Request, c *costs, at place, now time.Time) (*keyState, ticket, error) {
 	for {
-		now := time.Now()
-		k := t.lookup(name, req, now)
-		if t.Limiter != nil {
-			if err := t.reserveShared(ctx, k, req, now); err != nil {
+		if s.limiter != nil {
+			if err := k.reserveShared(ctx, s, WaitEvent{Key: k.name, Request: req}, c.requests(), now); err != nil {
 				return k, ticket{}, err
 			}
 			now = time.Now()
 		}
-		tk, err := k.admit(ctx, t, req, at, now)
+		tk, err := k.admit(ctx, s, req, c, at, now)
 		if err != errEvicted {
 			return k, tk, err
 		}
+		now = time.Now()
+		k = t.lookup(s, k.name, req, now)
 	}
 }
 
 // lookup finds the state of the request's key: name, or for the default KeyByHost (name ""), the key it
 // would build, without building it unless the key is new.
-func (t *Transport) lookup(name string, req *http.Request, now time.Time) *keyState {
+func (t *Transport) lookup(s *settings, name string, req *http.Request, now time.Time) *keyState {
 	if name != "" {
-		return t.keys.get(t, name, req.URL.Host, now)
+		return t.keys.get(s, name, req.URL.Host, now)
 	}
 	var buf [128]byte
 	key := appendHostKey(buf[:0], req)
-	return t.keys.getBytes(t, key, req.URL.Host, now)
+	return t.keys.getBytes(s, key, req.URL.Host, now)
 }
 
-// reserveShared waits for the key's shared pace (Transport.Limiter), publishing what the key learned since
-// its last request. If the shared state cannot be reached, the request goes on with the local pace alone.
-func (t *Transport) reserveShared(ctx context.Context, k *keyState, req *http.Request, now time.Time) error {
-	cost := t.cost(req, "requests")
-	var reported time.Duration
-	for {
-		learned := k.takePending()
-		wait, err := t.Limiter.Reserve(ctx, k.name, cost, learned, now)
-		if err != nil {
-			k.restorePending(learned)
-			return ctx.Err()
-		}
-		if wait <= 0 {
-			return nil
-		}
-		a := admission{wait: wait, reason: "the fleet's shared pace"}
-		if e := k.tooLong(ctx, t, a, now); e != nil {
-			return e
-		}
-		if t.OnWait != nil && wait > reported+time.Millisecond {
-			reported = wait
-			t.OnWait(WaitEvent{Key: k.name, Wait: wait, Reason: a.reason, Request: req})
-		}
-		if err := ctxsleep.Sleep(ctx, wait); err != nil {
-			return err
-		}
-		now = time.Now()
-	}
-}
+// Forget drops everything the Transport learnt about key (a name as KeyFunc returns it, and as Snapshot
+// shows it): its quotas, its pause, its pace. Requests waiting for the key look it up again and start
+// afresh; requests in flight complete against the state they left with. It reports whether the key was
+// held. Use it for a server that paused a key far longer than it should have.
+func (t *Transport) Forget(key string) bool { return t.keys.forget(key) }
 
 // report calls the quota hooks for an outcome.
-func (t *Transport) report(name string, req *http.Request, out outcome) {
-	if t.OnQuota != nil && out.quotas != nil {
-		t.OnQuota(QuotaEvent{Key: name, Quotas: out.quotas, Request: req})
+func (s *settings) report(name string, req *http.Request, out outcome) {
+	if s.onQuota != nil && out.quotas != nil {
+		s.onQuota(QuotaEvent{Key: name, Quotas: out.quotas, Request: req})
 	}
-	if t.OnQuotaLow != nil {
+	if s.onQuotaLow != nil {
 		for _, q := range out.low {
-			t.OnQuotaLow(QuotaEvent{Key: name, Quotas: []Quota{q}, Request: req})
+			s.onQuotaLow(QuotaEvent{Key: name, Quotas: []Quota{q}, Request: req})
 		}
 	}
-}
-
-func (t *Transport) base() http.RoundTripper {
-	if t.Base != nil {
-		return t.Base
-	}
-	return http.DefaultTransport
-}
-
-func (t *Transport) cost(req *http.Request, dimension string) int64 {
-	if t.CostFunc != nil {
-		return max(t.CostFunc(req, dimension), 0)
-	}
-	return DefaultCost(req, dimension)
-}
-
-// DefaultCost is what a request costs when Transport.CostFunc is nil: 1 in "requests" and in
-// "concurrent-requests" (a slot while in flight), its body's length in "content-bytes" (the IETF unit),
-// and 0 in any other dimension ("tokens": only the caller knows).
-func DefaultCost(req *http.Request, dimension string) int64 {
-	switch dimension {
-	case "requests", "concurrent-requests":
-		return 1
-	case "content-bytes":
-		return max(req.ContentLength, 0)
-	}
-	return 0
-}
-
-func (t *Transport) maxRetries() int {
-	switch {
-	case t.MaxRetries < 0:
-		return 0
-	case t.MaxRetries == 0:
-		return 10
-	}
-	return t.MaxRetries
-}
-
-func (t *Transport) maxWait() time.Duration {
-	switch {
-	case t.MaxWait < 0:
-		return 0
-	case t.MaxWait == 0:
-		return 2 * time.Minute
-	}
-	return t.MaxWait
-}
-
-func (t *Transport) quotaLowThreshold() float64 {
-	if t.QuotaLowThreshold > 0 {
-		return t.QuotaLowThreshold
-	}
-	return 0.8
-}
-
-func (t *Transport) retryBudgetRatio() float64 {
-	if t.RetryBudget == 0 {
-		return 0.2
-	}
-	return t.RetryBudget
-}
-
-func (t *Transport) idleTimeout() time.Duration {
-	if t.IdleTimeout > 0 {
-		return t.IdleTimeout
-	}
-	return 10 * time.Minute
-}
-
-// newBackoff makes the backoff for one request's retries after errors: ±50% jitter, so that clients hit by
-// the same outage spread their retries, up to 30 s.
-func (t *Transport) newBackoff() backoff.BackOff { return t.makeBackoff(0.5, 30*time.Second) }
-
-// newKeyBackoff makes the backoff of a key refused without a word: the probes that find when the server
-// takes requests again. One probe goes at a time, so jitter matters less than landing close to the moment
-// the server reopens: ±20%, and at most 10 s between probes, so a window that reopens is found within 10 s.
-func (t *Transport) newKeyBackoff() backoff.BackOff { return t.makeBackoff(0.2, 10*time.Second) }
-
-func (t *Transport) makeBackoff(jitter float64, maxInterval time.Duration) backoff.BackOff {
-	if t.Backoff != nil {
-		return t.Backoff()
-	}
-	b := backoff.NewExponentialBackOff()
-	b.InitialInterval = 500 * time.Millisecond
-	b.Multiplier = 2
-	b.RandomizationFactor = jitter
-	b.MaxInterval = maxInterval
-	b.MaxElapsedTime = 0 // MaxRetries and MaxWait bound the retries
-	b.Reset()
-	return b
 }
 
 // closeBody closes the request's body, as a RoundTripper must on every path.

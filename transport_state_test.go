@@ -252,7 +252,7 @@ func TestConcurrentUseOfManyKeys(t *testing.T) {
 				status(w, 200, "X-RateLimit-Limit", "50", "X-RateLimit-Remaining", strconv.Itoa(50-n%50), "X-RateLimit-Reset", "10")
 			}
 		})
-		tr := &ratekit.Transport{Base: srv.transport(time.Millisecond), RetryBudget: -1, MaxRetries: 20}
+		tr := &ratekit.Transport{Base: srv.transport(time.Millisecond), RetryBudget: -1, MaxRetries: 20, MaxErrorRetries: 20}
 		var wg sync.WaitGroup
 		for g := range 64 {
 			wg.Go(func() {

@@ -413,7 +413,7 @@ func TestServerErrorsBackOffPerRequest(t *testing.T) {
 func TestRetryBudgetStopsRetryStorms(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		srv := newServer(func(n int, w http.ResponseWriter, r *http.Request) { status(w, http.StatusServiceUnavailable) })
-		tr := &ratekit.Transport{Base: srv.transport(0), MaxRetries: 100, RetryBudget: 0.1}
+		tr := &ratekit.Transport{Base: srv.transport(0), MaxErrorRetries: 100, RetryBudget: 0.1}
 		resp, err := get(t, context.Background(), tr, testURL)
 		if err != nil || resp.StatusCode != 503 || !errors.Is(ratekit.GiveUpReason(resp), ratekit.ErrRetryBudgetExhausted) {
 			t.Fatalf("got %v, %v, reason %v", resp, err, ratekit.GiveUpReason(resp))

@@ -41,7 +41,7 @@ func newProgress(mode string, w io.Writer, n int, status func() string) progress
 // barProgress is an mpb progress bar with a status line under it:
 //
 //	requests 120/300 [===============>------------------------]  40 % 8s
-//	core 0/100 left, resets in 1.9s; waiting 1.9s (pacing (core/requests))
+//	core 0/100 left, resets in 1.9s; waiting 1.9s (pacing to a quota (core/requests))
 type barProgress struct {
 	p      *mpb.Progress
 	bar    *mpb.Bar

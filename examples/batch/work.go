@@ -101,7 +101,10 @@ func (r *recorder) onWait(ev ratekit.WaitEvent) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if ev.Wait > r.longestWait {
-		r.longestWait, r.longestWhy = ev.Wait, ev.Reason
+		r.longestWait, r.longestWhy = ev.Wait, ev.Reason.String()
+		if ev.Quota != "" {
+			r.longestWhy += " (" + ev.Quota + ")"
+		}
 	}
 }
 

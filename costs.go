@@ -1,0 +1,101 @@
+package ratekit
+
+import "net/http"
+
+// DefaultCost is what a request costs when Transport.CostFunc is nil: 1 in "requests" and in
+// "concurrent-requests" (a slot while in flight), its body's length in "content-bytes" (the IETF unit),
+// and 0 in any other dimension ("tokens": only the caller knows).
+func DefaultCost(req *http.Request, dimension string) int64 {
+	return defaultCostOf(dimension, req.ContentLength)
+}
+
+func defaultCostOf(dimension string, contentLength int64) int64 {
+	switch dimension {
+	case "requests", "concurrent-requests":
+		return 1
+	case "content-bytes":
+		return max(contentLength, 0)
+	}
+	return 0
+}
+
+// dimCost is a request's cost in one dimension.
+type dimCost struct {
+	dimension string
+	cost      int64
+}
+
+// costs is a request's cost vector: its cost in every dimension its key knew when the attempt began,
+// computed once per attempt, before the key's lock is taken, since CostFunc is user code (it may even call
+// Snapshot). A dimension the key learnt meanwhile costs what DefaultCost says, which needs no user code.
+type costs struct {
+	n             int
+	fixed         [4]dimCost
+	more          []dimCost
+	contentLength int64
+	route         string // the request's route group, for the quotas it hits (quotaset.go)
+}
+
+// costsOf computes req's cost in "requests" and in each of dims.
+func (s *settings) costsOf(req *http.Request, dims []string) costs {
+	c := costs{contentLength: req.ContentLength, route: routeOf(req.URL.Path)}
+	c.add("requests", s.cost(req, "requests"))
+	for _, d := range dims {
+		if d != "requests" {
+			c.add(d, s.cost(req, d))
+		}
+	}
+	return c
+}
+
+func (c *costs) add(dimension string, cost int64) {
+	if c.n < len(c.fixed) {
+		c.fixed[c.n] = dimCost{dimension, cost}
+	} else {
+		c.more = append(c.more, dimCost{dimension, cost})
+	}
+	c.n++
+}
+
+// of is the cost in dimension.
+func (c *costs) of(dimension string) int64 {
+	for i := 0; i < c.n && i < len(c.fixed); i++ {
+		if c.fixed[i].dimension == dimension {
+			return c.fixed[i].cost
+		}
+	}
+	for _, d := range c.more {
+		if d.dimension == dimension {
+			return d.cost
+		}
+	}
+	return defaultCostOf(dimension, c.contentLength)
+}
+
+// requests is the cost in "requests".
+func (c *costs) requests() int64 { return c.of("requests") }
+
+// cover adds req's cost in every dimension of quotas the vector lacks: the dimensions a response reported
+// for the first time, which the server counted the request in all the same. Like costsOf, it runs outside
+// the key's lock.
+func (c *costs) cover(s *settings, req *http.Request, quotas []Quota) {
+	for _, q := range quotas {
+		if !c.has(q.Dimension) {
+			c.add(q.Dimension, s.cost(req, q.Dimension))
+		}
+	}
+}
+
+func (c *costs) has(dimension string) bool {
+	for i := 0; i < c.n && i < len(c.fixed); i++ {
+		if c.fixed[i].dimension == dimension {
+			return true
+		}
+	}
+	for _, d := range c.more {
+		if d.dimension == dimension {
+			return true
+		}
+	}
+	return false
+}

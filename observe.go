@@ -1,0 +1,179 @@
+package ratekit
+
+import (
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+)
+
+// answer is what came back for a request, as the key's observation step needs it: whether a response came
+// (not a network error), its status, and what its headers said.
+type answer struct {
+	responded bool
+	status    int
+	obs       Observation
+}
+
+// outcome is what an answer meant for the key, for the retry decision and the hooks.
+type outcome struct {
+	rateLimited bool      // the server refused the request for its rate limit
+	resumeAt    time.Time // when the key may send again, when the server said
+	quotas      []Quota   // the key's view after the response, for OnQuota
+	low         []Quota   // quotas that crossed the low threshold
+}
+
+// observe updates the key's estimate from the answer to the request of ticket tk, received at now (the
+// request has left flight already): it syncs the buckets with the quotas reported, pauses the key after a
+// rejection, and steps the adaptive rate of a server that reports nothing. It is pure: it reads no clock
+// and does no I/O. Requires mu held.
+func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) outcome {
+	var out outcome
+	if !a.responded {
+		return out
+	}
+	obs := a.obs
+	out.rateLimited = isRateLimited(a.status, obs)
+	if out.rateLimited {
+		k.rejected++
+	}
+	for _, q := range obs.Quotas {
+		b := k.bucketFor(q)
+		b.answers(tk.costs.route)
+		own, charged := int64(0), false
+		// A rejection of a request the rolling refill let through suggests a fixed window; units that come
+		// back before the reset later disprove it (bucket.measure).
+		tk.each(func(c *charge) {
+			if c.b == b {
+				own, charged = c.cost, true
+				if out.rateLimited && c.refilled && b.mode == modeRolling && waitsForReset(obs.RetryAt, q.Reset, now) {
+					b.makeFixed()
+				}
+			}
+		})
+		if !charged {
+			own = tk.costs.of(q.Dimension) // the bucket is new: the server counted the request all the same
+		}
+		b.sync(q, now, tk.seq, k.seq, own)
+		if out.rateLimited {
+			b.refused()
+		}
+		if out.rateLimited && q.Exhausted() && k.resetInMilliseconds(obs.RetryAt, q.Reset, now) && s.resetFormats[k.host] == ResetAuto {
+			k.resetFormat.Store(uint32(ResetDelayMilliseconds))
+		}
+		if out.rateLimited && !obs.RetryAt.IsZero() {
+			b.retryAt(obs.RetryAt, now)
+		}
+		if f, ok := q.UsedFraction(); ok {
+			switch {
+			case f >= s.quotaLow && !b.low:
+				b.low = true
+				out.low = append(out.low, b.view(now))
+			case f < s.quotaLow:
+				b.low = false
+			}
+		}
+	}
+	if len(obs.Quotas) > 0 {
+		k.dropStale(now)
+	}
+	if len(obs.Quotas) > 0 && s.onQuota != nil {
+		out.quotas = k.views(now)
+	}
+	if !out.rateLimited {
+		if k.backoff != nil {
+			k.backoff.Reset()
+		}
+		if !k.hasKnownBuckets() {
+			k.adaptive.success(tk.sentAt, now)
+		}
+		return out
+	}
+	out.resumeAt = obs.ResumeAt()
+	until, reason := out.resumeAt, WaitServerPause
+	if until.IsZero() || !until.After(now) {
+		// The server said nothing about when. A server that never says anything is paced by the adaptive
+		// rate, which this rejection cuts: the next request (a probe) goes at the new pace. Otherwise, and
+		// before the adaptive rate has learned anything, back off, once per episode: the other requests in
+		// flight when the first was refused are refused too, and are old news.
+		blind := !k.hasKnownBuckets()
+		if blind {
+			k.adaptive.rejected(tk.sentAt, now)
+		}
+		switch {
+		case blind && k.adaptive.paced():
+			until, reason = now, WaitAdaptive
+		default:
+			if !tk.sentAt.Before(k.backoffAt) {
+				if k.backoff == nil {
+					k.backoff = s.newKeyBackoff()
+				}
+				d := k.backoff.NextBackOff()
+				if d == backoff.Stop {
+					d = s.maxWait
+				}
+				k.backoffAt = now
+				k.backoffUntil = now.Add(d)
+			}
+			until, reason = k.backoffUntil, WaitRejectionBackoff
+		}
+		out.resumeAt = until
+	}
+	if until.After(k.pausedUntil) {
+		k.pausedUntil, k.pauseReason, k.pauseStatus = until, reason, a.status
+	}
+	k.needProbe = true
+	return out
+}
+
+// bucketFor finds or creates the bucket of a reported quota. Requires mu held.
+func (k *keyState) bucketFor(q Quota) *bucket {
+	for _, b := range k.buckets {
+		if b.policy == q.Policy && b.dimension == q.Dimension {
+			return b
+		}
+	}
+	b := &bucket{policy: q.Policy, dimension: q.Dimension, limit: -1, remaining: -1, nowRemaining: -1}
+	if q.Dimension == "requests" {
+		for _, f := range k.flights {
+			b.flights = append(b.flights, f)
+			b.inflight += f.cost
+		}
+	}
+	k.buckets = append(k.buckets, b)
+	k.publishDimensions()
+	return b
+}
+
+// publishDimensions copies the buckets' dimensions for the cost computation, which reads them without
+// the lock. Requires mu held.
+func (k *keyState) publishDimensions() {
+	var dims []string
+	for _, b := range k.buckets {
+		known := false
+		for _, d := range dims {
+			known = known || d == b.dimension
+		}
+		if !known {
+			dims = append(dims, b.dimension)
+		}
+	}
+	k.dims.Store(&dims)
+}
+
+func (k *keyState) hasKnownBuckets() bool {
+	for _, b := range k.buckets {
+		if b.known() {
+			return true
+		}
+	}
+	return false
+}
+
+// views is the key's quotas as the buckets see them at now. Requires mu held.
+func (k *keyState) views(now time.Time) []Quota {
+	qs := make([]Quota, 0, len(k.buckets))
+	for _, b := range k.buckets {
+		qs = append(qs, b.view(now))
+	}
+	return qs
+}
