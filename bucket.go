@@ -120,11 +120,11 @@ func (b *bucket) sync(q Quota, received time.Time, seq, mark uint64, own int64) 
 	}
 	until := q.Reset.Sub(received)
 	b.longest = max(b.longest, until)
-	// A quota of requests in flight shows itself by its unit, or by what Remaining counts: the requests in
-	// flight and nothing else (with some in flight, so that it is not merely a bucket full again), in two
-	// reports in a row whose resets are "now" or within a second. A reset within a second alone is no such
-	// evidence: servers that round to whole seconds say "in a second" of a bucket that refills in 20 ms.
-	inflightOnly := b.limit > 0 && b.inflight > 0 && q.Remaining < b.limit-own && q.Remaining+own+b.inflight >= b.limit
+	// A quota of requests in flight shows itself by its unit, or by a reset of "now" (below). A reset within
+	// a second is no such evidence: servers that round to whole seconds say "in a second" of a bucket that
+	// refills in 20 ms. Nor is Remaining plus the requests in flight adding up to the limit: it does whenever
+	// requests sent at once into a full bucket have not all been counted yet
+	// (TestInFlightBurstIsNoConcurrencyEvidence).
 	nowReset := !q.Reset.IsZero() && until <= time.Second
 	// A delay of exactly 0 ("restored now") is what a quota of requests in flight says; so is an epoch of
 	// now, floored, when Remaining counts at least half the limit (a floored window's end, already past, comes
@@ -133,11 +133,6 @@ func (b *bucket) sync(q Quota, received time.Time, seq, mark uint64, own int64) 
 	switch {
 	case q.Dimension == "concurrent-requests", restoredNow && b.mode != modeFixed:
 		b.mode = modeConcurrent
-		b.nowRemaining = q.Remaining
-	case nowReset && inflightOnly && b.mode != modeFixed:
-		if b.nowRemaining >= 0 {
-			b.mode = modeConcurrent
-		}
 		b.nowRemaining = q.Remaining
 	case nowReset && b.mode == modeConcurrent:
 		// a report that does not fit a quota of requests in flight, but does not contradict it either

@@ -33,12 +33,14 @@ func (m *refillMeter) add(units float64, dt time.Duration, full bool) {
 	}
 }
 
-// measured is the measured rate, or 0 before enough samples (a tenth of a second's worth).
+// measured is the measured rate, or 0 before enough samples (a tenth of a second's worth). It is the low end
+// of what the samples allow: Remaining is an integer, so the units counted may be one more than came back,
+// and a client paced at a rate a hair above the server's meets an empty bucket within seconds.
 func (m *refillMeter) measured() float64 {
 	if m.secs < 0.1 || m.units < minRefillUnits {
 		return 0
 	}
-	return m.units / m.secs
+	return (m.units - 1) / m.secs
 }
 
 // rate is the best reading of the refill rate given the rate a coarse reset implies, lowerBound: the
