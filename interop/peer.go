@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"os"
 	"time"
+
+	"github.com/ratekit/ratekit/internal/memtransport"
 )
 
 // Environment variables that turn a missing binary from a skip into a failure (CI sets both).
@@ -58,7 +60,7 @@ type Target struct {
 // own connection pool, so two batches never share connections).
 func (t *Target) Transport() http.RoundTripper {
 	if t.Handler != nil {
-		return &memTransport{handler: t.Handler}
+		return &memtransport.Transport{Handler: t.Handler}
 	}
 	return &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}
 }

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/ratekit/ratekit/internal/ctxsleep"
 )
 
 // Schedule is a list of requests at given instants, for recording what a limiter answers to each.
@@ -94,7 +96,7 @@ func Record(ctx context.Context, name string, start func(context.Context) (*Targ
 	}
 	built := second
 	if s.Build > 0 {
-		if err := sleepUntil(ctx, second.Add(s.Build)); err != nil {
+		if err := ctxsleep.Sleep(ctx, time.Until(second.Add(s.Build))); err != nil {
 			return Trace{}, err
 		}
 		built = time.Now()
@@ -110,7 +112,7 @@ func Record(ctx context.Context, name string, start func(context.Context) (*Targ
 	tr := Trace{Peer: name, Schedule: s.Name, Phase: Duration(s.Phase), Built: Duration(built.Sub(t0)),
 		Requests: make([]Exchange, 0, len(s.Offsets))}
 	for _, off := range s.Offsets {
-		if err := sleepUntil(ctx, t0.Add(off)); err != nil {
+		if err := ctxsleep.Sleep(ctx, time.Until(t0.Add(off))); err != nil {
 			return tr, err
 		}
 		at := time.Since(t0)
@@ -150,21 +152,6 @@ func rateLimitHeaders(h http.Header) [][2]string {
 		}
 	}
 	return out
-}
-
-func sleepUntil(ctx context.Context, at time.Time) error {
-	d := time.Until(at)
-	if d <= 0 {
-		return ctx.Err()
-	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // Schedules are the suite's schedules: each crosses whole seconds at a different phase, with bursts above
