@@ -22,20 +22,20 @@ import (
 // the same rate-limit headers, byte for byte (every header IsRateLimitHeader keeps; Date and Content-Length
 // are left out: the libraries do not write them, net/http does).
 
-// profileOf is the mock server's profile that imitates a peer, configured at the peer's policy as a user of
-// ratemock would: `-profile NAME -limit L -window W -burst B`.
-func profileOf(t *testing.T, p Peer) func() (http.Handler, error) {
-	t.Helper()
-	rule := mockserver.Rule{Policy: mockserver.Policy{Limit: int64(p.Policy.Limit), Window: p.Policy.Window}}
-	switch p.Library {
-	case "throttled", "tollbooth":
-		rule.Policy.Burst = int64(p.Policy.Burst)
-	case "httprate", "ulule-limiter":
-		// windows: no burst
-	default:
-		t.Fatalf("no profile for %s", p.Name())
+// atPolicy is cfg (a profile and its options) at the peer's policy, as a user of ratemock would set it:
+// `-profile NAME -limit L -window W [-burst B]`, the burst for the algorithms that have one.
+func atPolicy(cfg mockserver.Config, p Peer) mockserver.Config {
+	policy := mockserver.Policy{Limit: int64(p.Policy.Limit), Window: p.Policy.Window}
+	if p.Algorithm != FixedWindowFirstRequest && p.Algorithm != SlidingWindowCounter {
+		policy.Burst = int64(p.Policy.Burst)
 	}
-	cfg := mockserver.Config{Profile: p.Library, Tiers: []mockserver.Tier{{Name: "default", Rules: []mockserver.Rule{rule}}}}
+	cfg.Tiers = []mockserver.Tier{{Name: "default", Rules: []mockserver.Rule{{Policy: policy}}}}
+	return cfg
+}
+
+// profileOf is the mock server's profile named after an in-process peer's library, at its policy.
+func profileOf(p Peer) func() (http.Handler, error) {
+	cfg := atPolicy(mockserver.Config{Profile: p.Library}, p)
 	return func() (http.Handler, error) { return mockserver.NewHandler(cfg) }
 }
 
@@ -59,7 +59,7 @@ func TestProfilesMatchLibraries(t *testing.T) {
 					})
 					synctest.Test(t, func(t *testing.T) {
 						var err error
-						mock, err = Record(context.Background(), "profile "+p.Library, InMemory(profileOf(t, p)), s)
+						mock, err = Record(context.Background(), "profile "+p.Library, InMemory(profileOf(p)), s)
 						require.NoError(t, err)
 					})
 					require.Len(t, real.Requests, len(s.Offsets))
@@ -81,7 +81,7 @@ func TestProfilesMatchGoldenTraces(t *testing.T) {
 				want, err := ReadTrace("testdata/traces/" + traceFile(p, s))
 				require.NoError(t, err)
 				synctest.Test(t, func(t *testing.T) {
-					got, err := Record(context.Background(), "profile "+p.Library, InMemory(profileOf(t, p)), s)
+					got, err := Record(context.Background(), "profile "+p.Library, InMemory(profileOf(p)), s)
 					require.NoError(t, err)
 					diffs := DiffTraces(want, got)
 					assert.Empty(t, diffs[:min(len(diffs), 10)], "%d differences from the golden trace of %s", len(diffs), p.Name())
@@ -122,9 +122,7 @@ func TestProfilesMatchRealTimePeers(t *testing.T) {
 				skipIfMissing(t, err)
 				require.NoError(t, err)
 
-				cfg := c.cfg
-				cfg.Tiers = []mockserver.Tier{{Name: "default", Rules: []mockserver.Rule{{Policy: mockserver.Policy{
-					Limit: int64(c.peer.Policy.Limit), Window: c.peer.Policy.Window, Burst: int64(c.peer.Policy.Burst)}}}}}
+				cfg := atPolicy(c.cfg, c.peer)
 				replay := func(arrived bool) Trace {
 					r := Schedule{Name: s.Name + " as sent", Phase: s.Phase}
 					for _, x := range real.Requests {
