@@ -34,10 +34,8 @@ type bucket struct {
 	remaining int64         // as last reported; -1 when not reported
 	longest   time.Duration // the longest time to reset reported: a fixed window's length
 	held      int64         // the most units the bucket was seen to hold: its capacity, at least
-	// nowRemaining is the remaining count of the last report whose reset was "now", or -1.
-	nowRemaining int64
-	reset        time.Time // as last reported; zero when not reported
-	observed     time.Time // when the last report arrived
+	reset     time.Time     // as last reported; zero when not reported
+	observed  time.Time     // when the last report arrived
 
 	mode     bucketMode
 	tokens   float64   // units available at last (negative: overdrawn by requests in flight)
@@ -133,11 +131,9 @@ func (b *bucket) sync(q Quota, received time.Time, seq, mark uint64, own int64) 
 	switch {
 	case q.Dimension == "concurrent-requests", restoredNow && b.mode != modeFixed:
 		b.mode = modeConcurrent
-		b.nowRemaining = q.Remaining
 	case nowReset && b.mode == modeConcurrent:
 		// a report that does not fit a quota of requests in flight, but does not contradict it either
 	default:
-		b.nowRemaining = -1
 		if b.mode == modeConcurrent {
 			b.mode = modeRolling
 		}

@@ -132,7 +132,7 @@ func (k *keyState) bucketFor(q Quota) *bucket {
 			return b
 		}
 	}
-	b := &bucket{policy: q.Policy, dimension: q.Dimension, limit: -1, remaining: -1, nowRemaining: -1}
+	b := &bucket{policy: q.Policy, dimension: q.Dimension, limit: -1, remaining: -1}
 	if q.Dimension == "requests" {
 		for _, f := range k.flights {
 			b.flights = append(b.flights, f)
