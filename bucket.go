@@ -47,6 +47,7 @@ type bucket struct {
 	inflight int64    // their total cost
 	syncMark uint64   // the key's admission count when the last report was synced
 	syncR    int64    // the remaining units of the freshest report synced
+	lowMark  uint64   // the key's admission count when an overlapping report last lowered syncR
 	slots    float64  // the share of a quota of requests in flight this client may hold (concurrent mode)
 	grew     bool     // Remaining grew between two reports with no reset between: not a fixed window
 	growth   float64  // the units that came back since the last restore, by the reports
@@ -99,8 +100,17 @@ type flight struct {
 // whose cost in this dimension was own (already ended with done); mark is the key's admission count now.
 func (b *bucket) sync(q Quota, received time.Time, seq, mark uint64, own int64) {
 	if seq <= b.syncMark && b.known() && q.Remaining >= 0 {
-		b.syncOverlapping(q, received, seq, own)
+		b.syncOverlapping(q, received, seq, mark, own)
 		return
+	}
+	// A report that answers a request sent after the last one synced fully, but before an overlapping report
+	// lowered the count, may have been taken by the server before that one: if it says no less, it is stale
+	// on the count (TestReorderedAnswersNeverOverdraw), though not on the limit or the reset.
+	stale := seq <= b.lowMark && b.known() && q.Remaining >= b.syncR && b.mode != modeConcurrent
+	var staleTokens float64
+	staleR := b.syncR
+	if stale {
+		staleTokens = b.available(received) + float64(own) // as syncOverlapping would have it
 	}
 	b.syncMark = mark
 	if q.Limit >= 0 {
@@ -109,7 +119,7 @@ func (b *bucket) sync(q Quota, received time.Time, seq, mark uint64, own int64) 
 	if q.Window > 0 {
 		b.window = q.Window
 	}
-	if q.Remaining >= 0 && b.known() && b.mode != modeConcurrent {
+	if q.Remaining >= 0 && b.known() && b.mode != modeConcurrent && !stale {
 		b.measure(q, received, own)
 	}
 	b.remaining, b.reset, b.observed = q.Remaining, q.Reset, received
@@ -142,8 +152,11 @@ func (b *bucket) sync(q Quota, received time.Time, seq, mark uint64, own int64) 
 	if b.mode == modeConcurrent {
 		b.syncSlots(q.Remaining, seq, own)
 	}
-	b.reported = b.tokens
 	b.syncR = q.Remaining
+	if stale && staleTokens < b.tokens {
+		b.tokens, b.syncR = staleTokens, staleR
+	}
+	b.reported = b.tokens
 	b.last = received
 	b.rate = 0
 	// The most the bucket has been seen to hold: a token bucket's burst may be less than its limit, and
@@ -259,14 +272,15 @@ func (b *bucket) wait(cost int64, now time.Time) (time.Duration, bool) {
 
 // syncOverlapping takes a report that answers a request sent before the last synced report arrived: the
 // server may have processed it before or after that report. A lower remaining count means after: it is the
-// freshest news, synced against what is still in flight. A count as high or higher means before: the report
+// freshest news, synced against what is still in flight; mark (the key's admission count now) bounds the
+// requests that the server may have taken before it (see sync). A count as high or higher means before: the report
 // synced last already counted this request, which was then subtracted again as in flight; it is given back.
-func (b *bucket) syncOverlapping(q Quota, received time.Time, seq uint64, own int64) {
+func (b *bucket) syncOverlapping(q Quota, received time.Time, seq, mark uint64, own int64) {
 	switch {
 	case b.mode == modeConcurrent:
 		b.syncSlots(q.Remaining, seq, own)
 	case q.Remaining < b.syncR:
-		b.syncR = q.Remaining
+		b.syncR, b.lowMark = q.Remaining, mark
 		tokens := float64(q.Remaining - b.inflight)
 		if have := b.available(received); tokens < have {
 			b.tokens, b.last = tokens, received
