@@ -7,18 +7,9 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
-	"testing/synctest"
 	"time"
 
-	"github.com/hashicorp/go-retryablehttp"
-
 	"github.com/ratekit/ratekit"
-)
-
-// The policy functions have retryablehttp's types.
-var (
-	_ retryablehttp.CheckRetry = ratekit.CheckRetry
-	_ retryablehttp.Backoff    = ratekit.Backoff
 )
 
 func TestCheckRetry(t *testing.T) {
@@ -85,56 +76,4 @@ func TestBackoff(t *testing.T) {
 			t.Fatalf("attempt 10 capped at 5s: %v", d)
 		}
 	}
-}
-
-// retryablehttp with ratekit's policies waits as long as the server asks: here 3 s of virtual time.
-func TestRetryablehttpWithRatekitPolicies(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		srv := newServer(func(n int, w http.ResponseWriter, r *http.Request) {
-			if n == 1 {
-				status(w, http.StatusTooManyRequests, "Retry-After", "3")
-				return
-			}
-			status(w, http.StatusOK)
-		})
-		client := retryablehttp.NewClient()
-		client.Logger = nil
-		client.HTTPClient = &http.Client{Transport: srv.transport(0)}
-		client.CheckRetry = ratekit.CheckRetry
-		client.Backoff = ratekit.Backoff
-		resp, err := client.Post(testURL, "application/json", []byte(`{}`))
-		if err != nil || resp.StatusCode != 200 {
-			t.Fatalf("got %v, %v", resp, err)
-		}
-		resp.Body.Close()
-		hits := srv.Hits()
-		if len(hits) != 2 || hits[1].at < 3*time.Second || hits[1].at > 3300*time.Millisecond {
-			t.Errorf("retry after %v, want 3s (+ up to 10%%)", hits[len(hits)-1].at)
-		}
-	})
-}
-
-// retryablehttp over a ratekit Transport: ratekit paces and pauses, retryablehttp is left with nothing to
-// retry.
-func TestRetryablehttpOverRatekitTransport(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		srv := newServer(func(n int, w http.ResponseWriter, r *http.Request) {
-			if n == 1 {
-				status(w, http.StatusTooManyRequests, "Retry-After", "3")
-				return
-			}
-			status(w, http.StatusOK)
-		})
-		client := retryablehttp.NewClient()
-		client.Logger = nil
-		client.HTTPClient = &http.Client{Transport: &ratekit.Transport{Base: srv.transport(0)}}
-		resp, err := client.Get(testURL)
-		if err != nil || resp.StatusCode != 200 {
-			t.Fatalf("got %v, %v", resp, err)
-		}
-		resp.Body.Close()
-		if hits := srv.Hits(); len(hits) != 2 || hits[1].at != 3*time.Second {
-			t.Errorf("hits %+v: want the retry at exactly 3s", hits)
-		}
-	})
 }

@@ -1,6 +1,7 @@
 package ratekit_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -8,23 +9,20 @@ import (
 	"net/http/httptest"
 	"time"
 
-	"github.com/hashicorp/go-retryablehttp"
-
 	"github.com/ratekit/ratekit"
-	"github.com/ratekit/ratekit/mockserver"
 )
 
 // A client wrapped by ratekit learns the server's quota from its headers and paces itself.
 func ExampleNewClient() {
 	// A server that allows 100 requests an hour and says so as GitHub does.
-	api, _ := mockserver.NewHandler(mockserver.Config{
-		Dialect: mockserver.DialectGitHub,
-		Tiers: []mockserver.Tier{{Name: "free", Rules: []mockserver.Rule{
-			{Name: "core", Algorithm: mockserver.FixedWindow, Policy: mockserver.Policy{Limit: 100, Window: time.Hour}},
-		}}},
-		DefaultTier: "free",
-	})
-	srv := httptest.NewServer(api)
+	var used int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		used++
+		w.Header().Set("X-RateLimit-Limit", "100")
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(100-used))
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(time.Now().Add(time.Hour).Unix()))
+		w.Header().Set("X-RateLimit-Resource", "core")
+	}))
 	defer srv.Close()
 
 	client := ratekit.NewClient()
@@ -64,32 +62,25 @@ func ExampleRateLimitError() {
 	// asked to wait 1h0m0s - more than MaxWait: true
 }
 
-// go-retryablehttp with ratekit's judgement: Retry-After in every form, and no retried POST after a 503.
+// CheckRetry and Backoff are go-retryablehttp's CheckRetry and Backoff with ratekit's judgement
+// (client.CheckRetry, client.Backoff = ratekit.CheckRetry, ratekit.Backoff; examples/retryablehttp runs
+// it): a 429 is retried after the wait the server asked for, in any of its forms; a POST refused by a 503
+// is not retried, since the server may have acted on it.
 func ExampleCheckRetry() {
-	calls := 0
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls++
-		if calls == 1 {
-			w.Header().Set("Retry-After-Ms", "20")
-			w.WriteHeader(http.StatusTooManyRequests)
-			return
+	answer := func(method string, status int, header ...string) *http.Response {
+		resp := &http.Response{StatusCode: status, Header: http.Header{}, Request: httptest.NewRequest(method, "http://api.test/", nil)}
+		for i := 0; i+1 < len(header); i += 2 {
+			resp.Header.Set(header[i], header[i+1])
 		}
-		fmt.Fprint(w, "ok")
-	}))
-	defer srv.Close()
-
-	client := retryablehttp.NewClient()
-	client.Logger = nil
-	client.CheckRetry = ratekit.CheckRetry
-	client.Backoff = ratekit.Backoff
-	resp, err := client.Post(srv.URL, "application/json", []byte(`{"n":1}`))
-	if err != nil {
-		fmt.Println(err)
-		return
+		return resp
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	fmt.Println(resp.StatusCode, string(body), "after", calls, "calls")
+	limited := answer(http.MethodPost, http.StatusTooManyRequests, "Retry-After-Ms", "20")
+	retry, _ := ratekit.CheckRetry(context.Background(), limited, nil)
+	wait := ratekit.Backoff(time.Second, 30*time.Second, 1, limited) // the 20 ms asked, plus up to 10%
+	fmt.Println("429 POST: retry", retry, "after 20-22 ms:", wait >= 20*time.Millisecond && wait <= 22*time.Millisecond)
+	retry, _ = ratekit.CheckRetry(context.Background(), answer(http.MethodPost, http.StatusServiceUnavailable), nil)
+	fmt.Println("503 POST: retry", retry)
 	// Output:
-	// 200 ok after 2 calls
+	// 429 POST: retry true after 20-22 ms: true
+	// 503 POST: retry false
 }

@@ -13,9 +13,6 @@ import (
 	"time"
 
 	"github.com/ratekit/ratekit"
-	"github.com/ratekit/ratekit/internal/batch"
-	"github.com/ratekit/ratekit/internal/memtransport"
-	"github.com/ratekit/ratekit/mockserver"
 )
 
 func TestSnapshotShowsQuotasAdjustedForRequestsInFlight(t *testing.T) {
@@ -314,30 +311,6 @@ func TestResetUnitIsLearnedFromRetryAfter(t *testing.T) {
 		q := tr.Snapshot()[0].Quotas[0]
 		if want := time.Now().Add(20 * time.Second); !q.Reset.Equal(want) {
 			t.Errorf("reset read as %v from now, want 20s: the unit was not learned", time.Until(q.Reset))
-		}
-	})
-}
-
-// A token bucket whose burst is less than its limit holds no more than its burst after a quiet spell: the
-// client must not take the limit for what is there.
-func TestBurstLessThanLimitAfterIdle(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		h, err := mockserver.NewHandler(mockserver.Config{Dialect: mockserver.DialectXRateLimit, DefaultTier: "t",
-			Tiers: []mockserver.Tier{{Name: "t", Rules: []mockserver.Rule{{Name: "minute", Algorithm: mockserver.TokenBucket,
-				Policy: mockserver.Policy{Limit: 200, Window: time.Minute, Burst: 10}}}}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		counter := &batch.Counter{Next: h}
-		client := &http.Client{Transport: &ratekit.Transport{Base: &memtransport.Transport{Handler: counter, Latency: 5 * time.Millisecond}}}
-		for range 2 {
-			if r := batch.Run(context.Background(), client, "http://api.test/items", 40, 32); r.Completed != 40 {
-				t.Fatalf("%d of 40 completed: %v", r.Completed, r.FirstErr)
-			}
-			time.Sleep(2 * time.Minute) // quiet: the bucket fills to its burst, not to its limit
-		}
-		if rejected, total := counter.Count(http.StatusTooManyRequests); rejected != 0 {
-			t.Errorf("%d of %d answers were rejections, want none", rejected, total)
 		}
 	})
 }

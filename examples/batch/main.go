@@ -32,7 +32,7 @@ import (
 	"time"
 
 	"github.com/ratekit/ratekit"
-	"github.com/ratekit/ratekit/internal/batch"
+	"github.com/ratekit/ratekit/internal/harness/batch"
 	"github.com/ratekit/ratekit/mockserver"
 )
 

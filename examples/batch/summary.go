@@ -7,7 +7,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/ratekit/ratekit/internal/oracle"
+	"github.com/ratekit/ratekit/internal/harness/oracle"
 	"github.com/ratekit/ratekit/mockserver"
 )
 
@@ -25,7 +25,7 @@ type summary struct {
 }
 
 // idealTime is how long the completed requests take at best against the embedded server's policy: a client
-// that knew the policy and sent each request the instant the server takes it (internal/oracle).
+// that knew the policy and sent each request the instant the server takes it (internal/harness/oracle).
 func idealTime(o *options, completed int, start time.Time) (time.Duration, error) {
 	return oracle.IdealTime(o.algorithm, o.policy(), completed, start)
 }

@@ -32,7 +32,7 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/ratekit/ratekit"
-	"github.com/ratekit/ratekit/internal/scoreboard"
+	"github.com/ratekit/ratekit/internal/harness/scoreboard"
 	"github.com/ratekit/ratekit/mockserver"
 
 	"github.com/ratekit/ratekit/internal/ctxsleep"

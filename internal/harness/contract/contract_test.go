@@ -1,4 +1,4 @@
-package ratekit_test
+package contract_test
 
 import (
 	"context"
@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/ratekit/ratekit"
-	"github.com/ratekit/ratekit/internal/oracle"
-	"github.com/ratekit/ratekit/internal/scoreboard"
+	"github.com/ratekit/ratekit/internal/harness/oracle"
+	"github.com/ratekit/ratekit/internal/harness/scoreboard"
 	"github.com/ratekit/ratekit/mockserver"
 )
 

@@ -1,4 +1,4 @@
-package ratekit_test
+package contract_test
 
 import (
 	"context"
@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/ratekit/ratekit"
-	"github.com/ratekit/ratekit/internal/batch"
+	"github.com/ratekit/ratekit/internal/harness/batch"
+	"github.com/ratekit/ratekit/internal/harness/oracle"
 	"github.com/ratekit/ratekit/internal/memtransport"
-	"github.com/ratekit/ratekit/internal/oracle"
 	"github.com/ratekit/ratekit/mockserver"
 )
 

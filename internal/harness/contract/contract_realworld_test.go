@@ -1,4 +1,4 @@
-package ratekit_test
+package contract_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/ratekit/ratekit/internal/scoreboard"
+	"github.com/ratekit/ratekit/internal/harness/scoreboard"
 	"github.com/ratekit/ratekit/mockserver"
 )
 

@@ -12,10 +12,10 @@ import (
 	"slices"
 	"time"
 
-	"github.com/ratekit/ratekit/internal/batch"
 	"github.com/ratekit/ratekit/internal/ctxsleep"
+	"github.com/ratekit/ratekit/internal/harness/batch"
+	"github.com/ratekit/ratekit/internal/harness/oracle"
 	"github.com/ratekit/ratekit/internal/memtransport"
-	"github.com/ratekit/ratekit/internal/oracle"
 	"github.com/ratekit/ratekit/mockserver"
 )
 
