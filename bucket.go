@@ -53,8 +53,11 @@ type bucket struct {
 	growth   float64  // the units that came back since the last restore, by the reports
 	low      bool     // the quota-low hook fired for the current level of use
 
-	refill refillMeter // the refill rate measured from Remaining over time
-	routes []string    // the routes whose answers reported this quota (see quotaset.go)
+	refill  refillMeter   // the refill rate measured from Remaining over time
+	opened  time.Time     // when the current window opened, at the latest (see window.go)
+	span    time.Duration // the window's length, read where it opened
+	floored bool          // the server's whole-second reset was seen to come before the window's end
+	routes  []string      // the routes whose answers reported this quota (see quotaset.go)
 }
 
 type bucketMode uint8
@@ -99,6 +102,9 @@ type flight struct {
 // sync takes a report of the quota received at received, in the answer to the request admitted as seq,
 // whose cost in this dimension was own (already ended with done); mark is the key's admission count now.
 func (b *bucket) sync(q Quota, received time.Time, seq, mark uint64, own int64) {
+	if q.Remaining >= 0 {
+		b.noteOpening(q, received, own)
+	}
 	if seq <= b.syncMark && b.known() && q.Remaining >= 0 {
 		b.syncOverlapping(q, received, seq, mark, own)
 		return
@@ -237,7 +243,7 @@ func (b *bucket) available(now time.Time) float64 {
 	if !b.known() {
 		return math.Inf(1)
 	}
-	if b.mode == modeFixed && !b.reset.IsZero() && !now.Before(b.reset) {
+	if b.mode == modeFixed && !b.reset.IsZero() && !now.Before(b.turnover()) {
 		return b.capacity() - float64(b.inflight) // the window turned over; the next report re-syncs
 	}
 	t := b.tokens
@@ -262,6 +268,8 @@ func (b *bucket) wait(cost int64, now time.Time) (time.Duration, bool) {
 	case b.mode == modeRolling && b.rate > 0:
 		secs := (float64(cost) - have) / b.rate
 		return durationCeil(secs), true
+	case b.mode == modeFixed && !b.reset.IsZero() && b.turnover().After(now):
+		return b.turnover().Sub(now), true
 	case b.mode != modeConcurrent && !b.reset.IsZero() && b.reset.After(now):
 		return b.reset.Sub(now), true
 	case b.mode != modeConcurrent && !b.reset.IsZero():
@@ -353,7 +361,7 @@ func (b *bucket) take(seq uint64, cost int64, now time.Time) (refilled bool) {
 	if !b.known() {
 		return false
 	}
-	if b.mode == modeFixed && !b.reset.IsZero() && !now.Before(b.reset) {
+	if b.mode == modeFixed && !b.reset.IsZero() && !now.Before(b.turnover()) {
 		return false
 	}
 	if b.rate > 0 && now.After(b.last) {

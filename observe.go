@@ -53,9 +53,11 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 		if !charged {
 			own = tk.costs.of(q.Dimension) // the bucket is new: the server counted the request all the same
 		}
+		held := b.reset // the reset the bucket waited for, before this report replaces it
 		b.sync(q, now, tk.seq, k.seq, own)
 		if out.rateLimited {
 			b.refused()
+			b.noteRefusal(held, q.Reset, tk.sentAt, now)
 		}
 		if out.rateLimited && q.Exhausted() && k.resetInMilliseconds(obs.RetryAt, q.Reset, now) && s.resetFormats[k.host] == ResetAuto {
 			k.resetFormat.Store(uint32(ResetDelayMilliseconds))
@@ -95,11 +97,16 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 		// rate, which this rejection cuts: the next request (a probe) goes at the new pace. Otherwise, and
 		// before the adaptive rate has learned anything, back off, once per episode: the other requests in
 		// flight when the first was refused are refused too, and are old news.
+		if at := k.learntTurnover(now); at.After(now) {
+			until, reason = at, WaitQuota
+		}
 		blind := !k.hasKnownBuckets()
 		if blind {
 			k.adaptive.rejected(tk.sentAt, now)
 		}
 		switch {
+		case until.After(now):
+			// a window whose end the bucket learnt (window.go): no blind backoff
 		case blind && k.adaptive.paced():
 			until, reason = now, WaitAdaptive
 		default:
@@ -123,6 +130,21 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 	}
 	k.needProbe = true
 	return out
+}
+
+// learntTurnover is the earliest learnt end of a fixed window (window.go) still ahead at now, or zero.
+// Requires mu held.
+func (k *keyState) learntTurnover(now time.Time) time.Time {
+	var at time.Time
+	for _, b := range k.buckets {
+		if b.mode != modeFixed || !b.floored {
+			continue
+		}
+		if t := b.turnover(); t.After(now) && (at.IsZero() || t.Before(at)) {
+			at = t
+		}
+	}
+	return at
 }
 
 // bucketFor finds or creates the bucket of a reported quota. Requires mu held.

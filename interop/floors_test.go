@@ -19,18 +19,16 @@ const realTimeFloor = 0.05
 
 var floors = map[string]floor{
 	// In process, virtual time, 200 requests with 8 goroutines.
-	"httprate 50/s":             {efficiency: 0.62, completed: 1, rejected: 0.05}, // 0.67, 1/201
-	"ulule-limiter/memory 50/s": {efficiency: 0.47, completed: 1, rejected: 0.08}, // 0.52-0.87, 4-6/206
-	"throttled 50/s":            {efficiency: 0.55, completed: 1, rejected: 0.05}, // 0.61-1.00, 0/200 (0.20, 19-35/235 before the engine)
-	"tollbooth 50/s":            {efficiency: 0.50, completed: 1, rejected: 0.06}, // 0.57-1.00, 0-2/202 (0.20, 19-60/260 before)
-	"httprate 10/s":             {efficiency: 0.48, completed: 1, rejected: 0.05}, // 0.53, 1-2/202
-	"ulule-limiter/memory 10/s": {efficiency: 0.52, completed: 1, rejected: 0.20, // 0.57-0.75, 26-34/234 before the engine
-		known: "a regression of the engine's merge: up to 52/252 rejected under -race (0.58-0.72 efficiency). The key waits for the floored epoch reset, " +
-			"probes up to a second before the window (anchored at the first request) ends, is refused (and counted), then backs off blind"},
+	"httprate 50/s":                {efficiency: 0.62, completed: 1, rejected: 0.05}, // 0.67, 1/201
+	"ulule-limiter/memory 50/s":    {efficiency: 0.95, completed: 1, rejected: 0.06}, // 1.00, 2/202 (0.52-0.87, 4-6/206 before the floored reset was learnt)
+	"throttled 50/s":               {efficiency: 0.55, completed: 1, rejected: 0.05}, // 0.61-1.00, 0/200 (0.20, 19-35/235 before the engine)
+	"tollbooth 50/s":               {efficiency: 0.50, completed: 1, rejected: 0.06}, // 0.57-1.00, 0-2/202 (0.20, 19-60/260 before)
+	"httprate 10/s":                {efficiency: 0.48, completed: 1, rejected: 0.05}, // 0.53, 1-2/202
+	"ulule-limiter/memory 10/s":    {efficiency: 0.95, completed: 1, rejected: 0.06}, // 1.00, 2/202 (0.57-0.75, 26-52/252 before)
 	"throttled 10/s":               {efficiency: 0.95, completed: 1, rejected: 0.05}, // 1.00, 0/200 (0.99, 19-35/235 before)
 	"tollbooth 10/s":               {efficiency: 0.95, completed: 1, rejected: 0.08}, // 1.00, 0-6/206 (0.98, 20-54/254 before)
 	"httprate 100/min":             {efficiency: 0.95, completed: 1, rejected: 0.05}, // 1.00, 1/201
-	"ulule-limiter/memory 100/min": {efficiency: 0.94, completed: 1, rejected: 0.06}, // 0.99, 2/202
+	"ulule-limiter/memory 100/min": {efficiency: 0.95, completed: 1, rejected: 0.06}, // 1.00, 2/202
 	"throttled 100/min":            {efficiency: 0.95, completed: 1, rejected: 0.05}, // 1.00, 0/200
 	"tollbooth 100/min": {efficiency: 0.95, completed: 1, rejected: 0.20, // 1.00, 36-37/237 (before: 0-9 of 200 gave up)
 		known: "15% of answers rejected: tollbooth says RateLimit-Reset: 1 and RateLimit-Limit: 2 at 1.67/s, no Retry-After"},
@@ -43,8 +41,8 @@ var floors = map[string]floor{
 	"go-limiter 10/s":                 {efficiency: realTimeFloor, completed: 1}, // 0.87, 8/68; 0.91
 	"redis_rate 50/s":                 {efficiency: realTimeFloor, completed: 1}, // 0.21, 53/253; 0.19, 54/254
 	"redis_rate 10/s":                 {efficiency: realTimeFloor, completed: 1}, // 1.00, 16/76; 0.92, 17/77; 0.34 loaded
-	"ulule-limiter/redis 50/s":        {efficiency: realTimeFloor, completed: 1}, // 0.70, 5/205; 0.71; 0.21 loaded
-	"ulule-limiter/redis 10/s":        {efficiency: realTimeFloor, completed: 1}, // 0.72, 8/68; 0.53, 10/70
+	"ulule-limiter/redis 50/s":        {efficiency: realTimeFloor, completed: 1}, // 0.99, 2/202 (0.70, 5/205 before the floored reset was learnt); 0.21 loaded
+	"ulule-limiter/redis 10/s":        {efficiency: realTimeFloor, completed: 1}, // 1.00, 2/62 (0.72, 8/68 before)
 	"nginx/nodelay 50/s":              {efficiency: realTimeFloor, completed: 1}, // 0.76, 11/211; 0.76, 8/208; 0.22 loaded
 	"nginx/nodelay 10/s":              {efficiency: realTimeFloor, completed: 1}, // 0.94, 6/66; 0.94, 7/67
 	"nginx/delay 50/s":                {efficiency: realTimeFloor, completed: 1}, // 1.00, 0/200; 0.99; 0.24 loaded
