@@ -100,6 +100,14 @@ func (c *clock) serverNow() time.Time {
 	return c.received.Add(-c.skew)
 }
 
+// maxClockSkew is the most a Date header may disagree with the local clock and be believed without
+// question. A server's clock runs minutes off at worst; a Date hours or days off is more often a broken
+// header (a cached response, local time labelled GMT) beside absolute times that are right, and believing
+// it turned a reset a minute ahead into a wait of 936 hours. Beyond it, the skew is believed only where
+// the time read on the local clock is implausible and read through Date is not: a server whose whole
+// clock is off (a mock server in a synctest bubble's year 2000) writes its resets by that clock too.
+const maxClockSkew = 15 * time.Minute
+
 // dateSlack is how long after its Date header a response may arrive without suggesting that the clocks
 // disagree: the second Date rounds away, and a second of transit.
 const dateSlack = 2 * time.Second
@@ -189,10 +197,19 @@ func (c *clock) afterSeconds(secs float64) (time.Time, bool) {
 	return c.received.Add(time.Duration(math.Round(secs * float64(time.Second)))), true
 }
 
-// local converts an absolute server time to local time: received + (t - Date). Without a Date header the
-// server's clock is taken to agree with ours. The result keeps received's monotonic reading.
+// local converts an absolute server time to local time: received + (t - Date), unless Date is further off
+// than maxClockSkew and t is plausible on the local clock as it stands (see maxClockSkew). Without a Date
+// header the server's clock is taken to agree with ours. The result keeps received's monotonic reading.
 func (c *clock) local(t time.Time) time.Time {
-	return c.received.Add(t.Sub(c.serverNow()))
+	skewed := c.received.Add(t.Sub(c.serverNow()))
+	if c.skew.Abs() <= maxClockSkew {
+		return skewed
+	}
+	raw := c.received.Add(t.Sub(c.received))
+	if d := raw.Sub(c.received); d >= -resetPastSlack && d <= maxAhead {
+		return raw
+	}
+	return skewed
 }
 
 // plausibleReset checks a reset time: one up to resetPastSlack in the past is clamped to received (servers
