@@ -53,11 +53,13 @@ type bucket struct {
 	growth   float64  // the units that came back since the last restore, by the reports
 	low      bool     // the quota-low hook fired for the current level of use
 
-	refill  refillMeter   // the refill rate measured from Remaining over time
-	opened  time.Time     // when the current window opened, at the latest (see window.go)
-	span    time.Duration // the window's length, read where it opened
-	floored bool          // the server's whole-second reset was seen to come before the window's end
-	routes  []string      // the routes whose answers reported this quota (see quotaset.go)
+	refill     refillMeter   // the refill rate measured from Remaining over time
+	opened     time.Time     // when the current window opened, at the latest (see window.go)
+	span       time.Duration // the window's length, read where it opened
+	floored    bool          // the server's whole-second reset was seen to come before the window's end
+	notSliding bool          // the sliding model was refuted (sliding.go)
+	misses     int           // refusals of requests the sliding model let through
+	routes     []string      // the routes whose answers reported this quota (see quotaset.go)
 }
 
 type bucketMode uint8
@@ -66,6 +68,7 @@ const (
 	modeRolling bucketMode = iota
 	modeFixed
 	modeConcurrent
+	modeSliding
 )
 
 func (m bucketMode) String() string {
@@ -74,6 +77,8 @@ func (m bucketMode) String() string {
 		return "fixed"
 	case modeConcurrent:
 		return "concurrent"
+	case modeSliding:
+		return "sliding"
 	}
 	return "rolling"
 }
@@ -124,6 +129,10 @@ func (b *bucket) sync(q Quota, received time.Time, seq, mark uint64, own int64) 
 	}
 	if q.Window > 0 {
 		b.window = q.Window
+	}
+	if b.mode == modeSliding {
+		b.syncSliding(q, received, stale, staleTokens, staleR)
+		return
 	}
 	if q.Remaining >= 0 && b.known() && b.mode != modeConcurrent && !stale {
 		b.measure(q, received, own)
@@ -246,6 +255,10 @@ func (b *bucket) available(now time.Time) float64 {
 	if b.mode == modeFixed && !b.reset.IsZero() && !now.Before(b.turnover()) {
 		return b.capacity() - float64(b.inflight) // the window turned over; the next report re-syncs
 	}
+	if b.mode == modeSliding {
+		t, _, _ := b.slideAt(now)
+		return min(t, b.capacity()-float64(b.inflight))
+	}
 	t := b.tokens
 	if b.rate > 0 && now.After(b.last) {
 		t += b.rate * now.Sub(b.last).Seconds()
@@ -265,6 +278,8 @@ func (b *bucket) wait(cost int64, now time.Time) (time.Duration, bool) {
 		return 0, true // enough; or more than the quota can ever hold, which only the server can judge
 	}
 	switch {
+	case b.mode == modeSliding:
+		return b.slidingWait(float64(cost), now)
 	case b.mode == modeRolling && b.rate > 0:
 		secs := (float64(cost) - have) / b.rate
 		return durationCeil(secs), true
@@ -364,7 +379,10 @@ func (b *bucket) take(seq uint64, cost int64, now time.Time) (refilled bool) {
 	if b.mode == modeFixed && !b.reset.IsZero() && !now.Before(b.turnover()) {
 		return false
 	}
-	if b.rate > 0 && now.After(b.last) {
+	switch {
+	case b.mode == modeSliding:
+		b.slide(now)
+	case b.rate > 0 && now.After(b.last):
 		b.tokens += b.rate * now.Sub(b.last).Seconds()
 		b.tokens = min(b.tokens, b.capacity())
 		b.last = now
@@ -425,4 +443,25 @@ func durationCeil(secs float64) time.Duration {
 		return maxAhead
 	}
 	return time.Duration(math.Ceil(secs * float64(time.Second)))
+}
+
+// syncSliding takes a report into the sliding model (sliding.go): the model moves to the report's time,
+// crossing a boundary if one passed, then its tokens are what the report leaves after the requests in flight
+// (or, for a stale report, no more than before). The rate stays: it changes only at a boundary.
+func (b *bucket) syncSliding(q Quota, received time.Time, stale bool, staleTokens float64, staleR int64) {
+	b.slide(received)
+	b.remaining, b.observed = q.Remaining, received
+	if q.Reset.After(b.reset) {
+		b.reset = q.Reset
+	}
+	if q.Remaining < 0 {
+		return
+	}
+	b.held = max(b.held, q.Remaining)
+	b.tokens, b.last = float64(q.Remaining-b.inflight), received
+	b.syncR = q.Remaining
+	if stale && staleTokens < b.tokens {
+		b.tokens, b.syncR = staleTokens, staleR
+	}
+	b.reported = b.tokens
 }

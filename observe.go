@@ -48,6 +48,9 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 				if out.rateLimited && c.refilled && b.mode == modeRolling && waitsForReset(obs.RetryAt, q.Reset, now) {
 					b.makeFixed()
 				}
+				if out.rateLimited && c.refilled && b.mode == modeSliding {
+					b.missSliding()
+				}
 			}
 		})
 		if !charged {
@@ -58,6 +61,8 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 		if out.rateLimited {
 			b.refused()
 			b.noteRefusal(held, q.Reset, tk.sentAt, now)
+		} else {
+			b.noteCarryOver(q, held, tk.sentAt, now, own)
 		}
 		if out.rateLimited && q.Exhausted() && k.resetInMilliseconds(obs.RetryAt, q.Reset, now) && s.resetFormats[k.host] == ResetAuto {
 			k.resetFormat.Store(uint32(ResetDelayMilliseconds))

@@ -1,0 +1,75 @@
+package ratekit
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// slidingCounter answers as go-chi/httprate v0.16 does: windows of length from created, the previous
+// window's count weighted by the share of it still inside the last window's length, the sum rounded; a
+// request goes when that plus one is within the limit. The reset is the current window's end in epoch
+// seconds (floored), a refusal carries a whole window's Retry-After.
+type slidingCounter struct {
+	limit   int
+	length  time.Duration
+	created time.Time
+	counts  map[int64]int // by window index
+}
+
+func (s *slidingCounter) answer(now time.Time) (int, http.Header) {
+	i := int64(now.Sub(s.created) / s.length)
+	start := s.created.Add(time.Duration(i) * s.length)
+	f := float64(now.Sub(start)) / float64(s.length)
+	rate := int(math.Round(float64(s.counts[i-1])*(1-f) + float64(s.counts[i])))
+	h := http.Header{}
+	h.Set("X-Ratelimit-Limit", fmt.Sprint(s.limit))
+	h.Set("X-Ratelimit-Reset", fmt.Sprint(start.Add(s.length).Unix()))
+	if rate+1 > s.limit {
+		h.Set("X-Ratelimit-Remaining", fmt.Sprint(s.limit-rate))
+		h.Set("Retry-After", fmt.Sprint(int(s.length.Seconds())))
+		return http.StatusTooManyRequests, h
+	}
+	s.counts[i]++
+	h.Set("X-Ratelimit-Remaining", fmt.Sprint(s.limit-rate-1))
+	return http.StatusOK, h
+}
+
+// TestSlidingCounterIsPacedNotWaitedFor: one worker sends 100 requests, each the instant the key lets it,
+// to a sliding counter of 10 a second. The first answer after a window turns over shows the last window's
+// count still weighing (a fixed window would open full), and from there the key paces at the counter's
+// rate instead of waiting for each reset (which took 2 s a window: half the pace).
+func TestSlidingCounterIsPacedNotWaitedFor(t *testing.T) {
+	srv := &slidingCounter{limit: 10, length: time.Second, created: t0, counts: map[int64]int{}}
+	e := newEngine(t, &Transport{})
+	now := t0
+	var refused, done int
+	for done < 100 {
+		c := e.s.costsOf(nilRequest, e.k.dimensions())
+		if a := e.k.decide(&c, now); !a.ready() {
+			require.Positive(t, a.wait, "a lone worker waits for a time, not for an answer")
+			now = now.Add(a.wait)
+			continue
+		}
+		tk := e.k.admitNow(&c, now, false)
+		status, h := srv.answer(now)
+		e.k.end(&tk, now)
+		e.k.observe(e.s, &tk, answer{responded: true, status: status, obs: ParseHeaders(h, now)}, now)
+		if status == http.StatusOK {
+			done++
+		} else {
+			refused++
+		}
+	}
+	require.Len(t, e.k.buckets, 1)
+	assert.Equal(t, modeSliding, e.k.buckets[0].mode)
+	// The first refusal is the rolling refill tried in the first window, which refills nothing.
+	assert.LessOrEqual(t, refused, 1, "refused")
+	// 10 at once, then the counter's pace less a unit a window for its rounding: 90 at 9 a second.
+	assert.LessOrEqual(t, now.Sub(t0), 11500*time.Millisecond, "elapsed")
+}
