@@ -59,7 +59,10 @@ type bucket struct {
 	floored    bool          // the server's whole-second reset was seen to come before the window's end
 	notSliding bool          // the sliding model was refuted (sliding.go)
 	misses     int           // refusals of requests the sliding model let through
-	routes     []string      // the routes whose answers reported this quota (see quotaset.go)
+	// the units this client sent in the window that ends at sentWindow, and in the one before
+	sentInWindow, sentBefore int64
+	sentWindow               time.Time
+	routes                   []string // the routes whose answers reported this quota (see quotaset.go)
 }
 
 type bucketMode uint8
@@ -173,10 +176,18 @@ func (b *bucket) sync(q Quota, received time.Time, seq, mark uint64, own int64) 
 	}
 	b.reported = b.tokens
 	b.last = received
-	b.rate = 0
 	// The most the bucket has been seen to hold: a token bucket's burst may be less than its limit, and
 	// its reset says when the burst is full again, not the limit.
 	b.held = max(b.held, q.Remaining+own)
+	b.rateFrom(q, received)
+}
+
+// rateFrom derives the rolling refill rate from a report of q received at received: the units missing
+// from full over the time to the reset, bounded by the rate the server said and, where the reset is
+// coarse, read within the interval its rounding allows from what Remaining did over time.
+func (b *bucket) rateFrom(q Quota, received time.Time) {
+	b.rate = 0
+	until := q.Reset.Sub(received)
 	if b.mode == modeRolling && b.limit >= 0 && until > 0 {
 		full := min(b.held, b.limit)
 		b.rate = float64(max(full-q.Remaining, 0)) / until.Seconds()
@@ -309,6 +320,11 @@ func (b *bucket) syncOverlapping(q Quota, received time.Time, seq, mark uint64, 
 			b.tokens, b.last = tokens, received
 		}
 		b.reported = min(b.reported, tokens)
+		if b.mode == modeRolling {
+			// The freshest count: the rate is read from it, as from any report synced whole (the answers to
+			// a burst arrive in any order, and the lowest is the one that says how much is missing).
+			b.rateFrom(q, received)
+		}
 	default:
 		b.tokens += float64(own)
 		b.reported += float64(own)
@@ -376,6 +392,7 @@ func (b *bucket) take(seq uint64, cost int64, now time.Time) (refilled bool) {
 	if !b.known() {
 		return false
 	}
+	b.countSent(cost, now)
 	if b.mode == modeFixed && !b.reset.IsZero() && !now.Before(b.turnover()) {
 		return false
 	}

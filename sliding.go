@@ -24,12 +24,19 @@ import (
 // carry-over of a sliding counter: the bucket turns sliding, with the window's length the step from one
 // reset to the next, and the previous window's count, read from what this answer says remains, as its
 // rate until the next boundary.
-func (b *bucket) noteCarryOver(q Quota, held, sent, received time.Time, own int64) {
-	if b.mode != modeFixed || b.notSliding || held.IsZero() || sent.Before(held) || b.inflight != 0 || own <= 0 {
+//
+// Other clients of the same quota leave the same mark on a fixed window, so the carry-over must be no more
+// than this client sent in the window before, and a key that shares its quota through a Limiter never
+// takes it for a sliding counter.
+func (b *bucket) noteCarryOver(q Quota, held, sent, received time.Time, own int64, shared bool) {
+	if shared || b.mode != modeFixed || b.notSliding || held.IsZero() || sent.Before(held) || b.inflight != 0 || own <= 0 {
 		return
 	}
 	limit := b.limit
 	if limit <= 0 || q.Remaining < 0 || q.Remaining+own >= limit || !q.Reset.After(held) {
+		return
+	}
+	if carried := limit - q.Remaining - own; carried > b.sentBefore {
 		return
 	}
 	if b.window <= 0 {
@@ -89,6 +96,15 @@ func (b *bucket) slide(now time.Time) {
 	if boundary.After(b.reset) {
 		b.reset = boundary
 	}
+}
+
+// countSent counts a request of cost units admitted at now in the window it falls in, keeping the count of
+// the window before (see noteCarryOver). Windows are told apart by the reset the bucket held.
+func (b *bucket) countSent(cost int64, now time.Time) {
+	if !b.reset.Equal(b.sentWindow) && !now.Before(b.reset) {
+		b.sentBefore, b.sentInWindow, b.sentWindow = b.sentInWindow, 0, b.reset
+	}
+	b.sentInWindow += cost
 }
 
 // slidingWait is how long after now cost units are in the sliding model, or false when they never come

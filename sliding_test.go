@@ -73,3 +73,35 @@ func TestSlidingCounterIsPacedNotWaitedFor(t *testing.T) {
 	// 10 at once, then the counter's pace less a unit a window for its rounding: 90 at 9 a second.
 	assert.LessOrEqual(t, now.Sub(t0), 11500*time.Millisecond, "elapsed")
 }
+
+// TestCarryOverTellsASlidingCounter: the first answer after a turnover, alone in flight, shows a sliding
+// counter only where what it still counts is no more than this client sent in the window before, and the
+// key does not share its quota: other clients' requests leave the same mark on a fixed window.
+func TestCarryOverTellsASlidingCounter(t *testing.T) {
+	held := t0.Add(time.Second) // the window that ended
+	tests := []struct {
+		name      string
+		remaining int64 // in the first answer after the turnover, which cost 1
+		sentLast  int64 // what this client sent in the window before
+		shared    bool
+		want      bucketMode
+	}{
+		{"the last window's 9 still weigh: a sliding counter", 0, 10, false, modeSliding},
+		{"a full window: fixed", 9, 10, false, modeFixed},
+		{"7 carried over, but this client sent 3: others' requests in a fixed window", 2, 3, false, modeFixed},
+		{"a key that shares its quota through a Limiter", 0, 10, true, modeFixed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := &bucket{limit: 10, remaining: 0, mode: modeFixed, reset: held, sentBefore: tt.sentLast}
+			q := Quota{Dimension: "requests", Limit: 10, Remaining: tt.remaining, Reset: held.Add(time.Second)}
+			now := held.Add(100 * time.Millisecond)
+			b.noteCarryOver(q, held, now, now, 1, tt.shared)
+			assert.Equal(t, tt.want, b.mode)
+			if tt.want == modeSliding {
+				assert.InDelta(t, 9.0, b.rate, 1e-9, "the last window's count, per second")
+				assert.Equal(t, time.Second, b.window, "the step from one reset to the next")
+			}
+		})
+	}
+}
