@@ -33,26 +33,26 @@ type Pace struct {
 	PausedUntil time.Time
 }
 
-// MaxPaceSpan bounds the durations Spans returns, about 104 days (2^53 ns): a slower pace means nothing to a
+// maxPaceSpan bounds the durations Spans returns, about 104 days (2^53 ns): a slower pace means nothing to a
 // client, and float64 (Lua's only number type, used by package redisquota) counts ns exactly below it.
-const MaxPaceSpan = time.Duration(1 << 53)
+const maxPaceSpan = time.Duration(1 << 53)
 
 // Spans returns the pace in the form of GCRA (the generic cell rate algorithm), as a shared Limiter applies
 // it: interval, the time one unit takes at Rate (at least 1 ns), and burst, the time Burst units take (at
-// least interval: a Burst below 1, or NaN, counts as 1), both at most MaxPaceSpan. A Rate that is not more
+// least interval: a Burst below 1, or NaN, counts as 1), both at most about 104 days (2^53 ns, which float64 counts exactly). A Rate that is not more
 // than 0 (or NaN) paces nothing: both are 0. LocalLimiter and package redisquota convert paces with it, so
 // that they decide alike.
 func (p Pace) Spans() (interval, burst time.Duration) {
 	if !(p.Rate > 0) {
 		return 0, 0
 	}
-	iv := min(max(float64(time.Second)/p.Rate, 1), float64(MaxPaceSpan)) // +Inf for a tiny rate
+	iv := min(max(float64(time.Second)/p.Rate, 1), float64(maxPaceSpan)) // +Inf for a tiny rate
 	interval = time.Duration(iv)
 	b := p.Burst
 	if !(b >= 1) {
 		b = 1
 	}
-	return interval, time.Duration(min(b*float64(interval), float64(MaxPaceSpan)))
+	return interval, time.Duration(min(b*float64(interval), float64(maxPaceSpan)))
 }
 
 // NewLocalLimiter returns a Limiter that shares paces among the Transports of one process, in memory. It is

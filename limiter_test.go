@@ -73,10 +73,10 @@ func TestPaceSpans(t *testing.T) {
 		{Pace{Rate: 3, Burst: 1.5}, 333333333, 499999999},
 		{Pace{Rate: 10, Burst: 0.2}, 100 * time.Millisecond, 100 * time.Millisecond},
 		{Pace{Rate: 10, Burst: math.NaN()}, 100 * time.Millisecond, 100 * time.Millisecond},
-		{Pace{Rate: 10, Burst: inf}, 100 * time.Millisecond, MaxPaceSpan},
+		{Pace{Rate: 10, Burst: inf}, 100 * time.Millisecond, maxPaceSpan},
 		{Pace{Rate: 2e9, Burst: 1}, 1, 1},
 		{Pace{Rate: inf, Burst: 3}, 1, 3},
-		{Pace{Rate: 1e-300, Burst: 1}, MaxPaceSpan, MaxPaceSpan},
+		{Pace{Rate: 1e-300, Burst: 1}, maxPaceSpan, maxPaceSpan},
 	}
 	for _, tt := range tests {
 		interval, burst := tt.pace.Spans()

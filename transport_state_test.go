@@ -286,7 +286,7 @@ func TestRateLimitErrorMessage(t *testing.T) {
 		srv := newServer(func(n int, w http.ResponseWriter, r *http.Request) { status(w, 429, "Retry-After", "3600") })
 		tr := &ratekit.Transport{Base: srv.transport(0)}
 		_, err := get(t, context.Background(), tr, testURL)
-		want := "ratekit: rate limited on http://api.test (status 429): paused by the server asks to wait 1h0m0s until 2000-01-01T01:00:00Z, more than MaxWait"
+		want := "ratekit: rate limited on http://api.test (status 429): paused by the server for 1h0m0s, until 2000-01-01T01:00:00Z, longer than Transport.MaxWait; raise MaxWait to accept it, or send the request again after RetryAt"
 		if err == nil || err.Error() != want {
 			t.Errorf("error:\n%v\nwant:\n%s", err, want)
 		}

@@ -67,9 +67,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer srv.Close()
 	fmt.Fprintf(stdout, "mock API at %s: fixed-window, 60 requests per minute, dialect %s\n\n", srv.URL, *dialect)
 
-	// The one ratekit line: a client whose Transport keeps within the server's limits. Everything else is
-	// plain net/http.
-	client := ratekit.NewClient()
+	// The ratekit lines: a client whose Transport keeps within the server's limits (the Transport is kept
+	// only to print its Snapshot below). Everything else is plain net/http.
+	tr := &ratekit.Transport{}
+	client := ratekit.NewClient(tr)
 
 	var last *http.Response
 	for range *calls {
@@ -117,7 +118,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	// What the Transport keeps per key (here one key, the server's scheme and host).
 	fmt.Fprintln(stdout, "\nthe Transport's view (Transport.Snapshot):")
-	for _, key := range client.Transport.(*ratekit.Transport).Snapshot() {
+	for _, key := range tr.Snapshot() {
 		fmt.Fprintf(stdout, "  key %s: %d in flight, %d waiting\n", key.Key, key.InFlight, key.Waiting)
 		for _, q := range key.Quotas {
 			fmt.Fprintf(stdout, "    %s\n", describe(q, now))

@@ -6,9 +6,10 @@
 //
 // The two ways:
 //
-//  1. Keep retryablehttp's transport and give it ratekit's judgement: CheckRetry retries 429s (and never a
-//     POST after a 5xx), Backoff waits as long as the server asked, in any header dialect. Requests still
-//     leave as fast as the workers send them, so a burst meets the limit and is retried.
+//  1. Keep retryablehttp's transport and give it ratekit's judgement: ratekit.RetryablehttpCheckRetry
+//     retries 429s (and never a POST after a 5xx), ratekit.RetryablehttpBackoff waits as long as the server
+//     asked, in any header dialect. Requests still leave as fast as the workers send them, so a burst meets
+//     the limit and is retried.
 //  2. Put a ratekit Transport under retryablehttp (MaxRetries: -1, so that only retryablehttp retries):
 //     requests are paced before they leave, from what the server's headers say, and a pause the server
 //     asks for holds every worker at once.
@@ -78,9 +79,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		title     string
 		configure func(*retryablehttp.Client)
 	}{
-		{"1. retryablehttp with ratekit.CheckRetry and ratekit.Backoff", func(c *retryablehttp.Client) {
-			c.CheckRetry = ratekit.CheckRetry
-			c.Backoff = ratekit.Backoff
+		{"1. retryablehttp with ratekit.RetryablehttpCheckRetry and ratekit.RetryablehttpBackoff", func(c *retryablehttp.Client) {
+			c.CheckRetry = ratekit.RetryablehttpCheckRetry
+			c.Backoff = ratekit.RetryablehttpBackoff
 		}},
 		{"2. retryablehttp over a ratekit.Transport (MaxRetries: -1: only retryablehttp retries)", func(c *retryablehttp.Client) {
 			c.HTTPClient.Transport = &ratekit.Transport{Base: c.HTTPClient.Transport, MaxRetries: -1}

@@ -42,7 +42,7 @@ func TestRunFails(t *testing.T) {
 	out := stdout.String()
 	for _, want := range []string{
 		"FAIL the client returned no error (got: issue 2: ",
-		"more than MaxWait)",
+		"longer than Transport.MaxWait; raise MaxWait to accept it",
 		"FAIL every issue arrived, in order, with its title\n",
 		"FAIL the server admitted 1 requests",
 		"\nFAIL\n",
