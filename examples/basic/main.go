@@ -3,7 +3,7 @@
 // view per key (Transport.Snapshot). From the repository root:
 //
 //	go run ./examples/basic
-//	go run ./examples/basic -dialect ietf -calls 5
+//	go run ./examples/basic -dialect ietf -n 5
 //
 // The server is an embedded mock API (mockserver on a local port) that allows 60 requests a minute and says
 // so in the headers of -dialect: github (default), ietf, ietf-legacy, x-ratelimit, openai or none. Whatever
@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/ratekit/ratekit"
+	"github.com/ratekit/ratekit/examples/internal/cli"
 	"github.com/ratekit/ratekit/mockserver"
 )
 
@@ -33,10 +34,9 @@ func main() {
 
 // run is the example; it returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("basic", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("basic", "the smallest use of ratekit: a few calls to a mock API, and the quota ratekit read from their headers.", stderr)
 	dialect := fs.String("dialect", mockserver.DialectGitHub, "the mock server's headers: "+strings.Join(mockserver.Dialects(), ", "))
-	calls := fs.Int("calls", 3, "how many calls to make")
+	calls := fs.Int(cli.Requests, 3, "how many calls to make")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -48,7 +48,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "basic: -dialect %q is not a dialect (allowed: %s)\n", *dialect, strings.Join(mockserver.Dialects(), ", "))
 		return 2
 	case *calls < 1:
-		fmt.Fprintf(stderr, "basic: -calls %d: make at least 1 call\n", *calls)
+		fmt.Fprintf(stderr, "basic: -n %d: make at least 1 call\n", *calls)
 		return 2
 	}
 

@@ -32,6 +32,7 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/ratekit/ratekit"
+	"github.com/ratekit/ratekit/examples/internal/cli"
 	"github.com/ratekit/ratekit/internal/harness/scoreboard"
 	"github.com/ratekit/ratekit/mockserver"
 
@@ -62,10 +63,9 @@ var clients = []struct {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	n := fs.Int("n", 150, "requests per batch")
-	workers := fs.Int("c", 8, "goroutines per batch")
+	fs := cli.NewFlagSet("compare", "a scoreboard: the same batch against every mockserver algorithm in every header dialect, sent by a plain client, a retrying client and ratekit.", stderr)
+	n := fs.Int(cli.Requests, 150, "requests per batch")
+	workers := fs.Int(cli.Concurrency, 8, "goroutines per batch")
 	limit := fs.Int64("limit", 50, "the quota: requests per window")
 	window := fs.Duration("window", 10*time.Second, "the quota's window")
 	latency := fs.Duration("latency", 2*time.Millisecond, "one-way network latency")

@@ -38,6 +38,7 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/ratekit/ratekit"
+	"github.com/ratekit/ratekit/examples/internal/cli"
 	"github.com/ratekit/ratekit/mockserver"
 )
 
@@ -53,10 +54,9 @@ const (
 
 // run is the example; it returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("retryablehttp", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	n := fs.Int("n", 40, "requests per way")
-	workers := fs.Int("c", 4, "workers sending at once")
+	fs := cli.NewFlagSet("retryablehttp", "the two ways to use ratekit with go-retryablehttp, and what each does against a server that rejects a burst.", stderr)
+	n := fs.Int(cli.Requests, 40, "requests per way")
+	workers := fs.Int(cli.Concurrency, 4, "workers sending at once")
 	dialect := fs.String("dialect", mockserver.DialectIETF, "the mock server's headers: "+strings.Join(mockserver.Dialects(), ", "))
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
