@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
 	"github.com/ratekit/ratekit/internal/memtransport"
@@ -74,9 +75,7 @@ func status(w http.ResponseWriter, code int, kv ...string) {
 func get(t *testing.T, ctx context.Context, rt http.RoundTripper, url string) (*http.Response, error) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	resp, err := rt.RoundTrip(req)
 	if resp != nil {
 		io.Copy(io.Discard, resp.Body)
