@@ -83,7 +83,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if ds, err = oneOf("-dialects", *dialects, mockserver.Dialects()); err == nil {
 			err = validate(*n, *workers, *limit, *window)
 			if err == nil {
-				return score(ctx, stdout, cells(algs, ds, *n, *workers, *limit, *window, *latency))
+				return score(ctx, stdout, stderr, cells(algs, ds, *n, *workers, *limit, *window, *latency))
 			}
 		}
 	}
@@ -135,15 +135,20 @@ func cells(algs, dialects []string, n, workers int, limit int64, window, latency
 	return cs
 }
 
-// score runs every cell with every client at once and prints the table.
-func score(ctx context.Context, w io.Writer, cs []scoreboard.Cell) int {
+// score runs every cell with every client at once and prints the table to w, and its progress to progress:
+// when the batches start, and a line as each tenth of them completes.
+func score(ctx context.Context, w, progress io.Writer, cs []scoreboard.Cell) int {
 	results := make([][]scoreboard.Result, len(cs))
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var firstErr error
+	total, done := len(cs)*len(clients), 0
 	// Windows are aligned to the Unix epoch: start every batch just after one opens, so that every
 	// client meets the same phase and the table does not depend on when it was run.
-	if err := ctxsleep.Sleep(ctx, time.Until(nextWindow(time.Now(), cs[0].Policy.Window).Add(20*time.Millisecond))); err != nil {
+	startAt := nextWindow(time.Now(), cs[0].Policy.Window).Add(20 * time.Millisecond)
+	fmt.Fprintf(progress, "compare: %d batches (%d servers, %d clients) start together in %v, as a window opens\n",
+		total, len(cs), len(clients), time.Until(startAt).Round(100*time.Millisecond))
+	if err := ctxsleep.Sleep(ctx, time.Until(startAt)); err != nil {
 		return 1
 	}
 	start := time.Now()
@@ -158,6 +163,11 @@ func score(ctx context.Context, w io.Writer, cs []scoreboard.Cell) int {
 					firstErr = err
 				}
 				results[i][j] = r
+				done++
+				if done*10/total > (done-1)*10/total || done == total {
+					fmt.Fprintf(progress, "compare: %d/%d batches done after %v (the last: %s, %s, %s)\n",
+						done, total, time.Since(start).Round(100*time.Millisecond), c.Algorithm, c.Dialect, cl.name)
+				}
 			})
 		}
 	}
