@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/ratekit/ratekit/internal/idlemap"
 )
 
 // Limiter shares the pace of keys among Transports: the processes of a fleet that use one API key, through
@@ -64,9 +66,9 @@ func NewLocalLimiter() *LocalLimiter {
 
 // LocalLimiter is the in-memory Limiter made by NewLocalLimiter. It is safe for concurrent use.
 type LocalLimiter struct {
-	mu        sync.Mutex
-	keys      map[string]*sharedPace // guarded by mu
-	lastSweep time.Time              // guarded by mu
+	mu      sync.Mutex
+	keys    map[string]*sharedPace // guarded by mu
+	sweeper idlemap.Sweeper        // guarded by mu
 }
 
 var _ Limiter = (*LocalLimiter)(nil)
@@ -88,14 +90,9 @@ const localIdle = 10 * time.Minute
 func (l *LocalLimiter) Reserve(_ context.Context, key string, cost int64, learned *Pace, now time.Time) (time.Duration, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if now.Sub(l.lastSweep) >= localIdle/4 {
-		l.lastSweep = now
-		for k, s := range l.keys {
-			if now.Sub(s.used) >= localIdle && !now.Before(s.pausedUntil) {
-				delete(l.keys, k)
-			}
-		}
-	}
+	idlemap.Sweep(&l.sweeper, l.keys, now, localIdle, func(s *sharedPace) bool {
+		return now.Sub(s.used) >= localIdle && !now.Before(s.pausedUntil)
+	})
 	s := l.keys[key]
 	if s == nil {
 		s = &sharedPace{}
