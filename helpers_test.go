@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
@@ -82,6 +83,19 @@ func get(t *testing.T, ctx context.Context, rt http.RoundTripper, url string) (*
 		resp.Body.Close()
 	}
 	return resp, err
+}
+
+// getCancelledAfter sends a GET to testURL through rt with a context cancelled after d, and checks that it
+// returns then, with context.Canceled and no response. Call it in a synctest bubble.
+func getCancelledAfter(t *testing.T, rt http.RoundTripper, d time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(d, cancel)
+	start := time.Now()
+	resp, err := get(t, ctx, rt, testURL)
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Nil(t, resp)
+	assert.Equal(t, d, time.Since(start), "want a return when cancelled")
 }
 
 // trackedBody records whether it was read to the end and closed.

@@ -81,12 +81,7 @@ func TestFleetWait(t *testing.T) {
 			l := &scriptedLimiter{script: func(int) (time.Duration, error) { return 30 * time.Second, nil }}
 			var waits []ratekit.WaitEvent
 			tr := &ratekit.Transport{Base: srv.transport(0), Limiter: l, OnWait: func(e ratekit.WaitEvent) { waits = append(waits, e) }}
-			ctx, cancel := context.WithCancel(context.Background())
-			time.AfterFunc(time.Second, cancel)
-			start := time.Now()
-			_, err := get(t, ctx, tr, testURL)
-			require.ErrorIs(t, err, context.Canceled)
-			assert.Equal(t, time.Second, time.Since(start), "want a return when cancelled")
+			getCancelledAfter(t, tr, time.Second)
 			assert.Empty(t, srv.Hits())
 			require.Len(t, waits, 1)
 			assert.Equal(t, ratekit.WaitFleet, waits[0].Reason)
@@ -243,13 +238,7 @@ func TestCancelDuringTheErrorBackoff(t *testing.T) {
 		var waits []ratekit.WaitEvent
 		tr := &ratekit.Transport{Base: srv.transport(0), Backoff: errorBackoffOf(10 * time.Second),
 			OnWait: func(e ratekit.WaitEvent) { waits = append(waits, e) }}
-		ctx, cancel := context.WithCancel(context.Background())
-		time.AfterFunc(time.Second, cancel)
-		start := time.Now()
-		resp, err := get(t, ctx, tr, testURL)
-		require.ErrorIs(t, err, context.Canceled)
-		assert.Nil(t, resp)
-		assert.Equal(t, time.Second, time.Since(start), "want a return when cancelled, not at the backoff's end")
+		getCancelledAfter(t, tr, time.Second) // not at the backoff's end
 		assert.Len(t, srv.Hits(), 1)
 		require.Len(t, waits, 1)
 		assert.Equal(t, ratekit.WaitErrorBackoff, waits[0].Reason)

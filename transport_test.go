@@ -153,13 +153,7 @@ func TestCancelReturnsAtOnce(t *testing.T) {
 		srv := newServer(func(n int, w http.ResponseWriter, r *http.Request) {
 			status(w, http.StatusTooManyRequests, "Retry-After", "30")
 		})
-		tr := &ratekit.Transport{Base: srv.transport(0)}
-		ctx, cancel := context.WithCancel(context.Background())
-		time.AfterFunc(time.Second, cancel)
-		start := time.Now()
-		_, err := get(t, ctx, tr, testURL)
-		require.ErrorIs(t, err, context.Canceled)
-		assert.Equal(t, time.Second, time.Since(start), "want a return when cancelled")
+		getCancelledAfter(t, &ratekit.Transport{Base: srv.transport(0)}, time.Second)
 	})
 }
 
