@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ratekit/ratekit"
@@ -22,7 +23,7 @@ func newLimiter(t testing.TB, client redis.UniversalClient, opts ...redisquota.O
 	t.Helper()
 	opts = append([]redisquota.Option{
 		redisquota.WithTimeout(10 * time.Second),
-		redisquota.WithOnFallback(func(err error) { t.Errorf("unexpected fallback: %v", err) }),
+		redisquota.WithOnFallback(func(err error) { assert.Fail(t, "unexpected fallback", "%v", err) }),
 	}, opts...)
 	l, err := redisquota.New(client, opts...)
 	require.NoError(t, err)
