@@ -16,6 +16,8 @@
 // rejection reveals). A 429, a 503 with Retry-After or a 403 with an exhausted quota pauses the whole key;
 // one probe then learns the new budget before the others follow. Servers that send no headers at all get an
 // adaptive rate. Transport.Limiter shares paces and pauses with other processes (package redisquota).
+// The hooks (OnWait, OnRetry, OnQuota, OnQuotaLow) report what a Transport does; LogHooks turns them into
+// log/slog records.
 //
 // ParseHeaders reads every rate-limit dialect into one Observation, in local time:
 //
