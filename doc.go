@@ -3,7 +3,7 @@
 // A Transport paces requests before they leave, learns the server's quota from its response headers, waits
 // exactly as long as the server asks (within the request's deadline), and retries only what is safe:
 //
-//	client := ratekit.NewClient() // or &http.Client{Transport: &ratekit.Transport{Base: yours}}
+//	client := ratekit.NewClient(&ratekit.Transport{MaxWait: time.Minute}) // nil: the defaults
 //	resp, err := client.Get("https://api.github.com/users/octocat")
 //	var rl *ratekit.RateLimitError
 //	if errors.As(err, &rl) {
@@ -16,6 +16,8 @@
 // rejection reveals). A 429, a 503 with Retry-After or a 403 with an exhausted quota pauses the whole key;
 // one probe then learns the new budget before the others follow. Servers that send no headers at all get an
 // adaptive rate. Transport.Limiter shares paces and pauses with other processes (package redisquota).
+// The hooks (OnWait, OnRetry, OnQuota, OnQuotaLow) report what a Transport does; LogHooks turns them into
+// log/slog records.
 //
 // ParseHeaders reads every rate-limit dialect into one Observation, in local time:
 //
@@ -29,6 +31,7 @@
 // times more than a minute in the past or more than 40 days ahead are dropped as implausible. A server
 // whose reset unit no rule can classify is pinned with a Parser, or Transport.ResetFormats.
 //
-// CheckRetry and Backoff give go-retryablehttp the same judgement. Package mockserver is a rate-limited
-// server with every algorithm and header dialect, to test clients against.
+// RetryablehttpCheckRetry and RetryablehttpBackoff give go-retryablehttp the same judgement (Transport.Backoff,
+// unrelated, is the Transport's own backoff policy). Package mockserver is a rate-limited server with every
+// algorithm and header dialect, to test clients against.
 package ratekit

@@ -168,11 +168,3 @@ func TestStuckPauses(t *testing.T) {
 		})
 	})
 }
-
-func TestBadConfigNamesTheField(t *testing.T) {
-	tr := &ratekit.Transport{QuotaLowThreshold: 2}
-	_, err := get(t, context.Background(), tr, testURL)
-	var ce *ratekit.ConfigError
-	require.ErrorAs(t, err, &ce)
-	assert.Equal(t, "Transport.QuotaLowThreshold", ce.Field)
-}

@@ -9,15 +9,30 @@ import (
 )
 
 // ConfigError reports a configuration value that ratekit cannot use: which field, what it was, and what is
-// allowed instead.
+// allowed instead. A Transport returns it from its first RoundTrip (and every one after) when a field is
+// out of range, e.g. Transport{QuotaLowThreshold: 7}:
+//
+//	ratekit: Transport.QuotaLowThreshold is 7; set it to 0 (the default, 0.8) or a fraction in (0, 1]
 type ConfigError struct {
 	Field   string   // the field or option, e.g. "Transport.QuotaLowThreshold"
-	Value   string   // the value given, as text
+	Value   string   // the value given, as text (a string quoted)
 	Allowed []string // the allowed values, or a description of the allowed range
 }
 
 func (e *ConfigError) Error() string {
-	return "ratekit: " + e.Field + ": " + strconv.Quote(e.Value) + " is not allowed; want " + strings.Join(e.Allowed, ", ")
+	var b strings.Builder
+	b.WriteString("ratekit: " + e.Field + " is " + e.Value + "; set it to ")
+	for i, a := range e.Allowed {
+		switch {
+		case i == 0:
+		case i == len(e.Allowed)-1:
+			b.WriteString(" or ")
+		default:
+			b.WriteString(", ")
+		}
+		b.WriteString(a)
+	}
+	return b.String()
 }
 
 // Reasons ratekit returns a response without retrying it. GiveUpReason reports them for a response.
@@ -29,13 +44,13 @@ var (
 	// is not idempotent and it has no Idempotency-Key header, so sending it again could repeat its effect.
 	ErrNotIdempotent = errors.New("ratekit: not retried: the request is not idempotent and the server may have processed it")
 	// ErrRetriesExhausted: MaxRetries retries were made.
-	ErrRetriesExhausted = errors.New("ratekit: not retried: MaxRetries reached")
+	ErrRetriesExhausted = errors.New("ratekit: not retried: the retries allowed were made; raise Transport.MaxRetries (after rate limits) or MaxErrorRetries (after errors) to retry more")
 	// ErrRetryBudgetExhausted: the key's retry budget is spent (too many retries for the requests made).
-	ErrRetryBudgetExhausted = errors.New("ratekit: not retried: retry budget exhausted")
+	ErrRetryBudgetExhausted = errors.New("ratekit: not retried: the key's retry budget is spent; raise Transport.RetryBudget to retry more")
 )
 
 // ErrWaitTooLong is the cause of a *RateLimitError when the wait would exceed Transport.MaxWait.
-var ErrWaitTooLong = errors.New("ratekit: wait exceeds MaxWait")
+var ErrWaitTooLong = errors.New("ratekit: the wait is longer than Transport.MaxWait")
 
 // RateLimitError is returned when ratekit refuses to wait: the wait the server (or the pacing) asks for
 // would pass the request's context deadline or Transport.MaxWait. Nothing was sent for the wait it refused.
@@ -66,15 +81,15 @@ func (e *RateLimitError) Error() string {
 	if e.Quota != "" {
 		b.WriteString(" (" + e.Quota + ")")
 	}
-	b.WriteString(" asks to wait " + e.Wait.Round(time.Millisecond).String())
+	b.WriteString(" for " + e.Wait.Round(time.Millisecond).String())
 	if !e.RetryAt.IsZero() {
-		b.WriteString(" until " + e.RetryAt.UTC().Format(time.RFC3339))
+		b.WriteString(", until " + e.RetryAt.UTC().Format(time.RFC3339))
 	}
 	switch {
 	case errors.Is(e.cause, context.DeadlineExceeded):
-		b.WriteString(", past the request's deadline")
+		b.WriteString(", which passes the request's deadline; give the request a later deadline to accept it, or send it again after RetryAt")
 	case errors.Is(e.cause, ErrWaitTooLong):
-		b.WriteString(", more than MaxWait")
+		b.WriteString(", longer than Transport.MaxWait; raise MaxWait to accept it, or send the request again after RetryAt")
 	}
 	return b.String()
 }

@@ -2,10 +2,11 @@ package ratekit
 
 import (
 	"net/http"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // headerBlock serialises a header as "name: value" lines, the fuzz target's input format.
@@ -48,9 +49,7 @@ func FuzzParseHeaders(f *testing.F) {
 		p := Parser{ResetFormat: ResetFormat(format % 6)}
 		obs := p.Parse(h, received)
 		checkObservationProperties(t, obs, received)
-		if again := p.Parse(h, received); !reflect.DeepEqual(obs, again) {
-			t.Fatalf("two parses of one header differ:\n%+v\n%+v", obs, again)
-		}
+		require.Equal(t, obs, p.Parse(h, received), "two parses of one header differ")
 	})
 }
 
@@ -62,39 +61,33 @@ func checkObservationProperties(t *testing.T, obs Observation, received time.Tim
 		if at.IsZero() {
 			return
 		}
-		if d := at.Sub(received); d < 0 || d > maxAhead {
-			t.Fatalf("%s is %v after receipt: outside [0, 40 days]", what, d)
-		}
+		d := at.Sub(received)
+		require.GreaterOrEqual(t, d, time.Duration(0), "%s after receipt", what)
+		require.LessOrEqual(t, d, maxAhead, "%s after receipt: more than 40 days", what)
 	}
 	inRange("RetryAt", obs.RetryAt)
 	for _, now := range []time.Time{received, received.Add(-time.Hour), received.Add(maxAhead * 2)} {
-		if w := obs.Wait(now); w < 0 || w > maxAhead+time.Hour {
-			t.Fatalf("Wait(%v) = %v", now, w)
-		}
+		w := obs.Wait(now)
+		require.GreaterOrEqual(t, w, time.Duration(0), "Wait(%v)", now)
+		require.LessOrEqual(t, w, maxAhead+time.Hour, "Wait(%v)", now)
 	}
-	if len(obs.Quotas) > maxQuotas {
-		t.Fatalf("%d quotas, more than %d", len(obs.Quotas), maxQuotas)
-	}
+	require.LessOrEqual(t, len(obs.Quotas), maxQuotas, "quotas")
 	seen := map[[2]string]bool{}
 	for _, q := range obs.Quotas {
 		inRange("Reset of "+q.String(), q.Reset)
-		switch {
-		case q.Limit < -1 || q.Remaining < -1:
-			t.Fatalf("negative count: %+v", q)
-		case q.Limit >= 0 && q.Remaining > q.Limit:
-			t.Fatalf("Remaining > Limit: %+v", q)
-		case q.Window < 0 || q.Window > maxAhead:
-			t.Fatalf("window out of range: %+v", q)
-		case q.Dimension == "":
-			t.Fatalf("empty dimension: %+v", q)
+		require.GreaterOrEqual(t, q.Limit, int64(-1), "negative limit: %+v", q)
+		require.GreaterOrEqual(t, q.Remaining, int64(-1), "negative remaining: %+v", q)
+		if q.Limit >= 0 {
+			require.LessOrEqual(t, q.Remaining, q.Limit, "Remaining > Limit: %+v", q)
 		}
-		if f, ok := q.UsedFraction(); ok && (f < 0 || f > 1) {
-			t.Fatalf("UsedFraction = %v: %+v", f, q)
+		require.GreaterOrEqual(t, q.Window, time.Duration(0), "window out of range: %+v", q)
+		require.LessOrEqual(t, q.Window, maxAhead, "window out of range: %+v", q)
+		require.NotEmpty(t, q.Dimension, "empty dimension: %+v", q)
+		if f, ok := q.UsedFraction(); ok {
+			require.True(t, f >= 0 && f <= 1, "UsedFraction = %v: %+v", f, q)
 		}
 		key := [2]string{q.Policy, q.Dimension}
-		if seen[key] {
-			t.Fatalf("two quotas for %q/%q", q.Policy, q.Dimension)
-		}
+		require.False(t, seen[key], "two quotas for %q/%q", q.Policy, q.Dimension)
 		seen[key] = true
 	}
 }
@@ -109,8 +102,9 @@ func FuzzParseHTTPDate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		got, ok := parseHTTPDate(s)
 		want, err := http.ParseTime(s)
-		if ok != (err == nil) || (ok && !got.Equal(want)) {
-			t.Fatalf("parseHTTPDate(%q) = %v, %v; http.ParseTime = %v, %v", s, got, ok, want, err)
+		require.Equal(t, err == nil, ok, "parseHTTPDate(%q) = %v, %v; http.ParseTime = %v, %v", s, got, ok, want, err)
+		if ok {
+			require.True(t, got.Equal(want), "parseHTTPDate(%q) = %v; http.ParseTime = %v", s, got, want)
 		}
 	})
 }
@@ -130,8 +124,6 @@ func FuzzLimitish(f *testing.F) {
 		}
 		l := string(lower)
 		want := strings.Contains(l, "limit") || strings.Contains(l, "retry") || strings.HasPrefix(l, "anthropic-")
-		if got := limitish(name); got != want {
-			t.Fatalf("limitish(%q) = %v, want %v", name, got, want)
-		}
+		require.Equal(t, want, limitish(name), "limitish(%q)", name)
 	})
 }

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // t0 is the instant every vector is received at (Unix 1795456800).
@@ -70,18 +73,13 @@ func runVectors(t *testing.T, vectors []vector) {
 
 func checkObservation(t *testing.T, got Observation, retryAt time.Time, quotas []Quota) {
 	t.Helper()
-	if !got.RetryAt.Equal(retryAt) {
-		t.Errorf("RetryAt = %v, want %v", fmtTime(got.RetryAt), fmtTime(retryAt))
-	}
-	if len(got.Quotas) != len(quotas) {
-		t.Fatalf("got %d quotas, want %d:\n got  %s\n want %s", len(got.Quotas), len(quotas), fmtQuotas(got.Quotas), fmtQuotas(quotas))
-	}
+	assert.True(t, got.RetryAt.Equal(retryAt), "RetryAt = %v, want %v", fmtTime(got.RetryAt), fmtTime(retryAt))
+	require.Len(t, got.Quotas, len(quotas), "\n got  %s\n want %s", fmtQuotas(got.Quotas), fmtQuotas(quotas))
 	for i := range quotas {
 		g, w := got.Quotas[i], quotas[i]
-		if g.Policy != w.Policy || g.Dimension != w.Dimension || g.Limit != w.Limit || g.Remaining != w.Remaining ||
-			g.Window != w.Window || !g.Reset.Equal(w.Reset) {
-			t.Errorf("quota %d:\n got  %s\n want %s", i, fmtQuota(g), fmtQuota(w))
-		}
+		same := g.Policy == w.Policy && g.Dimension == w.Dimension && g.Limit == w.Limit && g.Remaining == w.Remaining &&
+			g.Window == w.Window && g.Reset.Equal(w.Reset)
+		assert.True(t, same, "quota %d:\n got  %s\n want %s", i, fmtQuota(g), fmtQuota(w))
 	}
 }
 
@@ -116,9 +114,9 @@ var vectorsNothing = []vector{
 
 func TestParseHeadersNothing(t *testing.T) {
 	runVectors(t, vectorsNothing)
-	if got := ParseHeaders(hdr("Content-Type: text/plain"), t0); got.Quotas != nil || !got.Empty() {
-		t.Errorf("no headers: got %+v, want the zero Observation", got)
-	}
+	got := ParseHeaders(hdr("Content-Type: text/plain"), t0)
+	assert.Nil(t, got.Quotas, "no headers")
+	assert.True(t, got.Empty(), "no headers: got %+v, want the zero Observation", got)
 }
 
 var vectorsRetryAfter = []vector{
@@ -411,23 +409,21 @@ func TestParserSuspectHook(t *testing.T) {
 	p := Parser{Suspect: func(field, value string) { got = append(got, field+"="+value) }}
 	p.Parse(hdr("Retry-After: soon", "X-RateLimit-Reset: 2110000000", "X-RateLimit-Remaining: 1"), t0)
 	want := []string{"Retry-After=soon", "X-RateLimit-Reset=2110000000"}
-	if strings.Join(got, "|") != strings.Join(want, "|") {
-		t.Errorf("Suspect saw %q, want %q", got, want)
-	}
+	assert.Equal(t, want, got, "what Suspect saw")
 }
 
 func TestResetFormatNames(t *testing.T) {
 	for f := ResetAuto; f <= ResetDate; f++ {
 		back, err := ParseResetFormat(f.String())
-		if err != nil || back != f {
-			t.Errorf("ParseResetFormat(%q) = %v, %v; want %v", f.String(), back, err, f)
+		if assert.NoError(t, err, f.String()) {
+			assert.Equal(t, f, back)
 		}
 	}
 	_, err := ParseResetFormat("seconds")
-	if err == nil || !strings.Contains(err.Error(), "delay-seconds") || !strings.Contains(err.Error(), `"seconds"`) {
-		t.Errorf("ParseResetFormat(seconds) error = %v; want one naming the value and the allowed formats", err)
+	assert.EqualError(t, err, `ratekit: ResetFormat is "seconds"; set it to auto, delay-seconds, delay-milliseconds, epoch-seconds, epoch-milliseconds or date`)
+	var ce *ConfigError
+	if assert.ErrorAs(t, err, &ce) {
+		assert.Equal(t, "ResetFormat", ce.Field)
 	}
-	if s := ResetFormat(42).String(); s != "ResetFormat(42)" {
-		t.Errorf("String of an unknown format = %q", s)
-	}
+	assert.Equal(t, "ResetFormat(42)", ResetFormat(42).String(), "an unknown format")
 }

@@ -53,7 +53,7 @@ func ParseResetFormat(s string) (ResetFormat, error) {
 			return ResetFormat(i), nil
 		}
 	}
-	return 0, &ConfigError{Field: "ResetFormat", Value: s, Allowed: resetFormatNames[:]}
+	return 0, &ConfigError{Field: "ResetFormat", Value: strconv.Quote(s), Allowed: resetFormatNames[:]}
 }
 
 // Bounds on what a server can plausibly mean. A reset further in the past than resetPastSlack, or any time

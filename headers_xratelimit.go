@@ -57,7 +57,7 @@ func (r *reader) draft3Limit(field string, lines []string, q *Quota) {
 	}
 }
 
-// xRateLimit reads X-RateLimit-* and X-Rate-Limit-*: one name, many meanings (HEADERS.md). GitHub adds
+// xRateLimit reads X-RateLimit-* and X-Rate-Limit-*: one name, many meanings (docs/HEADERS.md). GitHub adds
 // -used and -resource (the policy: core, search, graphql); Reddit sends -used and -remaining without a limit
 // (limit = used + remaining); Discord sends -reset-after in float seconds (preferred over its epoch -reset)
 // and -bucket (the policy). The reset goes through the ResetFormat classification.

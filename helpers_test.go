@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
 	"github.com/ratekit/ratekit/internal/memtransport"
@@ -74,15 +76,26 @@ func status(w http.ResponseWriter, code int, kv ...string) {
 func get(t *testing.T, ctx context.Context, rt http.RoundTripper, url string) (*http.Response, error) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	resp, err := rt.RoundTrip(req)
 	if resp != nil {
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 	}
 	return resp, err
+}
+
+// getCancelledAfter sends a GET to testURL through rt with a context cancelled after d, and checks that it
+// returns then, with context.Canceled and no response. Call it in a synctest bubble.
+func getCancelledAfter(t *testing.T, rt http.RoundTripper, d time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(d, cancel)
+	start := time.Now()
+	resp, err := get(t, ctx, rt, testURL)
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Nil(t, resp)
+	assert.Equal(t, d, time.Since(start), "want a return when cancelled")
 }
 
 // trackedBody records whether it was read to the end and closed.

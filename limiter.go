@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/ratekit/ratekit/internal/idlemap"
 )
 
 // Limiter shares the pace of keys among Transports: the processes of a fleet that use one API key, through
@@ -33,26 +35,26 @@ type Pace struct {
 	PausedUntil time.Time
 }
 
-// MaxPaceSpan bounds the durations Spans returns, about 104 days (2^53 ns): a slower pace means nothing to a
+// maxPaceSpan bounds the durations Spans returns, about 104 days (2^53 ns): a slower pace means nothing to a
 // client, and float64 (Lua's only number type, used by package redisquota) counts ns exactly below it.
-const MaxPaceSpan = time.Duration(1 << 53)
+const maxPaceSpan = time.Duration(1 << 53)
 
 // Spans returns the pace in the form of GCRA (the generic cell rate algorithm), as a shared Limiter applies
 // it: interval, the time one unit takes at Rate (at least 1 ns), and burst, the time Burst units take (at
-// least interval: a Burst below 1, or NaN, counts as 1), both at most MaxPaceSpan. A Rate that is not more
+// least interval: a Burst below 1, or NaN, counts as 1), both at most about 104 days (2^53 ns, which float64 counts exactly). A Rate that is not more
 // than 0 (or NaN) paces nothing: both are 0. LocalLimiter and package redisquota convert paces with it, so
 // that they decide alike.
 func (p Pace) Spans() (interval, burst time.Duration) {
 	if !(p.Rate > 0) {
 		return 0, 0
 	}
-	iv := min(max(float64(time.Second)/p.Rate, 1), float64(MaxPaceSpan)) // +Inf for a tiny rate
+	iv := min(max(float64(time.Second)/p.Rate, 1), float64(maxPaceSpan)) // +Inf for a tiny rate
 	interval = time.Duration(iv)
 	b := p.Burst
 	if !(b >= 1) {
 		b = 1
 	}
-	return interval, time.Duration(min(b*float64(interval), float64(MaxPaceSpan)))
+	return interval, time.Duration(min(b*float64(interval), float64(maxPaceSpan)))
 }
 
 // NewLocalLimiter returns a Limiter that shares paces among the Transports of one process, in memory. It is
@@ -64,9 +66,9 @@ func NewLocalLimiter() *LocalLimiter {
 
 // LocalLimiter is the in-memory Limiter made by NewLocalLimiter. It is safe for concurrent use.
 type LocalLimiter struct {
-	mu        sync.Mutex
-	keys      map[string]*sharedPace // guarded by mu
-	lastSweep time.Time              // guarded by mu
+	mu      sync.Mutex
+	keys    map[string]*sharedPace // guarded by mu
+	sweeper idlemap.Sweeper        // guarded by mu
 }
 
 var _ Limiter = (*LocalLimiter)(nil)
@@ -88,14 +90,9 @@ const localIdle = 10 * time.Minute
 func (l *LocalLimiter) Reserve(_ context.Context, key string, cost int64, learned *Pace, now time.Time) (time.Duration, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if now.Sub(l.lastSweep) >= localIdle/4 {
-		l.lastSweep = now
-		for k, s := range l.keys {
-			if now.Sub(s.used) >= localIdle && !now.Before(s.pausedUntil) {
-				delete(l.keys, k)
-			}
-		}
-	}
+	idlemap.Sweep(&l.sweeper, l.keys, now, localIdle, func(s *sharedPace) bool {
+		return now.Sub(s.used) >= localIdle && !now.Before(s.pausedUntil)
+	})
 	s := l.keys[key]
 	if s == nil {
 		s = &sharedPace{}

@@ -5,6 +5,9 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestLocalLimiterGCRA(t *testing.T) {
@@ -14,9 +17,9 @@ func TestLocalLimiterGCRA(t *testing.T) {
 	at := func(d time.Duration) time.Time { return t0.Add(d) }
 	// Nothing learned: no pace.
 	for range 5 {
-		if w, _ := l.Reserve(ctx, "k", 1, nil, t0); w != 0 {
-			t.Fatalf("unpaced key waits %v", w)
-		}
+		w, err := l.Reserve(ctx, "k", 1, nil, t0)
+		require.NoError(t, err)
+		require.Zero(t, w, "an unpaced key waits")
 	}
 	// 10 a second in bursts of 2: two at once, then one every 100 ms.
 	pace := &Pace{Rate: 10, Burst: 2}
@@ -31,30 +34,23 @@ func TestLocalLimiterGCRA(t *testing.T) {
 		if i == 0 {
 			learned = pace
 		}
-		if w, _ := l.Reserve(ctx, "p", 1, learned, at(s.at)); w != s.want {
-			t.Errorf("step %d at %v: wait %v, want %v", i, s.at, w, s.want)
-		}
+		w, _ := l.Reserve(ctx, "p", 1, learned, at(s.at))
+		assert.Equal(t, s.want, w, "step %d at %v", i, s.at)
 	}
 	// A pause binds every caller until it ends, whatever the pace; a later one extends it.
 	l.Reserve(ctx, "p", 0, &Pace{PausedUntil: at(5 * time.Second)}, at(time.Second))
-	if w, _ := l.Reserve(ctx, "p", 1, nil, at(2*time.Second)); w != 3*time.Second {
-		t.Errorf("paused: wait %v, want 3s", w)
-	}
+	w, _ := l.Reserve(ctx, "p", 1, nil, at(2*time.Second))
+	assert.Equal(t, 3*time.Second, w, "paused")
 	l.Reserve(ctx, "p", 0, &Pace{PausedUntil: at(4 * time.Second)}, at(2*time.Second))
-	if w, _ := l.Reserve(ctx, "p", 1, nil, at(2*time.Second)); w != 3*time.Second {
-		t.Errorf("an earlier pause shortened the wait to %v", w)
-	}
-	if w, _ := l.Reserve(ctx, "p", 1, nil, at(5*time.Second)); w != 0 {
-		t.Errorf("after the pause: wait %v", w)
-	}
+	w, _ = l.Reserve(ctx, "p", 1, nil, at(2*time.Second))
+	assert.Equal(t, 3*time.Second, w, "an earlier pause shortened the wait")
+	w, _ = l.Reserve(ctx, "p", 1, nil, at(5*time.Second))
+	assert.Zero(t, w, "after the pause")
 	// Keys are independent, and idle ones are forgotten.
-	if w, _ := l.Reserve(ctx, "other", 1, nil, at(5*time.Second)); w != 0 {
-		t.Errorf("another key waits %v", w)
-	}
+	w, _ = l.Reserve(ctx, "other", 1, nil, at(5*time.Second))
+	assert.Zero(t, w, "another key")
 	l.Reserve(ctx, "late", 1, nil, at(time.Hour))
-	if n := l.Len(); n != 1 {
-		t.Errorf("%d keys after an hour, want 1", n)
-	}
+	assert.Equal(t, 1, l.Len(), "keys after an hour")
 }
 
 // TestPaceSpans: the conversion that LocalLimiter and redisquota share, including the values a server
@@ -73,15 +69,14 @@ func TestPaceSpans(t *testing.T) {
 		{Pace{Rate: 3, Burst: 1.5}, 333333333, 499999999},
 		{Pace{Rate: 10, Burst: 0.2}, 100 * time.Millisecond, 100 * time.Millisecond},
 		{Pace{Rate: 10, Burst: math.NaN()}, 100 * time.Millisecond, 100 * time.Millisecond},
-		{Pace{Rate: 10, Burst: inf}, 100 * time.Millisecond, MaxPaceSpan},
+		{Pace{Rate: 10, Burst: inf}, 100 * time.Millisecond, maxPaceSpan},
 		{Pace{Rate: 2e9, Burst: 1}, 1, 1},
 		{Pace{Rate: inf, Burst: 3}, 1, 3},
-		{Pace{Rate: 1e-300, Burst: 1}, MaxPaceSpan, MaxPaceSpan},
+		{Pace{Rate: 1e-300, Burst: 1}, maxPaceSpan, maxPaceSpan},
 	}
 	for _, tt := range tests {
 		interval, burst := tt.pace.Spans()
-		if interval != tt.interval || burst != tt.burst {
-			t.Errorf("%+v.Spans() = %d, %d ns; want %d, %d ns", tt.pace, interval, burst, tt.interval, tt.burst)
-		}
+		assert.Equal(t, tt.interval, interval, "%+v.Spans() interval", tt.pace)
+		assert.Equal(t, tt.burst, burst, "%+v.Spans() burst", tt.pace)
 	}
 }

@@ -3,6 +3,8 @@ package ratekit
 import (
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
 )
 
 func TestObservationResumeAtAndWait(t *testing.T) {
@@ -26,19 +28,14 @@ func TestObservationResumeAtAndWait(t *testing.T) {
 		{"not exhausted: no wait", Observation{Quotas: []Quota{q("", "requests", 10, 3, 0, at(sec(60)))}}, none},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if got := c.obs.ResumeAt(); !got.Equal(c.want) {
-				t.Errorf("ResumeAt = %s, want %s", fmtTime(got), fmtTime(c.want))
-			}
+			got := c.obs.ResumeAt()
+			assert.True(t, got.Equal(c.want), "ResumeAt = %s, want %s", fmtTime(got), fmtTime(c.want))
 			wantWait := time.Duration(0)
 			if !c.want.IsZero() {
 				wantWait = c.want.Sub(t0)
 			}
-			if got := c.obs.Wait(t0); got != wantWait {
-				t.Errorf("Wait(t0) = %v, want %v", got, wantWait)
-			}
-			if got := c.obs.Wait(t0.Add(48 * time.Hour)); got != 0 {
-				t.Errorf("Wait long after = %v, want 0", got)
-			}
+			assert.Equal(t, wantWait, c.obs.Wait(t0), "Wait(t0)")
+			assert.Zero(t, c.obs.Wait(t0.Add(48*time.Hour)), "Wait long after")
 		})
 	}
 }
@@ -64,38 +61,28 @@ func TestObservationBinding(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got, ok := Observation{Quotas: c.quotas}.Binding()
-			if ok != c.ok || got != c.want {
-				t.Errorf("Binding = %s, %v; want %s, %v", fmtQuota(got), ok, fmtQuota(c.want), c.ok)
-			}
+			assert.Equal(t, c.ok, ok, "Binding's ok")
+			assert.Equal(t, c.want, got, "Binding = %s, want %s", fmtQuota(got), fmtQuota(c.want))
 		})
 	}
 }
 
 func TestQuotaAccessors(t *testing.T) {
 	full := q("core", "requests", 5000, 4990, time.Hour, at(sec(90)))
-	if full.Exhausted() || full.Used() != 10 {
-		t.Errorf("Exhausted/Used = %v/%d", full.Exhausted(), full.Used())
-	}
-	if f, ok := full.UsedFraction(); !ok || f != 0.002 {
-		t.Errorf("UsedFraction = %v, %v", f, ok)
-	}
-	if d := full.ResetIn(t0); d != 90*time.Second {
-		t.Errorf("ResetIn = %v", d)
-	}
-	if s := full.String(); s != "core/requests 4990/5000 per 1h0m0s reset 2026-11-23T18:01:30Z" {
-		t.Errorf("String = %q", s)
-	}
+	assert.False(t, full.Exhausted())
+	assert.Equal(t, int64(10), full.Used())
+	f, ok := full.UsedFraction()
+	assert.True(t, ok)
+	assert.Equal(t, 0.002, f)
+	assert.Equal(t, 90*time.Second, full.ResetIn(t0))
+	assert.Equal(t, "core/requests 4990/5000 per 1h0m0s reset 2026-11-23T18:01:30Z", full.String())
 	unknown := q("", "tokens", -1, -1, 0, none)
-	if unknown.Exhausted() || unknown.Used() != -1 || unknown.ResetIn(t0) != 0 {
-		t.Errorf("unknown quota: Exhausted %v Used %d ResetIn %v", unknown.Exhausted(), unknown.Used(), unknown.ResetIn(t0))
-	}
-	if _, ok := unknown.UsedFraction(); ok {
-		t.Error("UsedFraction of an unknown quota reported ok")
-	}
-	if _, ok := q("", "requests", 0, 0, 0, none).UsedFraction(); ok {
-		t.Error("UsedFraction with a zero limit reported ok")
-	}
-	if s := unknown.String(); s != "tokens ?/?" {
-		t.Errorf("String = %q", s)
-	}
+	assert.False(t, unknown.Exhausted())
+	assert.Equal(t, int64(-1), unknown.Used())
+	assert.Zero(t, unknown.ResetIn(t0))
+	_, ok = unknown.UsedFraction()
+	assert.False(t, ok, "UsedFraction of an unknown quota")
+	_, ok = q("", "requests", 0, 0, 0, none).UsedFraction()
+	assert.False(t, ok, "UsedFraction with a zero limit")
+	assert.Equal(t, "tokens ?/?", unknown.String())
 }

@@ -3,15 +3,17 @@ package ratekit
 import (
 	"sync"
 	"time"
+
+	"github.com/ratekit/ratekit/internal/idlemap"
 )
 
 // registry holds the state of every key a Transport has seen, and forgets keys left idle for longer than
 // Transport.IdleTimeout, so a client that talks to 100k hosts or API keys over a day keeps bounded memory.
 // Eviction is swept on use (at most four times per timeout): no background goroutine.
 type registry struct {
-	mu        sync.RWMutex
-	keys      map[string]*keyState // guarded by mu
-	lastSweep time.Time            // guarded by mu
+	mu      sync.RWMutex
+	keys    map[string]*keyState // guarded by mu
+	sweeper idlemap.Sweeper      // guarded by mu
 }
 
 // get returns the state of key name, creating it if needed; host is the host of the request that asks.
@@ -19,7 +21,7 @@ func (r *registry) get(s *settings, name, host string, now time.Time) *keyState 
 	timeout := s.idleTimeout
 	r.mu.RLock()
 	k := r.keys[name]
-	sweepDue := now.Sub(r.lastSweep) >= timeout/4
+	sweepDue := r.sweeper.Due(now, timeout)
 	r.mu.RUnlock()
 	if k != nil && !sweepDue {
 		return k
@@ -32,7 +34,7 @@ func (r *registry) getBytes(s *settings, name []byte, host string, now time.Time
 	timeout := s.idleTimeout
 	r.mu.RLock()
 	k := r.keys[string(name)] // no allocation: the compiler looks the bytes up as they are
-	sweepDue := now.Sub(r.lastSweep) >= timeout/4
+	sweepDue := r.sweeper.Due(now, timeout)
 	r.mu.RUnlock()
 	if k != nil && !sweepDue {
 		return k
@@ -45,9 +47,7 @@ func (r *registry) create(s *settings, name, host string, now time.Time) *keySta
 	timeout := s.idleTimeout
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if now.Sub(r.lastSweep) >= timeout/4 {
-		r.sweep(now, timeout)
-	}
+	r.sweep(now, timeout)
 	k := r.keys[name]
 	if k == nil {
 		if r.keys == nil {
@@ -59,17 +59,18 @@ func (r *registry) create(s *settings, name, host string, now time.Time) *keySta
 	return k
 }
 
-// sweep forgets idle keys. Requires r.mu held; takes each key's mu (the lock order is r.mu, then k.mu).
+// sweep forgets idle keys, when a sweep is due. Requires r.mu held; takes each key's mu (the lock order is
+// r.mu, then k.mu).
 func (r *registry) sweep(now time.Time, timeout time.Duration) {
-	r.lastSweep = now
-	for name, k := range r.keys {
+	idlemap.Sweep(&r.sweeper, r.keys, now, timeout, func(k *keyState) bool {
 		k.mu.Lock()
-		if k.idle(now, timeout) {
-			k.evict()
-			delete(r.keys, name)
+		defer k.mu.Unlock()
+		if !k.idle(now, timeout) {
+			return false
 		}
-		k.mu.Unlock()
-	}
+		k.evict()
+		return true
+	})
 }
 
 // forget drops key name, reporting whether it was held.

@@ -60,15 +60,15 @@ func newSettings(t *Transport) (*settings, error) {
 	}
 	switch {
 	case math.IsNaN(float64(t.Limit)) || t.Limit < 0:
-		return nil, &ConfigError{Field: "Transport.Limit", Value: fmtFloat(float64(t.Limit)), Allowed: []string{"0 (no ceiling)", "a positive rate", "rate.Inf"}}
+		return nil, &ConfigError{Field: "Transport.Limit", Value: fmtFloat(float64(t.Limit)), Allowed: []string{"0 (the default, no ceiling)", "a positive rate", "rate.Inf"}}
 	case t.Burst < 0:
-		return nil, &ConfigError{Field: "Transport.Burst", Value: strconv.Itoa(t.Burst), Allowed: []string{"0 (1)", "a positive count"}}
+		return nil, &ConfigError{Field: "Transport.Burst", Value: strconv.Itoa(t.Burst), Allowed: []string{"0 (the default, 1)", "a positive count"}}
 	case math.IsNaN(t.RetryBudget) || math.IsInf(t.RetryBudget, 0):
-		return nil, &ConfigError{Field: "Transport.RetryBudget", Value: fmtFloat(t.RetryBudget), Allowed: []string{"0 (0.2)", "a positive ratio", "a negative number (no budget)"}}
+		return nil, &ConfigError{Field: "Transport.RetryBudget", Value: fmtFloat(t.RetryBudget), Allowed: []string{"0 (the default, 0.2)", "a positive ratio", "a negative number (no budget)"}}
 	case math.IsNaN(t.QuotaLowThreshold) || t.QuotaLowThreshold < 0 || t.QuotaLowThreshold > 1:
-		return nil, &ConfigError{Field: "Transport.QuotaLowThreshold", Value: fmtFloat(t.QuotaLowThreshold), Allowed: []string{"0 (0.8)", "a fraction in (0, 1]"}}
+		return nil, &ConfigError{Field: "Transport.QuotaLowThreshold", Value: fmtFloat(t.QuotaLowThreshold), Allowed: []string{"0 (the default, 0.8)", "a fraction in (0, 1]"}}
 	case t.IdleTimeout < 0:
-		return nil, &ConfigError{Field: "Transport.IdleTimeout", Value: t.IdleTimeout.String(), Allowed: []string{"0 (10m)", "a positive duration"}}
+		return nil, &ConfigError{Field: "Transport.IdleTimeout", Value: t.IdleTimeout.String(), Allowed: []string{"0 (the default, 10m)", "a positive duration"}}
 	}
 	for host, f := range t.ResetFormats {
 		if f > ResetDate {

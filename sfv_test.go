@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/dunglas/httpsfv"
 )
 
@@ -105,12 +108,8 @@ func TestSFList(t *testing.T) {
 		{`   `, ``},
 	} {
 		var f sfField
-		if !f.parseList([]string{c.in}) {
-			t.Errorf("parseList(%q) failed", c.in)
-			continue
-		}
-		if got := renderSF(&f); got != c.want {
-			t.Errorf("parseList(%q) = %s, want %s", c.in, got, c.want)
+		if assert.True(t, f.parseList([]string{c.in}), "parseList(%q)", c.in) {
+			assert.Equal(t, c.want, renderSF(&f), "parseList(%q)", c.in)
 		}
 	}
 }
@@ -123,12 +122,8 @@ func TestSFListMalformed(t *testing.T) {
 		`=`, `a=1`, `tab	inside`,
 	} {
 		var f sfField
-		if f.parseList([]string{in}) {
-			t.Errorf("parseList(%q) = %s, want failure", in, renderSF(&f))
-		}
-		if f.len() != 0 {
-			t.Errorf("parseList(%q) left %d members after failing", in, f.len())
-		}
+		assert.False(t, f.parseList([]string{in}), "parseList(%q) = %s, want failure", in, renderSF(&f))
+		assert.Zero(t, f.len(), "parseList(%q) left members after failing", in)
 	}
 }
 
@@ -139,37 +134,26 @@ func TestSFDictionary(t *testing.T) {
 		{`a=(1 2);p, b="x"`, `a=inner;p=bool(1), b=str("x")`},
 	} {
 		var f sfField
-		if !f.parseDictionary([]string{c.in}) {
-			t.Errorf("parseDictionary(%q) failed", c.in)
-			continue
-		}
-		if got := renderSF(&f); got != c.want {
-			t.Errorf("parseDictionary(%q) = %s, want %s", c.in, got, c.want)
+		if assert.True(t, f.parseDictionary([]string{c.in}), "parseDictionary(%q)", c.in) {
+			assert.Equal(t, c.want, renderSF(&f), "parseDictionary(%q)", c.in)
 		}
 	}
 	var f sfField
-	if !f.parseDictionary([]string{`a=1, b=2, a=3`}) {
-		t.Fatal("duplicate keys must parse")
-	}
-	if m, ok := f.lookup("a"); !ok || m.val.milli != 3000 {
-		t.Errorf("lookup(a) after a duplicate = %+v, want the last value 3", m)
-	}
+	require.True(t, f.parseDictionary([]string{`a=1, b=2, a=3`}), "duplicate keys must parse")
+	m, ok := f.lookup("a")
+	require.True(t, ok)
+	assert.Equal(t, int64(3000), m.val.milli, "lookup(a) after a duplicate: want the last value 3")
 	for _, in := range []string{`"str"=1`, `A=1`, `a=`, `a=1,`, `1=a`} {
-		if f.parseDictionary([]string{in}) {
-			t.Errorf("parseDictionary(%q) succeeded, want failure", in)
-		}
+		assert.False(t, f.parseDictionary([]string{in}), "parseDictionary(%q)", in)
 	}
 }
 
 func TestSFMultipleLines(t *testing.T) {
 	var f sfField
-	if !f.parseList([]string{`a`, `b;x=1`}) || renderSF(&f) != `tok(a), tok(b);x=int(1)` {
-		t.Errorf("two lines: got %s", renderSF(&f))
-	}
+	require.True(t, f.parseList([]string{`a`, `b;x=1`}), "two lines")
+	assert.Equal(t, `tok(a), tok(b);x=int(1)`, renderSF(&f), "two lines")
 	// RFC 9651 combines lines with commas before parsing: an empty line leaves an empty member.
-	if f.parseList([]string{`a`, ``}) {
-		t.Errorf("an empty second line must make the list malformed")
-	}
+	assert.False(t, f.parseList([]string{`a`, ``}), "an empty second line must make the list malformed")
 }
 
 func TestSFManyMembersSpill(t *testing.T) {
@@ -178,12 +162,12 @@ func TestSFManyMembersSpill(t *testing.T) {
 		parts = append(parts, fmt.Sprintf(`"p%d";q=%d;w=1;x;y;z`, i, i))
 	}
 	var f sfField
-	if !f.parseList([]string{strings.Join(parts, ", ")}) || f.len() != 40 || f.nParams != 200 {
-		t.Fatalf("40 members: ok members=%d params=%d", f.len(), f.nParams)
-	}
-	if v, ok := f.param(f.member(39), "q"); !ok || v.milli != 39000 {
-		t.Errorf("member 39 q = %+v", v)
-	}
+	require.True(t, f.parseList([]string{strings.Join(parts, ", ")}), "40 members")
+	require.Equal(t, 40, f.len(), "members")
+	require.Equal(t, 200, f.nParams, "params")
+	v, ok := f.param(f.member(39), "q")
+	require.True(t, ok, "member 39 has q")
+	assert.Equal(t, int64(39000), v.milli, "member 39 q")
 }
 
 // httpsfvString renders an httpsfv value in the notation of renderSF.
@@ -245,9 +229,7 @@ func FuzzSFListAgainstHTTPSFV(f *testing.F) {
 		if !sfComparable(s) || ours.overflow {
 			return
 		}
-		if okOurs != (err == nil) {
-			t.Fatalf("parseList(%q) ok=%v, httpsfv err=%v", s, okOurs, err)
-		}
+		require.Equal(t, err == nil, okOurs, "parseList(%q): httpsfv err=%v", s, err)
 		if !okOurs {
 			return
 		}
@@ -263,9 +245,7 @@ func FuzzSFListAgainstHTTPSFV(f *testing.F) {
 				b.WriteString("inner" + httpsfvParams(m.Params))
 			}
 		}
-		if got, want := renderSF(&ours), b.String(); got != want {
-			t.Fatalf("parseList(%q):\n ours    %s\n httpsfv %s", s, got, want)
-		}
+		require.Equal(t, b.String(), renderSF(&ours), "parseList(%q): ours, then httpsfv", s)
 	})
 }
 
@@ -281,9 +261,7 @@ func FuzzSFDictionaryAgainstHTTPSFV(f *testing.F) {
 		if !sfComparable(s) || ours.overflow {
 			return
 		}
-		if okOurs != (err == nil) {
-			t.Fatalf("parseDictionary(%q) ok=%v, httpsfv err=%v", s, okOurs, err)
-		}
+		require.Equal(t, err == nil, okOurs, "parseDictionary(%q): httpsfv err=%v", s, err)
 		if !okOurs {
 			return
 		}
@@ -300,8 +278,6 @@ func FuzzSFDictionaryAgainstHTTPSFV(f *testing.F) {
 				b.WriteString(name + "=inner" + httpsfvParams(m.Params))
 			}
 		}
-		if got, want := renderSF(&ours), b.String(); got != want {
-			t.Fatalf("parseDictionary(%q):\n ours    %s\n httpsfv %s", s, got, want)
-		}
+		require.Equal(t, b.String(), renderSF(&ours), "parseDictionary(%q): ours, then httpsfv", s)
 	})
 }

@@ -12,7 +12,7 @@ import (
 )
 
 // TestEveryExampleBuildsAndStarts builds ./... under examples/ and runs each program with -help: it must
-// print its flags and exit 0.
+// say what it does, print its flags and exit 0.
 func TestEveryExampleBuildsAndStarts(t *testing.T) {
 	goTool, err := exec.LookPath("go") // go test puts its own go command first on PATH
 	if err != nil {
@@ -45,8 +45,13 @@ func TestEveryExampleBuildsAndStarts(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s -help: %v\n%s", name, err, out)
 			}
-			if !strings.Contains(string(out), "Usage of "+name) {
-				t.Errorf("%s -help does not print its usage:\n%s", name, out)
+			// A line of description first, then how to run it, then the flags.
+			first, _, _ := strings.Cut(string(out), "\n")
+			if !strings.HasPrefix(first, name+": ") || len(first) < len(name)+20 {
+				t.Errorf("%s -help does not start with a line of description:\n%s", name, out)
+			}
+			if !strings.Contains(string(out), "go run ./examples/"+name+" [flags]") || !strings.Contains(string(out), "\nFlags:\n  -") {
+				t.Errorf("%s -help does not print its usage and flags:\n%s", name, out)
 			}
 		})
 	}

@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// Header dialects: how a Handler tells clients about their quota. HEADERS.md describes the real servers each
-// one imitates.
+// Header dialects: how a Handler tells clients about their quota. docs/HEADERS.md describes the real
+// servers each one imitates.
 const (
 	// DialectIETF writes draft-ietf-httpapi-ratelimit-headers-11 structured fields, one list member per rule:
 	// `RateLimit-Policy: "minute";q=60;w=60` and `RateLimit: "minute";r=59;t=60`.

@@ -1,5 +1,5 @@
 // Package mockserver is a rate-limited HTTP server for testing clients of rate-limited APIs: ratekit's own,
-// and anyone's. It implements every server-side algorithm of ALGORITHMS.md (fixed-window,
+// and anyone's. It implements every server-side algorithm of docs/ALGORITHMS.md (fixed-window,
 // sliding-window-log, sliding-window-counter, token-bucket, leaky-bucket, leaky-bucket-queue, gcra,
 // concurrency) and speaks every header dialect real servers speak (ietf, ietf-legacy, x-ratelimit, github,
 // openai, tollbooth, none), with tiers, per-route and per-request costs, deterministic faults, Prometheus

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Algorithm names, as ALGORITHMS.md defines them. Flags, config files, metrics labels and docs use these
+// Algorithm names, as docs/ALGORITHMS.md defines them. Flags, config files, metrics labels and docs use these
 // exact strings.
 const (
 	FixedWindow          = "fixed-window"

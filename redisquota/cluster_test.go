@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/ratekit/ratekit"
 	"github.com/ratekit/ratekit/internal/redistest"
 	"github.com/redis/go-redis/v9"
@@ -32,33 +35,22 @@ func TestCluster(t *testing.T) {
 		for j := range 4 {
 			learned := &ratekit.Pace{Rate: float64(10 + i), Burst: 2}
 			now := t0.Add(time.Duration(j) * 7 * time.Millisecond)
-			if want, got := mustReserve(t, ref, key, 1, learned, now), mustReserve(t, l, key, 1, learned, now); got != want {
-				t.Errorf("key %q, call %d: wait %v, LocalLimiter %v", key, j, got, want)
-			}
+			want, got := mustReserve(t, ref, key, 1, learned, now), mustReserve(t, l, key, 1, learned, now)
+			assert.Equal(t, want, got, "key %q, call %d: wait, against LocalLimiter's", key, j)
 		}
 		pace, members := "ratekit:{"+key+"}:pace", "ratekit:{"+key+"}:members"
 		ps, err := cc.ClusterKeySlot(ctx, pace).Result()
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		ms, err := cc.ClusterKeySlot(ctx, members).Result()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ps != ms {
-			t.Errorf("key %q: pace in slot %d, members in slot %d: want one slot", key, ps, ms)
-		}
+		require.NoError(t, err)
+		assert.Equal(t, ps, ms, "key %q: the slots of pace and members", key)
 		node, err := cc.MasterForKey(ctx, pace)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		// Both keys are on that master (asked directly, not through the cluster client's routing).
-		if n, err := node.Exists(ctx, pace, members).Result(); err != nil || n != 2 {
-			t.Errorf("key %q: %d of its 2 Redis keys on its slot's master %s (%v)", key, n, node.Options().Addr, err)
-		}
+		n, err := node.Exists(ctx, pace, members).Result()
+		require.NoError(t, err)
+		assert.Equal(t, int64(2), n, "key %q: its Redis keys on its slot's master %s", key, node.Options().Addr)
 		masters[node.Options().Addr]++
 	}
-	if len(masters) != 3 {
-		t.Errorf("30 keys landed on %d masters (%v), want all 3", len(masters), masters)
-	}
+	assert.Len(t, masters, 3, "the masters 30 keys landed on")
 }

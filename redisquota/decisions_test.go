@@ -2,9 +2,10 @@ package redisquota_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
 
 	"github.com/ratekit/ratekit"
 	"github.com/ratekit/ratekit/internal/redistest"
@@ -57,19 +58,16 @@ var decisionTable = []step{
 func runDecisionTable(t *testing.T, l ratekit.Limiter) {
 	t.Helper()
 	for i, s := range decisionTable {
-		if got := mustReserve(t, l, "p", s.cost, s.learned, t0.Add(s.at)); got != s.want {
-			t.Errorf("step %d at %v, cost %d (%s): wait %v, want %v", i, s.at, s.cost, s.why, got, s.want)
-		}
+		got := mustReserve(t, l, "p", s.cost, s.learned, t0.Add(s.at))
+		assert.Equal(t, s.want, got, "step %d at %v, cost %d (%s): wait", i, s.at, s.cost, s.why)
 	}
 	// Each key gets one unit a second: a second call at once waits, unless two keys share a state.
 	at := t0.Add(time.Minute)
 	for _, key := range []string{"", "%", "%25", "}", "%7D", "{p}", "p}", "{", "p", "p*", `\`, "\xff"} {
-		if w := mustReserve(t, l, "odd "+key, 1, &ratekit.Pace{Rate: 1, Burst: 1}, at); w != 0 {
-			t.Errorf("key %q: the first call waits %v: it shares a state with another key", "odd "+key, w)
-		}
-		if w := mustReserve(t, l, "odd "+key, 1, nil, at); w != time.Second {
-			t.Errorf("key %q: the second call waits %v, want 1s", "odd "+key, w)
-		}
+		w := mustReserve(t, l, "odd "+key, 1, &ratekit.Pace{Rate: 1, Burst: 1}, at)
+		assert.Zero(t, w, "key %q: the first call waits: it shares a state with another key", "odd "+key)
+		w = mustReserve(t, l, "odd "+key, 1, nil, at)
+		assert.Equal(t, time.Second, w, "key %q: the second call", "odd "+key)
 	}
 }
 
@@ -94,18 +92,12 @@ func TestOneRoundTripPerReserve(t *testing.T) {
 	for i, learned := range []*ratekit.Pace{nil, {Rate: 5, Burst: 1}, {PausedUntil: t0.Add(time.Second)}, nil} {
 		before := hook.roundTrips.Load()
 		mustReserve(t, l, "k", 1, learned, t0.Add(time.Duration(i)*time.Second))
-		if n := hook.roundTrips.Load() - before; n != 1 {
-			t.Errorf("Reserve %d (learned %+v): %d round trips, want 1", i, learned, n)
-		}
+		assert.Equal(t, int64(1), hook.roundTrips.Load()-before, "Reserve %d (learned %+v): round trips", i, learned)
 	}
 	srv.Do("SCRIPT", "FLUSH")
 	before := hook.roundTrips.Load()
-	if w := mustReserve(t, l, "k", 1, nil, t0.Add(time.Minute)); w != 0 {
-		t.Errorf("after SCRIPT FLUSH: wait %v, want 0 (the state is kept)", w)
-	}
-	if n := hook.roundTrips.Load() - before; n != 2 {
-		t.Errorf("after SCRIPT FLUSH: %d round trips, want 2 (EVALSHA answered NOSCRIPT, then EVAL)", n)
-	}
+	assert.Zero(t, mustReserve(t, l, "k", 1, nil, t0.Add(time.Minute)), "after SCRIPT FLUSH: wait (the state is kept)")
+	assert.Equal(t, int64(2), hook.roundTrips.Load()-before, "after SCRIPT FLUSH: round trips (EVALSHA answered NOSCRIPT, then EVAL)")
 }
 
 // TestReserveWithDoneContext: a caller that gave up gets its context's error, and Redis is not blamed.
@@ -113,10 +105,7 @@ func TestReserveWithDoneContext(t *testing.T) {
 	l := newLimiter(t, redistest.Start(t).Client())
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := l.Reserve(ctx, "k", 1, nil, t0); !errors.Is(err, context.Canceled) {
-		t.Errorf("Reserve with a cancelled context: %v, want context.Canceled", err)
-	}
-	if l.Degraded() {
-		t.Error("a cancelled caller made the Limiter fall back")
-	}
+	_, err := l.Reserve(ctx, "k", 1, nil, t0)
+	assert.ErrorIs(t, err, context.Canceled, "Reserve with a cancelled context")
+	assert.False(t, l.Degraded(), "a cancelled caller made the Limiter fall back")
 }

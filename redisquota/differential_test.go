@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+
 	"github.com/ratekit/ratekit"
 	"github.com/ratekit/ratekit/internal/redistest"
 	"github.com/ratekit/ratekit/redisquota"
@@ -87,8 +89,7 @@ func TestDifferentialAgainstLocalLimiter(t *testing.T) {
 		for j, c := range randomTrace(rng, calls) {
 			want := mustReserve(t, ref, c.key, c.cost, c.learned, c.now)
 			got := mustReserve(t, l, c.key, c.cost, c.learned, c.now)
-			if got != want {
-				t.Errorf("trace %d, call %d: %v: redisquota waits %v (%d ns), LocalLimiter %v (%d ns)", i, j, c, got, int64(got), want, int64(want))
+			if !assert.Equal(t, want, got, "trace %d, call %d: %v: redisquota's wait against LocalLimiter's", i, j, c) {
 				if mismatches++; mismatches == 5 {
 					t.FailNow()
 				}

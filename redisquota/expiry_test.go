@@ -2,9 +2,11 @@ package redisquota_test
 
 import (
 	"context"
-	"slices"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/ratekit/ratekit"
 	"github.com/ratekit/ratekit/internal/redistest"
@@ -16,9 +18,7 @@ import (
 func pttl(t *testing.T, client redis.UniversalClient, key string) time.Duration {
 	t.Helper()
 	d, err := client.PTTL(context.Background(), key).Result()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return d
 }
 
@@ -33,37 +33,28 @@ func TestKeyTTLs(t *testing.T) {
 	// checkTTL wants the pace's TTL to be want (PTTL counts down in real time: allow a busy machine 1 s).
 	checkTTL := func(what string, want time.Duration) {
 		t.Helper()
-		if got := pttl(t, client, pace); got > want || got < want-time.Second {
-			t.Errorf("%s: PTTL %v, want %v", what, got, want)
-		}
+		got := pttl(t, client, pace)
+		assert.LessOrEqual(t, got, want, "%s: PTTL", what)
+		assert.GreaterOrEqual(t, got, want-time.Second, "%s: PTTL", what)
 	}
 
-	if w := mustReserve(t, l, "k", 1, nil, now); w != 0 {
-		t.Fatalf("unpaced: wait %v", w)
-	}
-	if got := pttl(t, client, pace); got != -2*time.Nanosecond && got != -2*time.Millisecond {
-		t.Errorf("a key that learned nothing has a state (PTTL %v): want none", got)
-	}
+	require.Zero(t, mustReserve(t, l, "k", 1, nil, now), "unpaced: wait")
+	got := pttl(t, client, pace)
+	assert.True(t, got == -2*time.Nanosecond || got == -2*time.Millisecond, "a key that learned nothing has a state (PTTL %v): want none", got)
 	// Learning a pace writes it, with no debt yet: the margin alone. (A cost of 3 at 1/s in bursts of 1
 	// must wait 2 s: the call is rejected, but it learned the pace.)
-	if w := mustReserve(t, l, "k", 3, &ratekit.Pace{Rate: 1, Burst: 1}, now); w != 2*time.Second {
-		t.Fatalf("cost 3 at 1/s: wait %v, want 2s", w)
-	}
+	require.Equal(t, 2*time.Second, mustReserve(t, l, "k", 3, &ratekit.Pace{Rate: 1, Burst: 1}, now), "cost 3 at 1/s: wait")
 	checkTTL("a pace learned, no debt", margin)
 	mustReserve(t, l, "k", 1, nil, now)
 	checkTTL("a debt of 1 s", time.Second+margin)
 	mustReserve(t, l, "k", 0, &ratekit.Pace{PausedUntil: now.Add(30 * time.Second)}, now)
 	checkTTL("a pause of 30 s", 30*time.Second+margin)
 	before := pttl(t, client, pace)
-	if w := mustReserve(t, l, "k", 1, nil, now.Add(time.Second)); w != 29*time.Second {
-		t.Fatalf("paused: wait %v, want 29s", w)
-	}
-	if after := pttl(t, client, pace); after > before {
-		t.Errorf("a rejection that learned nothing raised the PTTL from %v to %v", before, after)
-	}
-	if got := pttl(t, client, members); got > window || got < window-time.Second {
-		t.Errorf("members: PTTL %v, want the peer window %v", got, window)
-	}
+	require.Equal(t, 29*time.Second, mustReserve(t, l, "k", 1, nil, now.Add(time.Second)), "paused: wait")
+	assert.LessOrEqual(t, pttl(t, client, pace), before, "a rejection that learned nothing raised the PTTL")
+	got = pttl(t, client, members)
+	assert.LessOrEqual(t, got, window, "members: PTTL, want the peer window")
+	assert.GreaterOrEqual(t, got, window-time.Second, "members: PTTL, want the peer window")
 }
 
 // TestIdleKeysExpire: with the shortest margin and peer window, both keys are gone from Redis moments after
@@ -78,15 +69,11 @@ func TestIdleKeysExpire(t *testing.T) {
 	defer tick.Stop()
 	for {
 		n, err := client.Exists(context.Background(), "ratekit:{k}:pace", "ratekit:{k}:members").Result()
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if n == 0 {
 			return
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of the key's 2 Redis keys still exist 5 s after a debt of 10 ms", n)
-		}
+		require.False(t, time.Now().After(deadline), "%d of the key's 2 Redis keys still exist 5 s after a debt of 10 ms", n)
 		<-tick.C
 	}
 }
@@ -106,22 +93,15 @@ func TestMembers(t *testing.T) {
 	membersAre := func(want ...string) {
 		t.Helper()
 		got, err := client.ZRange(context.Background(), "ratekit:{k}:members", 0, -1).Result()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(got, want) {
-			t.Errorf("members %q, want %q", got, want)
-		}
+		require.NoError(t, err)
+		assert.Equal(t, want, got, "members")
 	}
 	membersAre("a", "b", "c")
 	score, err := client.ZScore(context.Background(), "ratekit:{k}:members", "b").Result()
-	if err != nil || score != float64(t0.Add(time.Second).UnixMilli()) {
-		t.Errorf("b's score %v (%v), want %d (its last call, Unix ms)", score, err, t0.Add(time.Second).UnixMilli())
-	}
+	require.NoError(t, err)
+	assert.Equal(t, float64(t0.Add(time.Second).UnixMilli()), score, "b's score: its last call, Unix ms")
 	// 10 s after a's call, a is no longer a peer; b and c are.
 	mustReserve(t, ls[2], "k", 1, nil, t0.Add(window))
 	membersAre("b", "c")
-	if got := ls[0].InstanceID(); got != "a" {
-		t.Errorf("InstanceID() = %q, want a", got)
-	}
+	assert.Equal(t, "a", ls[0].InstanceID())
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/ratekit/ratekit"
+	"github.com/ratekit/ratekit/internal/idlemap"
 )
 
 // memory is what an instance knows of a key's fleet, to decide alone while Redis is down: the fleet's pace
@@ -37,14 +38,9 @@ const memoryIdle = 10 * time.Minute
 // memoryOf returns what the Limiter knows of key, creating it, and forgets idle keys every so often.
 // Requires mu held.
 func (l *Limiter) memoryOf(key string, now time.Time) *memory {
-	if now.Sub(l.lastSweep) >= memoryIdle/4 {
-		l.lastSweep = now
-		for k, m := range l.keys {
-			if now.Sub(m.used) >= memoryIdle && !now.Before(m.pausedUntil) && !m.tat.After(now) {
-				delete(l.keys, k)
-			}
-		}
-	}
+	idlemap.Sweep(&l.sweeper, l.keys, now, memoryIdle, func(m *memory) bool {
+		return now.Sub(m.used) >= memoryIdle && !now.Before(m.pausedUntil) && !m.tat.After(now)
+	})
 	m := l.keys[key]
 	if m == nil {
 		m = &memory{}

@@ -2,12 +2,14 @@ package redisquota_test
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/ratekit/ratekit"
 	"github.com/ratekit/ratekit/internal/redistest"
@@ -51,9 +53,7 @@ func newFallbackLimiter(t *testing.T, srv *redistest.Server, opts ...redisquota.
 	h := &hooks{}
 	opts = append(append([]redisquota.Option{redisquota.WithTimeout(200 * time.Millisecond), redisquota.WithRetryInterval(time.Second)}, h.options()...), opts...)
 	l, err := redisquota.New(client, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return l, h, rt
 }
 
@@ -82,34 +82,21 @@ func TestFallbackWhenRedisDies(t *testing.T) {
 	srv.Kill()
 	at := t0.Add(time.Millisecond)
 	start := time.Now()
-	if w := mustReserve(t, a, "k", 1, nil, at); w != 0 {
-		t.Errorf("the first call without Redis: wait %v, want 0 (a burst of 1 at 10/s)", w)
+	assert.Zero(t, mustReserve(t, a, "k", 1, nil, at), "the first call without Redis: wait (a burst of 1 at 10/s)")
+	// generous: a busy machine
+	assert.LessOrEqual(t, time.Since(start), 200*time.Millisecond+2*time.Second, "the call that found Redis dead: want about the timeout (200ms) at most")
+	assert.Equal(t, int32(1), ha.fallbacks.Load(), "OnFallback calls")
+	if assert.Error(t, ha.lastErr(), "OnFallback's error") {
+		assert.True(t, strings.HasPrefix(ha.lastErr().Error(), `redisquota: reserve "k": `), "OnFallback's error %v: want a redisquota: reserve error", ha.lastErr())
 	}
-	if elapsed := time.Since(start); elapsed > 200*time.Millisecond+2*time.Second { // generous: a busy machine
-		t.Errorf("the call that found Redis dead took %v, want about the timeout (200ms) at most", elapsed)
-	}
-	if n := ha.fallbacks.Load(); n != 1 || ha.lastErr() == nil || !strings.HasPrefix(ha.lastErr().Error(), `redisquota: reserve "k": `) {
-		t.Errorf("OnFallback: %d calls, last error %v; want 1, a redisquota: reserve error", n, ha.lastErr())
-	}
-	if !a.Degraded() {
-		t.Error("Degraded() = false after Redis died")
-	}
+	assert.True(t, a.Degraded(), "Degraded() after Redis died")
 	before := rta.scripts.Load()
-	if w := mustReserve(t, a, "k", 1, nil, at); w != 100*time.Millisecond {
-		t.Errorf("second call: wait %v, want 100ms (a quarter of 40/s)", w)
-	}
-	if w := mustReserve(t, a, "k", 0, &ratekit.Pace{PausedUntil: at.Add(5 * time.Second)}, at.Add(time.Millisecond)); w != 5*time.Second-time.Millisecond {
-		t.Errorf("a pause learned while Redis is down: wait %v, want 4.999s", w)
-	}
-	if w := mustReserve(t, a, "k", 1, nil, at.Add(500*time.Millisecond)); w != 4500*time.Millisecond {
-		t.Errorf("while paused: wait %v, want 4.5s", w)
-	}
-	if n := rta.scripts.Load() - before; n != 0 {
-		t.Errorf("%d calls to Redis within the retry interval, want 0", n)
-	}
-	if n := ha.fallbacks.Load(); n != 1 {
-		t.Errorf("OnFallback called %d times for one outage, want 1", n)
-	}
+	assert.Equal(t, 100*time.Millisecond, mustReserve(t, a, "k", 1, nil, at), "second call: wait (a quarter of 40/s)")
+	assert.Equal(t, 5*time.Second-time.Millisecond, mustReserve(t, a, "k", 0, &ratekit.Pace{PausedUntil: at.Add(5 * time.Second)}, at.Add(time.Millisecond)),
+		"a pause learned while Redis is down: wait")
+	assert.Equal(t, 4500*time.Millisecond, mustReserve(t, a, "k", 1, nil, at.Add(500*time.Millisecond)), "while paused: wait")
+	assert.Zero(t, rta.scripts.Load()-before, "calls to Redis within the retry interval")
+	assert.Equal(t, int32(1), ha.fallbacks.Load(), "OnFallback calls for one outage")
 
 	// A member that never reached Redis does not know its peers: it takes the fallback share (1/2 here).
 	e, he, _ := newFallbackLimiter(t, srv, redisquota.WithFallbackShare(0.5))
@@ -118,20 +105,14 @@ func TestFallbackWhenRedisDies(t *testing.T) {
 		if i == 0 {
 			learned = pace
 		}
-		if w := mustReserve(t, e, "k", 1, learned, at); w != want {
-			t.Errorf("new member, call %d: wait %v, want %v (half of 40/s, burst 2)", i, w, want)
-		}
+		assert.Equal(t, want, mustReserve(t, e, "k", 1, learned, at), "new member, call %d: wait (half of 40/s, burst 2)", i)
 	}
-	if he.fallbacks.Load() != 1 {
-		t.Errorf("the new member's OnFallback: %d calls, want 1", he.fallbacks.Load())
-	}
+	assert.Equal(t, int32(1), he.fallbacks.Load(), "the new member's OnFallback calls")
 
 	// Redis is back (empty). The next call after the retry interval tries it, and the Limiter returns.
 	srv.Restart()
 	probeAt := at.Add(time.Second + 10*time.Millisecond)
-	if n := ha.recoveries.Load(); n != 0 {
-		t.Fatalf("OnRecover before any call: %d", n)
-	}
+	require.Zero(t, ha.recoveries.Load(), "OnRecover calls before any call")
 	before = rta.scripts.Load()
 	// go-redis may still hold the dial error for a moment after the restart (after repeated dial failures
 	// it redials once a second in the background): allow probes for 5 s of real time.
@@ -144,20 +125,14 @@ func TestFallbackWhenRedisDies(t *testing.T) {
 			break
 		}
 	}
-	if a.Degraded() || ha.recoveries.Load() != 1 {
-		t.Fatalf("after Redis came back: Degraded() = %v, OnRecover called %d times; want false, 1", a.Degraded(), ha.recoveries.Load())
-	}
-	if rta.scripts.Load() == before {
-		t.Error("the Limiter returned to Redis without calling it")
-	}
+	require.False(t, a.Degraded(), "Degraded() after Redis came back")
+	require.Equal(t, int32(1), ha.recoveries.Load(), "OnRecover calls after Redis came back")
+	assert.NotEqual(t, before, rta.scripts.Load(), "the Limiter returned to Redis without calling it")
 	// The pause a learned while Redis was down is in Redis now: b, which never fell back, sees it.
 	b := ls[1]
-	if w := mustReserve(t, b, "k", 1, nil, at.Add(4*time.Second)); w != time.Second {
-		t.Errorf("another member after the recovery: wait %v, want 1s (the rest of the pause published on recovery)", w)
-	}
-	if hs[1].fallbacks.Load() != 0 {
-		t.Errorf("b fell back without calling Redis while it was down")
-	}
+	assert.Equal(t, time.Second, mustReserve(t, b, "k", 1, nil, at.Add(4*time.Second)),
+		"another member after the recovery: wait (the rest of the pause published on recovery)")
+	assert.Zero(t, hs[1].fallbacks.Load(), "b fell back without calling Redis while it was down")
 }
 
 // TestFallbackStartsFromTheFleetsDebt: a member that falls back owes what the fleet owed when Redis last
@@ -167,34 +142,21 @@ func TestFallbackStartsFromTheFleetsDebt(t *testing.T) {
 	srv := redistest.Start(t)
 	a, _, _ := newFallbackLimiter(t, srv)
 	b, hb, _ := newFallbackLimiter(t, srv)
-	if w := mustReserve(t, a, "k", 1, &ratekit.Pace{Rate: 10, Burst: 1}, t0); w != 0 {
-		t.Fatalf("a's first call: wait %v", w)
-	}
-	if w := mustReserve(t, b, "k", 0, nil, t0); w != 0 { // b learns the fleet's debt (100 ms) and 2 peers
-		t.Fatalf("b's call of cost 0: wait %v", w)
-	}
+	require.Zero(t, mustReserve(t, a, "k", 1, &ratekit.Pace{Rate: 10, Burst: 1}, t0), "a's first call: wait")
+	require.Zero(t, mustReserve(t, b, "k", 0, nil, t0), "b's call of cost 0: wait") // b learns the fleet's debt (100 ms) and 2 peers
 	srv.Kill()
 	// b alone: 5/s (half of 10/s), burst 1, from the fleet's TAT at t0 + 100ms.
-	if w := mustReserve(t, b, "k", 1, nil, t0); w != 100*time.Millisecond || hb.fallbacks.Load() != 1 {
-		t.Errorf("b's first call without Redis: wait %v (%d fallbacks), want 100ms (1)", w, hb.fallbacks.Load())
-	}
-	if w := mustReserve(t, b, "k", 1, nil, t0.Add(100*time.Millisecond)); w != 0 {
-		t.Errorf("b once the fleet's debt is paid: wait %v, want 0", w)
-	}
-	if w := mustReserve(t, b, "k", 1, nil, t0.Add(100*time.Millisecond)); w != 200*time.Millisecond {
-		t.Errorf("b's next: wait %v, want 200ms (one interval at 5/s)", w)
-	}
+	assert.Equal(t, 100*time.Millisecond, mustReserve(t, b, "k", 1, nil, t0), "b's first call without Redis: wait")
+	assert.Equal(t, int32(1), hb.fallbacks.Load(), "b's fallbacks")
+	assert.Zero(t, mustReserve(t, b, "k", 1, nil, t0.Add(100*time.Millisecond)), "b once the fleet's debt is paid: wait")
+	assert.Equal(t, 200*time.Millisecond, mustReserve(t, b, "k", 1, nil, t0.Add(100*time.Millisecond)), "b's next: wait (one interval at 5/s)")
 	// A faster pace (40/s: 20/s for b) repays the debt faster: its 200 ms at 5/s are 50 ms at 20/s.
 	at := t0.Add(100 * time.Millisecond)
 	mustReserve(t, b, "k", 0, &ratekit.Pace{Rate: 40, Burst: 1}, at)
-	if w := mustReserve(t, b, "k", 1, nil, at); w != 50*time.Millisecond {
-		t.Errorf("after a faster pace: wait %v, want 50ms", w)
-	}
+	assert.Equal(t, 50*time.Millisecond, mustReserve(t, b, "k", 1, nil, at), "after a faster pace: wait")
 	// A slower one (2/s: 1/s for b) keeps the debt's time: 50 ms.
 	mustReserve(t, b, "k", 0, &ratekit.Pace{Rate: 2, Burst: 1}, at)
-	if w := mustReserve(t, b, "k", 1, nil, at); w != 50*time.Millisecond {
-		t.Errorf("after a slower pace: wait %v, want 50ms", w)
-	}
+	assert.Equal(t, 50*time.Millisecond, mustReserve(t, b, "k", 1, nil, at), "after a slower pace: wait")
 }
 
 // TestFallbackPaceWaitsEndWithTheRetryInterval: while Redis is down, a wait for the pace lasts at most
@@ -205,17 +167,13 @@ func TestFallbackPaceWaitsEndWithTheRetryInterval(t *testing.T) {
 	l, h, _ := newFallbackLimiter(t, srv, redisquota.WithFallbackShare(0.25))
 	srv.Kill()
 	slow := &ratekit.Pace{Rate: 1, Burst: 1} // a quarter each: one request per 4 s
-	if w := mustReserve(t, l, "k", 1, slow, t0); w != 0 || h.fallbacks.Load() != 1 {
-		t.Fatalf("first call: wait %v, %d fallbacks; want 0, 1", w, h.fallbacks.Load())
-	}
+	require.Zero(t, mustReserve(t, l, "k", 1, slow, t0), "first call: wait")
+	require.Equal(t, int32(1), h.fallbacks.Load(), "first call: fallbacks")
 	// Redis is tried again at t0 + 1s (the retry interval): the 4 s wait ends then.
-	if w := mustReserve(t, l, "k", 1, nil, t0.Add(300*time.Millisecond)); w != 700*time.Millisecond {
-		t.Errorf("a wait of 3.7 s for the pace: %v, want 700ms (until Redis is tried again)", w)
-	}
+	assert.Equal(t, 700*time.Millisecond, mustReserve(t, l, "k", 1, nil, t0.Add(300*time.Millisecond)),
+		"a wait of 3.7 s for the pace: want one until Redis is tried again")
 	mustReserve(t, l, "k", 0, &ratekit.Pace{PausedUntil: t0.Add(time.Minute)}, t0.Add(300*time.Millisecond))
-	if w := mustReserve(t, l, "k", 1, nil, t0.Add(400*time.Millisecond)); w != time.Minute-400*time.Millisecond {
-		t.Errorf("a pause: wait %v, want all of it (59.6s)", w)
-	}
+	assert.Equal(t, time.Minute-400*time.Millisecond, mustReserve(t, l, "k", 1, nil, t0.Add(400*time.Millisecond)), "a pause: wait all of it")
 }
 
 // TestOneProbeAtATime: while Redis hangs, one call per retry interval tries it and waits for the timeout;
@@ -227,32 +185,25 @@ func TestOneProbeAtATime(t *testing.T) {
 	srv.Pause()
 	defer srv.Resume()
 	mustReserve(t, l, "k", 1, nil, t0)
-	if !l.Degraded() || h.fallbacks.Load() != 1 {
-		t.Fatalf("Redis hangs: Degraded() = %v, %d fallbacks; want true, 1", l.Degraded(), h.fallbacks.Load())
-	}
+	require.True(t, l.Degraded(), "Redis hangs: Degraded()")
+	require.Equal(t, int32(1), h.fallbacks.Load(), "Redis hangs: fallbacks")
 	before := rt.scripts.Load()
 	probeAt := t0.Add(time.Second)
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
-			if _, err := l.Reserve(context.Background(), "k", 1, nil, probeAt); err != nil {
-				t.Errorf("Reserve while Redis hangs: %v", err)
-			}
+			_, err := l.Reserve(context.Background(), "k", 1, nil, probeAt)
+			assert.NoError(t, err, "Reserve while Redis hangs")
 		})
 	}
 	wg.Wait()
-	if n := rt.scripts.Load() - before; n != 1 {
-		t.Errorf("8 concurrent calls after the retry interval made %d calls to Redis, want 1 (one probe)", n)
-	}
+	assert.Equal(t, int64(1), rt.scripts.Load()-before, "8 concurrent calls after the retry interval: calls to Redis (one probe)")
 	// The failed probe starts a new interval.
 	before = rt.scripts.Load()
 	mustReserve(t, l, "k", 1, nil, probeAt.Add(time.Second-time.Nanosecond))
-	if n := rt.scripts.Load() - before; n != 0 {
-		t.Errorf("a call within the interval after a failed probe made %d calls to Redis, want 0", n)
-	}
-	if h.fallbacks.Load() != 1 || h.recoveries.Load() != 0 {
-		t.Errorf("hooks: %d fallbacks, %d recoveries; want 1, 0", h.fallbacks.Load(), h.recoveries.Load())
-	}
+	assert.Zero(t, rt.scripts.Load()-before, "a call within the interval after a failed probe: calls to Redis")
+	assert.Equal(t, int32(1), h.fallbacks.Load(), "fallbacks")
+	assert.Zero(t, h.recoveries.Load(), "recoveries")
 }
 
 // TestCallerDeadlineIsNotARedisFailure: a caller whose deadline ends before the Limiter's timeout gets its
@@ -268,15 +219,10 @@ func TestCallerDeadlineIsNotARedisFailure(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	_, err := l.Reserve(ctx, "k", 1, nil, t0)
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("Reserve past the caller's deadline: %v, want context.DeadlineExceeded", err)
-	}
-	if elapsed := time.Since(start); elapsed > 2*time.Second {
-		t.Errorf("Reserve took %v with a 20ms deadline", elapsed)
-	}
-	if l.Degraded() || h.fallbacks.Load() != 0 {
-		t.Errorf("Degraded() = %v, %d fallbacks; want false, 0", l.Degraded(), h.fallbacks.Load())
-	}
+	assert.ErrorIs(t, err, context.DeadlineExceeded, "Reserve past the caller's deadline")
+	assert.LessOrEqual(t, time.Since(start), 2*time.Second, "Reserve with a 20ms deadline")
+	assert.False(t, l.Degraded(), "Degraded()")
+	assert.Zero(t, h.fallbacks.Load(), "fallbacks")
 }
 
 // TestNewChecksItsInput: every bad option, a nil client, and a client that a context deadline cannot cut
@@ -298,23 +244,18 @@ func TestNewChecksItsInput(t *testing.T) {
 		{[]redisquota.Option{redisquota.WithInstanceID("")}, `redisquota: New: instance ID "": want a name unique in the fleet`},
 	}
 	for _, tt := range tests {
-		if _, err := redisquota.New(client, tt.opts...); err == nil || !strings.HasPrefix(err.Error(), tt.want) {
-			t.Errorf("error %v, want one starting %q", err, tt.want)
+		_, err := redisquota.New(client, tt.opts...)
+		if assert.Error(t, err) {
+			assert.True(t, strings.HasPrefix(err.Error(), tt.want), "error %v, want one starting %q", err, tt.want)
 		}
 	}
-	if _, err := redisquota.New(nil); err == nil || !strings.Contains(err.Error(), "client is nil") {
-		t.Errorf("nil client: error %v", err)
-	}
+	_, err := redisquota.New(nil)
+	assert.ErrorContains(t, err, "client is nil")
 	blocking := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
 	defer blocking.Close()
-	if _, err := redisquota.New(blocking); err == nil || !strings.Contains(err.Error(), "ContextTimeoutEnabled is false") {
-		t.Errorf("client without ContextTimeoutEnabled: error %v", err)
-	}
+	_, err = redisquota.New(blocking)
+	assert.ErrorContains(t, err, "ContextTimeoutEnabled is false", "a client without ContextTimeoutEnabled")
 	l, err := redisquota.New(client, nil) // a nil option is ignored
-	if err != nil {
-		t.Fatal(err)
-	}
-	if id := l.InstanceID(); strings.Count(id, ":") != 2 {
-		t.Errorf("default instance ID %q, want host:pid:random", id)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, 2, strings.Count(l.InstanceID(), ":"), "default instance ID %q, want host:pid:random", l.InstanceID())
 }

@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/ratekit/ratekit"
 	"github.com/ratekit/ratekit/internal/memtransport"
 	"github.com/ratekit/ratekit/internal/redistest"
@@ -136,18 +139,14 @@ func runFaultFleet(t *testing.T, srv *redistest.Server, fault func(members []*me
 	h, err := mockserver.NewHandler(mockserver.Config{Dialect: mockserver.DialectXRateLimit,
 		Tiers: []mockserver.Tier{{Name: "t", Rules: []mockserver.Rule{{Name: "window", Algorithm: mockserver.SlidingWindowLog,
 			Policy: mockserver.Policy{Limit: faultLimit, Window: faultWindow}}}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	server := &arrivals{next: h}
 	var members []*member
 	for range faultMembers {
 		hk := &hooks{}
 		l, err := redisquota.New(srv.Client(), append(hk.options(), redisquota.WithTimeout(faultTimeout),
 			redisquota.WithRetryInterval(100*time.Millisecond))...)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		timed := &timedLimiter{Limiter: l}
 		tr := &ratekit.Transport{Base: &memtransport.Transport{Handler: server, Latency: time.Millisecond}, Limiter: timed, MaxWait: faultDeadline}
 		members = append(members, &member{limiter: l, timed: timed, hooks: hk, client: &http.Client{Transport: tr}})
@@ -169,7 +168,7 @@ func runFaultFleet(t *testing.T, srv *redistest.Server, fault func(members []*me
 					}
 					if err != nil {
 						if failed.Add(1) <= 3 {
-							t.Errorf("a request failed: %v", err)
+							assert.NoError(t, err, "a request failed")
 						}
 					}
 				}
@@ -200,30 +199,18 @@ func runFaultFleet(t *testing.T, srv *redistest.Server, fault func(members []*me
 		outage.Round(time.Millisecond), tr.outageArrivals, outageRate, quotaRate, tr.outageRejected, longest.Round(time.Millisecond),
 		time.Duration(slowest.Load()).Round(time.Millisecond))
 
-	if failed.Load() > 0 {
-		t.Errorf("%d of %d requests failed: want every request completed", failed.Load(), faultMembers*faultPerHead)
-	}
+	assert.Zero(t, failed.Load(), "requests failed of %d: want every request completed", faultMembers*faultPerHead)
 	// No hang: a call to Redis is cut at the timeout (allow a busy machine a second).
-	if longest > faultTimeout+time.Second {
-		t.Errorf("the longest Reserve took %v, want about the timeout %v at most", longest, faultTimeout)
-	}
+	assert.LessOrEqual(t, longest, faultTimeout+time.Second, "the longest Reserve: want about the timeout %v at most", faultTimeout)
 	// The fleet stays within the quota plus a margin: the server admits at most 100 in any 2 s, and the
 	// fleet's arrivals (429s included) may exceed that by 15%, no more; at most 1 in 20 arrivals is
 	// rejected, and 1 in 8 during the outage (the members' shares resume together when a pause ends).
 	// Without pacing while Redis is down (fail open), the same fleet sends 121 to 143 in its busiest 2 s,
 	// with 16-35% of the outage's arrivals rejected: every one of these checks fails.
-	if limit := faultLimit * 115 / 100; tr.busiest > limit {
-		t.Errorf("%d requests arrived at the server within %v, want at most %d", tr.busiest, faultWindow, limit)
-	}
-	if limit := quotaRate * 1.15; outageRate > limit {
-		t.Errorf("during the outage %.1f requests a second arrived, want at most %.1f (the quota plus 15%%)", outageRate, limit)
-	}
-	if tr.rejected*20 > tr.arrivals {
-		t.Errorf("%d of %d arrivals rejected, want at most 1 in 20", tr.rejected, tr.arrivals)
-	}
-	if tr.outageRejected*8 > tr.outageArrivals {
-		t.Errorf("during the outage %d of %d arrivals rejected, want at most 1 in 8", tr.outageRejected, tr.outageArrivals)
-	}
+	assert.LessOrEqual(t, tr.busiest, faultLimit*115/100, "requests that arrived at the server within %v", faultWindow)
+	assert.LessOrEqual(t, outageRate, quotaRate*1.15, "requests a second during the outage: want at most the quota plus 15%%")
+	assert.LessOrEqual(t, tr.rejected*20, tr.arrivals, "%d of %d arrivals rejected, want at most 1 in 20", tr.rejected, tr.arrivals)
+	assert.LessOrEqual(t, tr.outageRejected*8, tr.outageArrivals, "during the outage %d of %d arrivals rejected, want at most 1 in 8", tr.outageRejected, tr.outageArrivals)
 	// Every member fell back, and returned to Redis with its next request once Redis answered (a member
 	// that finished its share of the batch during the outage has not made that request yet: it makes it
 	// now, more than a retry interval after Redis came back).
@@ -234,14 +221,12 @@ func runFaultFleet(t *testing.T, srv *redistest.Server, fault func(members []*me
 		}
 	}
 	for i, m := range members {
-		if err := faultRequest(m.client); err != nil {
-			t.Errorf("member %d: a request after the batch: %v", i, err)
-		}
+		assert.NoError(t, faultRequest(m.client), "member %d: a request after the batch", i)
 		// A busy machine may miss the 50 ms timeout outside the outage too: a switch more, and back.
-		if f, r := m.hooks.fallbacks.Load(), m.hooks.recoveries.Load(); f < 1 || r != f || m.limiter.Degraded() {
-			t.Errorf("member %d: %d fallbacks, %d recoveries, Degraded() = %v; want at least 1, as many, false",
-				i, f, r, m.limiter.Degraded())
-		}
+		f, r := m.hooks.fallbacks.Load(), m.hooks.recoveries.Load()
+		assert.GreaterOrEqual(t, f, int32(1), "member %d: fallbacks", i)
+		assert.Equal(t, f, r, "member %d: as many recoveries as fallbacks", i)
+		assert.False(t, m.limiter.Degraded(), "member %d: Degraded()", i)
 	}
 	t.Logf("%d of %d members returned to Redis within the batch, the others with their next request", recoveredInBatch, len(members))
 }
@@ -276,9 +261,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
 	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited 10 s for %s", what)
-		}
+		require.False(t, time.Now().After(deadline), "waited 10 s for %s", what)
 		<-tick.C
 	}
 }

@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/ratekit/ratekit"
 	"github.com/ratekit/ratekit/redisquota"
 	"github.com/redis/go-redis/v9"
@@ -20,12 +23,10 @@ func newLimiter(t testing.TB, client redis.UniversalClient, opts ...redisquota.O
 	t.Helper()
 	opts = append([]redisquota.Option{
 		redisquota.WithTimeout(10 * time.Second),
-		redisquota.WithOnFallback(func(err error) { t.Errorf("unexpected fallback: %v", err) }),
+		redisquota.WithOnFallback(func(err error) { assert.Fail(t, "unexpected fallback", "%v", err) }),
 	}, opts...)
 	l, err := redisquota.New(client, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return l
 }
 
@@ -56,8 +57,6 @@ func (h *countingHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis
 func mustReserve(t testing.TB, l ratekit.Limiter, key string, cost int64, learned *ratekit.Pace, now time.Time) time.Duration {
 	t.Helper()
 	w, err := l.Reserve(context.Background(), key, cost, learned, now)
-	if err != nil {
-		t.Fatalf("Reserve(%q, %d, %+v, %v): %v", key, cost, learned, now, err)
-	}
+	require.NoError(t, err, "Reserve(%q, %d, %+v, %v)", key, cost, learned, now)
 	return w
 }

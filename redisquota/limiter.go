@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ratekit/ratekit"
+	"github.com/ratekit/ratekit/internal/idlemap"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -16,12 +17,12 @@ type Limiter struct {
 	client redis.UniversalClient
 	cfg    config
 
-	mu        sync.Mutex
-	keys      map[string]*memory // guarded by mu: what this instance knows of each key
-	lastSweep time.Time          // guarded by mu
-	down      bool               // guarded by mu: Redis failed; decisions are local
-	retryAt   time.Time          // guarded by mu: while down, when to try Redis again
-	probing   bool               // guarded by mu: a call is trying Redis while down
+	mu      sync.Mutex
+	keys    map[string]*memory // guarded by mu: what this instance knows of each key
+	sweeper idlemap.Sweeper    // guarded by mu
+	down    bool               // guarded by mu: Redis failed; decisions are local
+	retryAt time.Time          // guarded by mu: while down, when to try Redis again
+	probing bool               // guarded by mu: a call is trying Redis while down
 }
 
 var _ ratekit.Limiter = (*Limiter)(nil)

@@ -3,7 +3,7 @@
 // view per key (Transport.Snapshot). From the repository root:
 //
 //	go run ./examples/basic
-//	go run ./examples/basic -dialect ietf -calls 5
+//	go run ./examples/basic -dialect ietf -n 5
 //
 // The server is an embedded mock API (mockserver on a local port) that allows 60 requests a minute and says
 // so in the headers of -dialect: github (default), ietf, ietf-legacy, x-ratelimit, openai or none. Whatever
@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/ratekit/ratekit"
+	"github.com/ratekit/ratekit/examples/internal/cli"
 	"github.com/ratekit/ratekit/mockserver"
 )
 
@@ -33,10 +34,9 @@ func main() {
 
 // run is the example; it returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("basic", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("basic", "the smallest use of ratekit: a few calls to a mock API, and the quota ratekit read from their headers.", stderr)
 	dialect := fs.String("dialect", mockserver.DialectGitHub, "the mock server's headers: "+strings.Join(mockserver.Dialects(), ", "))
-	calls := fs.Int("calls", 3, "how many calls to make")
+	calls := fs.Int(cli.Requests, 3, "how many calls to make")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -48,7 +48,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "basic: -dialect %q is not a dialect (allowed: %s)\n", *dialect, strings.Join(mockserver.Dialects(), ", "))
 		return 2
 	case *calls < 1:
-		fmt.Fprintf(stderr, "basic: -calls %d: make at least 1 call\n", *calls)
+		fmt.Fprintf(stderr, "basic: -n %d: make at least 1 call\n", *calls)
 		return 2
 	}
 
@@ -67,9 +67,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer srv.Close()
 	fmt.Fprintf(stdout, "mock API at %s: fixed-window, 60 requests per minute, dialect %s\n\n", srv.URL, *dialect)
 
-	// The one ratekit line: a client whose Transport keeps within the server's limits. Everything else is
-	// plain net/http.
-	client := ratekit.NewClient()
+	// The ratekit lines: a client whose Transport keeps within the server's limits (the Transport is kept
+	// only to print its Snapshot below). Everything else is plain net/http.
+	tr := &ratekit.Transport{}
+	client := ratekit.NewClient(tr)
 
 	var last *http.Response
 	for range *calls {
@@ -117,7 +118,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	// What the Transport keeps per key (here one key, the server's scheme and host).
 	fmt.Fprintln(stdout, "\nthe Transport's view (Transport.Snapshot):")
-	for _, key := range client.Transport.(*ratekit.Transport).Snapshot() {
+	for _, key := range tr.Snapshot() {
 		fmt.Fprintf(stdout, "  key %s: %d in flight, %d waiting\n", key.Key, key.InFlight, key.Waiting)
 		for _, q := range key.Quotas {
 			fmt.Fprintf(stdout, "    %s\n", describe(q, now))

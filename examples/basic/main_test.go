@@ -30,7 +30,7 @@ func TestQuotaInEveryDialect(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.dialect, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			if code := run(context.Background(), []string{"-dialect", tt.dialect, "-calls", "2"}, &stdout, &stderr); code != 0 {
+			if code := run(context.Background(), []string{"-dialect", tt.dialect, "-n", "2"}, &stdout, &stderr); code != 0 {
 				t.Fatalf("exit status %d\n%s%s", code, stdout.String(), stderr.String())
 			}
 			out := stdout.String()
@@ -59,7 +59,7 @@ func TestQuotaInEveryDialect(t *testing.T) {
 // A server that sends no headers gives no quota, and the example says so instead of printing nothing.
 func TestNoHeaders(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	if code := run(context.Background(), []string{"-dialect", "none", "-calls", "1"}, &stdout, &stderr); code != 0 {
+	if code := run(context.Background(), []string{"-dialect", "none", "-n", "1"}, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit status %d\n%s%s", code, stdout.String(), stderr.String())
 	}
 	for _, want := range []string{"rate-limit headers:\n  none\n", "nothing: the server reports no quota", "no quota reported"} {
@@ -72,8 +72,8 @@ func TestNoHeaders(t *testing.T) {
 func TestBadFlags(t *testing.T) {
 	for args, want := range map[string]string{
 		"-dialect gitlab": `-dialect "gitlab" is not a dialect (allowed: ietf, ietf-legacy, x-ratelimit, github, openai, tollbooth, none)`,
-		"-calls 0":        "-calls 0: make at least 1 call",
-		"-calls x":        `invalid value "x" for flag -calls`,
+		"-n 0":            "-n 0: make at least 1 call",
+		"-n x":            `invalid value "x" for flag -n`,
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := run(context.Background(), strings.Fields(args), &stdout, &stderr); code != 2 {

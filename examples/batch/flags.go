@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ratekit/ratekit/examples/internal/cli"
 	"github.com/ratekit/ratekit/mockserver"
 )
 
@@ -43,10 +44,9 @@ var errUsage = errors.New("batch: bad command line")
 // parseFlags reads the command line. A bad value is an error naming the flag and the allowed values.
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
-	fs := flag.NewFlagSet("batch", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.IntVar(&o.n, "n", 300, "number of requests")
-	fs.IntVar(&o.workers, "c", 8, "number of workers sending requests at once")
+	fs := cli.NewFlagSet("batch", "a batch job sends hundreds of requests with several workers through one ratekit client to a rate-limited API, and finishes as fast as the quota allows, without a storm of 429s.", stderr)
+	fs.IntVar(&o.n, cli.Requests, 300, "number of requests")
+	fs.IntVar(&o.workers, cli.Concurrency, 8, "number of workers sending requests at once")
 	fs.StringVar(&o.algorithm, "algorithm", mockserver.FixedWindow,
 		"the embedded server's algorithm: "+strings.Join(mockserver.Algorithms(), ", "))
 	fs.StringVar(&o.dialect, "dialect", mockserver.DialectGitHub,

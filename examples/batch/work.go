@@ -3,13 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/ratekit/ratekit"
+	"github.com/ratekit/ratekit/internal/harness/batch"
 )
 
 // result is what the workers measured.
@@ -37,7 +37,7 @@ func runBatch(ctx context.Context, client *http.Client, url string, n, workers i
 		wg.Go(func() {
 			for ctx.Err() == nil && next.Add(1) <= int64(n) {
 				t0 := time.Now()
-				status, err := get(ctx, client, url)
+				status, err := batch.Get(ctx, client, url)
 				latency := time.Since(t0)
 
 				mu.Lock()
@@ -67,23 +67,6 @@ func runBatch(ctx context.Context, client *http.Client, url string, n, workers i
 	wg.Wait()
 	res.elapsed = time.Since(res.start)
 	return res
-}
-
-// get sends one request and reads its answer to the end, so the connection is reused.
-func get(ctx context.Context, client *http.Client, url string) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return 0, err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-		return 0, err
-	}
-	return resp.StatusCode, nil
 }
 
 // recorder collects what ratekit's hooks report, for the summary. Safe for concurrent use: the hooks run on

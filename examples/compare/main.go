@@ -32,6 +32,7 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/ratekit/ratekit"
+	"github.com/ratekit/ratekit/examples/internal/cli"
 	"github.com/ratekit/ratekit/internal/harness/scoreboard"
 	"github.com/ratekit/ratekit/mockserver"
 
@@ -62,10 +63,9 @@ var clients = []struct {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	n := fs.Int("n", 150, "requests per batch")
-	workers := fs.Int("c", 8, "goroutines per batch")
+	fs := cli.NewFlagSet("compare", "a scoreboard: the same batch against every mockserver algorithm in every header dialect, sent by a plain client, a retrying client and ratekit.", stderr)
+	n := fs.Int(cli.Requests, 150, "requests per batch")
+	workers := fs.Int(cli.Concurrency, 8, "goroutines per batch")
 	limit := fs.Int64("limit", 50, "the quota: requests per window")
 	window := fs.Duration("window", 10*time.Second, "the quota's window")
 	latency := fs.Duration("latency", 2*time.Millisecond, "one-way network latency")
@@ -83,7 +83,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if ds, err = oneOf("-dialects", *dialects, mockserver.Dialects()); err == nil {
 			err = validate(*n, *workers, *limit, *window)
 			if err == nil {
-				return score(ctx, stdout, cells(algs, ds, *n, *workers, *limit, *window, *latency))
+				return score(ctx, stdout, stderr, cells(algs, ds, *n, *workers, *limit, *window, *latency))
 			}
 		}
 	}
@@ -135,15 +135,20 @@ func cells(algs, dialects []string, n, workers int, limit int64, window, latency
 	return cs
 }
 
-// score runs every cell with every client at once and prints the table.
-func score(ctx context.Context, w io.Writer, cs []scoreboard.Cell) int {
+// score runs every cell with every client at once and prints the table to w, and its progress to progress:
+// when the batches start, and a line as each tenth of them completes.
+func score(ctx context.Context, w, progress io.Writer, cs []scoreboard.Cell) int {
 	results := make([][]scoreboard.Result, len(cs))
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var firstErr error
+	total, done := len(cs)*len(clients), 0
 	// Windows are aligned to the Unix epoch: start every batch just after one opens, so that every
 	// client meets the same phase and the table does not depend on when it was run.
-	if err := ctxsleep.Sleep(ctx, time.Until(nextWindow(time.Now(), cs[0].Policy.Window).Add(20*time.Millisecond))); err != nil {
+	startAt := nextWindow(time.Now(), cs[0].Policy.Window).Add(20 * time.Millisecond)
+	fmt.Fprintf(progress, "compare: %d batches (%d servers, %d clients) start together in %v, as a window opens\n",
+		total, len(cs), len(clients), time.Until(startAt).Round(100*time.Millisecond))
+	if err := ctxsleep.Sleep(ctx, time.Until(startAt)); err != nil {
 		return 1
 	}
 	start := time.Now()
@@ -158,6 +163,11 @@ func score(ctx context.Context, w io.Writer, cs []scoreboard.Cell) int {
 					firstErr = err
 				}
 				results[i][j] = r
+				done++
+				if done*10/total > (done-1)*10/total || done == total {
+					fmt.Fprintf(progress, "compare: %d/%d batches done after %v (the last: %s, %s, %s)\n",
+						done, total, time.Since(start).Round(100*time.Millisecond), c.Algorithm, c.Dialect, cl.name)
+				}
 			})
 		}
 	}

@@ -3,7 +3,7 @@
 // have, all sending requests with one API key to an embedded mock server:
 //
 //	go run ./examples/fleet
-//	go run ./examples/fleet -members 4 -requests 90 -algorithm sliding-window-log
+//	go run ./examples/fleet -members 4 -n 90 -algorithm sliding-window-log
 //
 // Alone, each worker learns the quota from the server's headers, but none knows what the others spend: the
 // fleet runs into the limit and the server answers 429 after 429. Sharing the pace through Redis, the fleet
@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/ratekit/ratekit"
+	"github.com/ratekit/ratekit/examples/internal/cli"
 	"github.com/ratekit/ratekit/mockserver"
 	"github.com/ratekit/ratekit/redisquota"
 )
@@ -57,11 +58,10 @@ type options struct {
 // parseFlags reads the flags; a bad value is an error naming the flag and what it allows.
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	o := &options{}
-	fs := flag.NewFlagSet("fleet", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("fleet", "several processes sharing one API key's quota, first each on its own, then through Redis with package redisquota.", stderr)
 	fs.IntVar(&o.members, "members", 8, "workers sharing the API key: separate Transports, as separate processes")
-	fs.IntVar(&o.requests, "requests", 45, "requests each worker sends")
-	fs.IntVar(&o.concurrency, "concurrency", 4, "goroutines per worker")
+	fs.IntVar(&o.requests, cli.Requests, 45, "requests each member sends")
+	fs.IntVar(&o.concurrency, cli.Concurrency, 4, "goroutines per member sending at once")
 	fs.StringVar(&o.algorithm, "algorithm", mockserver.FixedWindow, "the server's algorithm: "+strings.Join(mockserver.Algorithms(), ", "))
 	fs.Int64Var(&o.limit, "limit", 100, "requests the server allows per window")
 	fs.DurationVar(&o.window, "window", 2*time.Second, "the server's window")
@@ -74,9 +74,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	case o.members < 1 || o.members > 1000:
 		return nil, fmt.Errorf("-members %d: want 1 to 1000", o.members)
 	case o.requests < 1:
-		return nil, fmt.Errorf("-requests %d: want 1 or more", o.requests)
+		return nil, fmt.Errorf("-n %d: want 1 or more", o.requests)
 	case o.concurrency < 1 || o.concurrency > 100:
-		return nil, fmt.Errorf("-concurrency %d: want 1 to 100", o.concurrency)
+		return nil, fmt.Errorf("-c %d: want 1 to 100", o.concurrency)
 	case o.limit < 1:
 		return nil, fmt.Errorf("-limit %d: want 1 or more", o.limit)
 	case o.window < time.Millisecond:

@@ -18,7 +18,7 @@ import (
 )
 
 // smallFleet are flags that make a run take about a second per phase.
-var smallFleet = []string{"-members", "3", "-requests", "10", "-concurrency", "2", "-limit", "20", "-window", "500ms"}
+var smallFleet = []string{"-members", "3", "-n", "10", "-c", "2", "-limit", "20", "-window", "500ms"}
 
 // fleetBinary is the command, built once by TestMain; "" when there is no go command to build it with.
 var fleetBinary string
@@ -132,8 +132,8 @@ func TestFleetFlags(t *testing.T) {
 		want string
 	}{
 		{[]string{"-members", "0"}, "-members 0: want 1 to 1000"},
-		{[]string{"-requests", "-1"}, "-requests -1: want 1 or more"},
-		{[]string{"-concurrency", "0"}, "-concurrency 0: want 1 to 100"},
+		{[]string{"-n", "-1"}, "-n -1: want 1 or more"},
+		{[]string{"-c", "0"}, "-c 0: want 1 to 100"},
 		{[]string{"-limit", "0"}, "-limit 0: want 1 or more"},
 		{[]string{"-window", "0s"}, "-window 0s: want 1ms or more"},
 		{[]string{"-algorithm", "leaky"}, "-algorithm leaky: "},

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/ratekit/ratekit/internal/redistest/freeport"
 )
 
 // sharedRedis is where the fleet shares its quota: a Redis at REDIS_URL, or a redis-server this program
@@ -38,7 +40,7 @@ func findRedis(ctx context.Context) (*sharedRedis, error) {
 	if err != nil {
 		return nil, errNoRedis
 	}
-	port, err := freePort()
+	port, err := freeport.Get()
 	if err != nil {
 		return nil, err
 	}
@@ -97,14 +99,4 @@ func (r *sharedRedis) client() *redis.Client {
 	opts.ContextTimeoutEnabled = true
 	opts.DisableIdentity = true
 	return redis.NewClient(&opts)
-}
-
-// freePort returns a TCP port of 127.0.0.1 that was free a moment ago.
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("finding a free port: %w", err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }

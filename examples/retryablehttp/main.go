@@ -6,9 +6,10 @@
 //
 // The two ways:
 //
-//  1. Keep retryablehttp's transport and give it ratekit's judgement: CheckRetry retries 429s (and never a
-//     POST after a 5xx), Backoff waits as long as the server asked, in any header dialect. Requests still
-//     leave as fast as the workers send them, so a burst meets the limit and is retried.
+//  1. Keep retryablehttp's transport and give it ratekit's judgement: ratekit.RetryablehttpCheckRetry
+//     retries 429s (and never a POST after a 5xx), ratekit.RetryablehttpBackoff waits as long as the server
+//     asked, in any header dialect. Requests still leave as fast as the workers send them, so a burst meets
+//     the limit and is retried.
 //  2. Put a ratekit Transport under retryablehttp (MaxRetries: -1, so that only retryablehttp retries):
 //     requests are paced before they leave, from what the server's headers say, and a pause the server
 //     asks for holds every worker at once.
@@ -37,6 +38,7 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/ratekit/ratekit"
+	"github.com/ratekit/ratekit/examples/internal/cli"
 	"github.com/ratekit/ratekit/mockserver"
 )
 
@@ -52,10 +54,9 @@ const (
 
 // run is the example; it returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("retryablehttp", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	n := fs.Int("n", 40, "requests per way")
-	workers := fs.Int("c", 4, "workers sending at once")
+	fs := cli.NewFlagSet("retryablehttp", "the two ways to use ratekit with go-retryablehttp, and what each does against a server that rejects a burst.", stderr)
+	n := fs.Int(cli.Requests, 40, "requests per way")
+	workers := fs.Int(cli.Concurrency, 4, "workers sending at once")
 	dialect := fs.String("dialect", mockserver.DialectIETF, "the mock server's headers: "+strings.Join(mockserver.Dialects(), ", "))
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -78,9 +79,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		title     string
 		configure func(*retryablehttp.Client)
 	}{
-		{"1. retryablehttp with ratekit.CheckRetry and ratekit.Backoff", func(c *retryablehttp.Client) {
-			c.CheckRetry = ratekit.CheckRetry
-			c.Backoff = ratekit.Backoff
+		{"1. retryablehttp with ratekit.RetryablehttpCheckRetry and ratekit.RetryablehttpBackoff", func(c *retryablehttp.Client) {
+			c.CheckRetry = ratekit.RetryablehttpCheckRetry
+			c.Backoff = ratekit.RetryablehttpBackoff
 		}},
 		{"2. retryablehttp over a ratekit.Transport (MaxRetries: -1: only retryablehttp retries)", func(c *retryablehttp.Client) {
 			c.HTTPClient.Transport = &ratekit.Transport{Base: c.HTTPClient.Transport, MaxRetries: -1}

@@ -17,8 +17,8 @@ import (
 
 // The policy functions have retryablehttp's types.
 var (
-	_ retryablehttp.CheckRetry = ratekit.CheckRetry
-	_ retryablehttp.Backoff    = ratekit.Backoff
+	_ retryablehttp.CheckRetry = ratekit.RetryablehttpCheckRetry
+	_ retryablehttp.Backoff    = ratekit.RetryablehttpBackoff
 )
 
 // onceLimited refuses its first request with a Retry-After of 3 s and takes the rest, noting when each
@@ -58,7 +58,7 @@ func TestRetryablehttpAndRatekit(t *testing.T) {
 		{"retryablehttp with ratekit's policies waits as long as the server asks (a POST the server refused is safe to retry)",
 			func(c *retryablehttp.Client, base http.RoundTripper) {
 				c.HTTPClient = &http.Client{Transport: base}
-				c.CheckRetry, c.Backoff = ratekit.CheckRetry, ratekit.Backoff
+				c.CheckRetry, c.Backoff = ratekit.RetryablehttpCheckRetry, ratekit.RetryablehttpBackoff
 			}, true, 3 * time.Second, 3300 * time.Millisecond},
 		{"over a ratekit Transport, ratekit waits exactly as asked and retryablehttp has nothing to retry",
 			func(c *retryablehttp.Client, base http.RoundTripper) {

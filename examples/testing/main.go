@@ -32,6 +32,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ratekit/ratekit/examples/internal/cli"
 	"github.com/ratekit/ratekit/mockserver"
 )
 
@@ -44,14 +45,13 @@ const token = "test-token"
 
 // run is the recipe as a program; it returns 0 when every check passes.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("testing", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("testing", "how to test your own API client against mockserver: runs the recipe's checks once, in real time, against a policy of your choice.", stderr)
 	algorithm := fs.String("algorithm", mockserver.TokenBucket, "the mock server's algorithm: "+strings.Join(mockserver.Algorithms(), ", "))
 	dialect := fs.String("dialect", mockserver.DialectGitHub, "the mock server's headers: "+strings.Join(mockserver.Dialects(), ", "))
 	limit := fs.Int64("limit", 50, "requests per -window")
 	window := fs.Duration("window", 10*time.Second, "the window of -limit")
-	n := fs.Int("n", 60, "issues to fetch")
-	workers := fs.Int("c", 4, "the client's workers")
+	n := fs.Int(cli.Requests, 60, "issues to fetch")
+	workers := fs.Int(cli.Concurrency, 4, "the client's workers")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0

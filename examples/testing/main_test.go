@@ -32,17 +32,19 @@ func TestRunPasses(t *testing.T) {
 	}
 }
 
-// A quota the client cannot wait for (1 request an hour) fails the checks, says which, and exits 1.
+// A quota the client cannot wait for (1 request an hour) fails the checks, says which, and exits 1. The
+// sliding log's wait is an hour from the first request whenever the test starts; a fixed window's would end
+// at the top of the UTC hour, within MaxWait in the last two minutes of every hour.
 func TestRunFails(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"-n", "3", "-c", "1", "-algorithm", "fixed-window", "-limit", "1", "-window", "1h"}, &stdout, &stderr)
+	code := run(context.Background(), []string{"-n", "3", "-c", "1", "-algorithm", "sliding-window-log", "-limit", "1", "-window", "1h"}, &stdout, &stderr)
 	if code != 1 {
 		t.Fatalf("exit status %d, want 1\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
 	}
 	out := stdout.String()
 	for _, want := range []string{
 		"FAIL the client returned no error (got: issue 2: ",
-		"more than MaxWait)",
+		"longer than Transport.MaxWait; raise MaxWait to accept it",
 		"FAIL every issue arrived, in order, with its title\n",
 		"FAIL the server admitted 1 requests",
 		"\nFAIL\n",

@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/ratekit/ratekit"
+	"github.com/ratekit/ratekit/examples/internal/cli"
 	"github.com/ratekit/ratekit/mockserver"
 )
 
@@ -62,10 +63,9 @@ func plans() []plan {
 
 // run is the example; it returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("tiers", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("tiers", "one ratekit Transport serving a free, a pro and an enterprise API key side by side, each as fast as its own plan allows.", stderr)
 	duration := fs.Duration("duration", 4*time.Second, "how long the clients run")
-	workers := fs.Int("c", 2, "workers per client")
+	workers := fs.Int(cli.Concurrency, 2, "workers per client")
 	dialect := fs.String("dialect", mockserver.DialectIETF, "the mock server's headers: "+strings.Join(mockserver.Dialects(), ", "))
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -39,6 +39,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
+
+	"github.com/ratekit/ratekit/internal/redistest/freeport"
 )
 
 // RequireEnv is the environment variable that turns a missing redis-server from a skip into a failure.
@@ -99,13 +101,13 @@ func start(t testing.TB, bin string, cluster bool) *Server {
 	t.Cleanup(s.Kill)
 	var lastErr error
 	for range startAttempts {
-		port, err := freePort()
+		port, err := freeport.Get()
 		if err != nil {
 			t.Fatalf("redistest: %v", err)
 		}
 		s.addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 		if cluster {
-			if s.clusterPort, err = freePort(); err != nil {
+			if s.clusterPort, err = freeport.Get(); err != nil {
 				t.Fatalf("redistest: %v", err)
 			}
 		}
@@ -119,16 +121,6 @@ func start(t testing.TB, bin string, cluster bool) *Server {
 	}
 	t.Fatalf("redistest: starting redis-server: %v", lastErr)
 	return nil
-}
-
-// freePort returns a TCP port of 127.0.0.1 that was free a moment ago.
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("finding a free port: %w", err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 // errAddrInUse reports that redis-server could not bind its port: try another one.

@@ -34,7 +34,7 @@ func Run(ctx context.Context, client *http.Client, url string, n, workers int) R
 		wg.Go(func() {
 			for next.Add(1) <= int64(n) {
 				t0 := time.Now()
-				status, err := get(ctx, client, url)
+				status, err := Get(ctx, client, url)
 				d := time.Since(t0)
 				mu.Lock()
 				res.Latencies = append(res.Latencies, d)
@@ -61,7 +61,9 @@ func Run(ctx context.Context, client *http.Client, url string, n, workers int) R
 	return res
 }
 
-func get(ctx context.Context, client *http.Client, url string) (int, error) {
+// Get sends one GET to url through client with ctx and reads the answer to the end, so the connection is
+// reused. It returns the status, or the error of the request or of reading its body.
+func Get(ctx context.Context, client *http.Client, url string) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return 0, err
@@ -70,8 +72,10 @@ func get(ctx context.Context, client *http.Client, url string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
+	defer resp.Body.Close()
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return 0, err
+	}
 	return resp.StatusCode, nil
 }
 

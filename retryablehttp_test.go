@@ -9,10 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/ratekit/ratekit"
 )
 
-func TestCheckRetry(t *testing.T) {
+func TestRetryablehttpCheckRetry(t *testing.T) {
 	resp := func(method string, code int, kv ...string) *http.Response {
 		r := &http.Response{StatusCode: code, Header: http.Header{}, Request: &http.Request{Method: method, Header: http.Header{}}}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -44,14 +47,12 @@ func TestCheckRetry(t *testing.T) {
 		{"certificate error", context.Background(), nil, netErr("Get", x509.UnknownAuthorityError{}), false},
 		{"context ended", cancelled, resp("GET", 429), nil, false},
 	} {
-		got, _ := ratekit.CheckRetry(c.ctx, c.resp, c.err)
-		if got != c.want {
-			t.Errorf("%s: retry = %v, want %v", c.name, got, c.want)
-		}
+		got, _ := ratekit.RetryablehttpCheckRetry(c.ctx, c.resp, c.err)
+		assert.Equal(t, c.want, got, "%s: retry", c.name)
 	}
 }
 
-func TestBackoff(t *testing.T) {
+func TestRetryablehttpBackoff(t *testing.T) {
 	withHeader := func(kv ...string) *http.Response {
 		r := &http.Response{Header: http.Header{}}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -60,20 +61,19 @@ func TestBackoff(t *testing.T) {
 		return r
 	}
 	for range 100 {
-		if d := ratekit.Backoff(time.Second, time.Minute, 1, withHeader("Retry-After", "7")); d < 7*time.Second || d > 7700*time.Millisecond {
-			t.Fatalf("Retry-After 7: %v, want within [7s, 7.7s]", d)
-		}
-		if d := ratekit.Backoff(time.Second, time.Minute, 1, withHeader("Retry-After-Ms", "1500")); d < 1500*time.Millisecond || d > 1650*time.Millisecond {
-			t.Fatalf("retry-after-ms 1500: %v", d)
-		}
-		if d := ratekit.Backoff(time.Second, 30*time.Second, 1, withHeader("Retry-After", "1000000")); d != 30*time.Second {
-			t.Fatalf("Retry-After 1000000 with max 30s: %v, want capped", d)
-		}
-		if d := ratekit.Backoff(time.Second, time.Minute, 3, withHeader()); d < 4*time.Second || d > 8*time.Second {
-			t.Fatalf("attempt 3 without a signal: %v, want within [4s, 8s]", d)
-		}
-		if d := ratekit.Backoff(time.Second, 5*time.Second, 10, nil); d < 2500*time.Millisecond || d > 5*time.Second {
-			t.Fatalf("attempt 10 capped at 5s: %v", d)
-		}
+		d := ratekit.RetryablehttpBackoff(time.Second, time.Minute, 1, withHeader("Retry-After", "7"))
+		require.GreaterOrEqual(t, d, 7*time.Second, "Retry-After 7")
+		require.LessOrEqual(t, d, 7700*time.Millisecond, "Retry-After 7")
+		d = ratekit.RetryablehttpBackoff(time.Second, time.Minute, 1, withHeader("Retry-After-Ms", "1500"))
+		require.GreaterOrEqual(t, d, 1500*time.Millisecond, "retry-after-ms 1500")
+		require.LessOrEqual(t, d, 1650*time.Millisecond, "retry-after-ms 1500")
+		d = ratekit.RetryablehttpBackoff(time.Second, 30*time.Second, 1, withHeader("Retry-After", "1000000"))
+		require.Equal(t, 30*time.Second, d, "Retry-After 1000000 with max 30s")
+		d = ratekit.RetryablehttpBackoff(time.Second, time.Minute, 3, withHeader())
+		require.GreaterOrEqual(t, d, 4*time.Second, "attempt 3 without a signal")
+		require.LessOrEqual(t, d, 8*time.Second, "attempt 3 without a signal")
+		d = ratekit.RetryablehttpBackoff(time.Second, 5*time.Second, 10, nil)
+		require.GreaterOrEqual(t, d, 2500*time.Millisecond, "attempt 10 capped at 5s")
+		require.LessOrEqual(t, d, 5*time.Second, "attempt 10 capped at 5s")
 	}
 }
