@@ -158,6 +158,8 @@ type Config struct {
 	// ...). It takes the numbers (Limit, Window, Burst) of every rule and fixes what the library fixes: the
 	// algorithm, the anchor, counting of rejections, the dialect, the rendering, Retry-After, the status
 	// and the body of rejections. Setting one of those fields as well is an error naming it. "": none.
+	// A vendor profile (one of VendorProfiles(): "github", "openai", ...) brings its tiers, keys, routes and
+	// costs too: leave those empty, and pick the plan with DefaultTier.
 	Profile string
 	// FailureMode is what happens when the store fails: FailOpen or FailClosed. "": FailOpen.
 	FailureMode string

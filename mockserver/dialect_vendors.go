@@ -29,7 +29,7 @@ const (
 func writeAnthropic(h http.Header, v *quotaView) {
 	tokens := -1
 	for dim := range v.dims {
-		i := v.binding(dim)
+		i := v.reportedBinding(dim)
 		if i < 0 {
 			continue
 		}
@@ -54,7 +54,7 @@ func writeAnthropicQuota(h http.Header, v *quotaView, name string, i int) {
 
 // writeShopify writes the shopify dialect (DialectShopify).
 func writeShopify(h http.Header, v *quotaView) {
-	i := v.binding(-1)
+	i := v.reportedBinding(-1)
 	capacity := v.capacity[i]
 	used := max(0, capacity-v.decisions[i].Remaining)
 	setHeader(h, hdrShopifyCallLimit, strconv.FormatInt(used, 10)+"/"+strconv.FormatInt(capacity, 10))

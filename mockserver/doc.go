@@ -21,6 +21,13 @@
 //			{Policy: mockserver.Policy{Limit: 50, Window: time.Second, Burst: 10}},
 //		}}}})
 //
+// It also imitates the APIs users call (VendorProfiles: github, openai, anthropic, stripe, shopify), each
+// bringing the vendor's documented plans as tiers, its keys, routes, costs (OpenAI's and Anthropic's tokens
+// estimated from the JSON body, Config.BodyCosts), headers and rejection bodies; Config.DefaultTier picks the
+// plan:
+//
+//	mockserver.NewHandler(mockserver.Config{Profile: mockserver.ProfileGitHub, DefaultTier: "enterprise-cloud"})
+//
 // # Two ways to use it
 //
 // As a stand-alone mock API, in a test with httptest or as the ratemock command: every path that is not

@@ -43,13 +43,15 @@ type tierPlan struct {
 	dim            []int   // index in plan.dims of rules[i]'s dimension
 	offsets        []int64 // rules[i]'s window anchor offset in [0, W); 0 for algorithms without windows
 	hasConcurrency bool
+	byRoute        []tierPlan // when a rule has Routes: the plan of each route (index route+1); nil otherwise
+	scope          routeScope // in a route's plan: where its rules are in the tier's
 }
 
 // dimension is a unit that rules count, and the header that carries a request's cost in it ("" for none).
 type dimension struct {
 	name   string
 	header string
-	body   *BodyCost // the body's estimate of the cost; nil for none
+	body   *BodyCost   // the body's estimate of the cost; nil for none
 	openai openAINames // the openai dialect's headers for this dimension
 }
 
@@ -136,6 +138,9 @@ func (p *plan) compileTiers(cfg Config) error {
 		byName[t.Name] = i
 		tp, err := p.compileTier(field, t)
 		if err != nil {
+			return err
+		}
+		if err := p.scopeRoutes(field, &tp); err != nil {
 			return err
 		}
 		for j, k := range t.Keys {

@@ -51,17 +51,32 @@ const (
 	// client. Reduce request rates to resume uninterrupted service."}. Tiers: "standard" (the default) 40 at
 	// 2/s, "plus" (Shopify Plus) 400 at 20/s.
 	ProfileShopify = "shopify"
+	// ProfileGitHub is GitHub's REST API (https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api,
+	// "Primary rate limits", "Secondary rate limits", "Checking the status of your rate limit"): per token
+	// (Authorization: Bearer), one quota per resource, each a fixed window that opens at the first request
+	// (GitHub's reset is an hour after it): "core" for every path but /search/ and /graphql, "search" (30 per
+	// minute), "graphql"; requests without a token are limited per IP in the "unauthenticated" tier. Every
+	// response carries x-ratelimit-limit, -remaining, -used, -reset (Unix seconds) and -resource of its
+	// resource. Exhausting one is 403 (or 429 with RejectStatus) with remaining 0, no Retry-After and
+	// GitHub's JSON message. Secondary limits (Rule.Secondary, not in the headers): 100 requests in flight and
+	// 900 requests per minute (a token bucket; GitHub counts 5 points for writes, this profile 1 for every
+	// request); exceeding one is 403 with Retry-After and the secondary-limit message, remaining possibly > 0.
+	// Tiers: "token" (the default) core 5,000/h, search 30/min, graphql 5,000/h; "enterprise-cloud" 15,000/h,
+	// 30/min, 10,000/h; "unauthenticated" (requests without a token, whatever the default) 60/h, 10/min, and
+	// 60/h for GraphQL, which GitHub refuses without a token.
+	ProfileGitHub = "github"
 )
 
 // VendorProfiles returns the names of every vendor profile, in a fixed order.
 func VendorProfiles() []string {
-	return []string{ProfileOpenAI, ProfileAnthropic, ProfileStripe, ProfileShopify}
+	return []string{ProfileGitHub, ProfileOpenAI, ProfileAnthropic, ProfileStripe, ProfileShopify}
 }
 
 // vendorProfile is what a vendor profile sets.
 type vendorProfile struct {
 	tiers        []Tier
 	defaultTier  string
+	anonymous    string // Config.AnonymousTier
 	key          string
 	apiKeyHeader string
 	routes       []Route
@@ -82,6 +97,24 @@ func perMinute(name, dim string, limit int64) Rule {
 // vendorNamed returns the vendor profile called name.
 func vendorNamed(name string) (vendorProfile, bool) {
 	switch name {
+	case ProfileGitHub:
+		tier := func(name string, core, search, graphql int64) Tier {
+			window := func(name string, limit int64, w time.Duration, route string) Rule {
+				return Rule{Name: name, Algorithm: FixedWindow, Anchor: AnchorFirstRequest,
+					Policy: Policy{Limit: limit, Window: w}, Routes: []string{route}}
+			}
+			return Tier{Name: name, Rules: []Rule{window("core", core, time.Hour, otherRoute),
+				window("search", search, time.Minute, "/search/"), window("graphql", graphql, time.Hour, "/graphql"),
+				{Name: "secondary-concurrency", Algorithm: Concurrency, Policy: Policy{Limit: 100}, Secondary: true},
+				{Name: "secondary-rate", Algorithm: TokenBucket, Policy: Policy{Limit: 900, Window: time.Minute}, Secondary: true}}}
+		}
+		return vendorProfile{
+			tiers: []Tier{tier("token", 5_000, 30, 5_000), tier("enterprise-cloud", 15_000, 30, 10_000),
+				tier("unauthenticated", 60, 10, 60)},
+			defaultTier: "token", anonymous: "unauthenticated", key: KeyAPIKey,
+			routes:  []Route{{Pattern: "/search/"}, {Pattern: "/graphql"}},
+			dialect: DialectGitHub, retryAfter: RetryAfterNone, status: 403, statuses: []int{403, 429}, reject: gitHubRejection,
+		}, true
 	case ProfileOpenAI:
 		tier := func(name string, rpm, tpm int64) Tier {
 			return Tier{Name: name, Rules: []Rule{perMinute("requests", DimensionRequests, rpm), perMinute("tokens", "tokens", tpm)}}
@@ -176,11 +209,15 @@ func applyVendor(cfg Config, vp vendorProfile) (Config, error) {
 	cfg.Tiers = make([]Tier, len(vp.tiers))
 	for i, t := range vp.tiers {
 		cfg.Tiers[i] = Tier{Name: t.Name, Rules: slices.Clone(t.Rules)}
+		for j := range cfg.Tiers[i].Rules {
+			cfg.Tiers[i].Rules[j].Routes = slices.Clone(t.Rules[j].Routes)
+		}
 	}
 	if cfg.DefaultTier == "" {
 		cfg.DefaultTier = vp.defaultTier
 	}
 	cfg.Key, cfg.APIKeyHeader, cfg.Routes = vp.key, vp.apiKeyHeader, slices.Clone(vp.routes)
+	cfg.AnonymousTier = vp.anonymous
 	cfg.BodyCosts = vp.bodyCosts
 	cfg.Dialect, cfg.RetryAfter, cfg.Render = vp.dialect, vp.retryAfter, vp.render
 	return cfg, nil

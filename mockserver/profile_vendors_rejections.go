@@ -9,11 +9,11 @@ import (
 	"time"
 )
 
-// rejection writes a profile's own answer to a rejected request: its status, the headers the vendor adds to
+// rejection writes a profile's own answer to a rejected request x: its status, the headers the vendor adds to
 // rejections, and its body. wait is the request's wait (never when it can never pass) and bind the binding
 // rule; the rate-limit headers of the dialect, and Retry-After when the profile's format sends one, are
 // already set.
-type rejection func(w http.ResponseWriter, v *quotaView, status int, wait time.Duration, bind int)
+type rejection func(w http.ResponseWriter, x *exchange, status int, wait time.Duration, bind int)
 
 // writeBody writes body with status and contentType.
 func writeBody(w http.ResponseWriter, status int, contentType string, body []byte) {
@@ -61,7 +61,8 @@ type openAIErrorDetail struct {
 // API writes it, naming the binding dimension: "Rate limit reached for gpt-4o-mini in organization org-mock
 // on tokens per min (TPM): Limit 200000, Used 199500, Requested 1200. Please try again in 210ms. Visit
 // https://platform.openai.com/account/rate-limits to learn more."
-func openAIRejection(w http.ResponseWriter, v *quotaView, status int, wait time.Duration, bind int) {
+func openAIRejection(w http.ResponseWriter, x *exchange, status int, wait time.Duration, bind int) {
+	v := &x.view
 	if wait == never {
 		bind = v.neverRule()
 	}
@@ -98,7 +99,8 @@ type anthropicErrorDetail struct {
 
 // anthropicRejection writes Anthropic's 429: {"type":"error","error":{"type":"rate_limit_error","message":
 // "This request would exceed the rate limit for your organization of 8,000 output tokens per minute. ..."}}.
-func anthropicRejection(w http.ResponseWriter, v *quotaView, status int, wait time.Duration, bind int) {
+func anthropicRejection(w http.ResponseWriter, x *exchange, status int, wait time.Duration, bind int) {
+	v := &x.view
 	if wait == never {
 		bind = v.neverRule()
 	}
@@ -129,7 +131,7 @@ type stripeErrorDetail struct {
 
 // stripeRejection writes Stripe's 429: Stripe-Should-Retry: true and its rate_limit error, indented by 2
 // spaces as the API writes it.
-func stripeRejection(w http.ResponseWriter, _ *quotaView, status int, _ time.Duration, _ int) {
+func stripeRejection(w http.ResponseWriter, _ *exchange, status int, _ time.Duration, _ int) {
 	setHeader(w.Header(), "Stripe-Should-Retry", "true")
 	body := stripeError{Error: stripeErrorDetail{Code: "rate_limit", DocURL: "https://stripe.com/docs/error-codes/rate-limit",
 		Message: "Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.",
@@ -140,10 +142,40 @@ func stripeRejection(w http.ResponseWriter, _ *quotaView, status int, _ time.Dur
 // shopifyRejection writes Shopify's 429: Retry-After: 2.0 (the constant of Shopify's documentation) and
 // {"errors":"Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."},
 // the rate being the binding rule's.
-func shopifyRejection(w http.ResponseWriter, v *quotaView, status int, _ time.Duration, bind int) {
+func shopifyRejection(w http.ResponseWriter, x *exchange, status int, _ time.Duration, bind int) {
+	v := &x.view
 	setHeader(w.Header(), hdrRetryAfter, "2.0")
 	p := v.rules[bind].Policy
 	rate := strconv.FormatFloat(float64(p.Limit)/p.Window.Seconds(), 'f', -1, 64)
 	body := `{"errors":"Exceeded ` + rate + ` calls per second for api client. Reduce request rates to resume uninterrupted service."}`
 	writeBody(w, status, "application/json; charset=utf-8", []byte(body))
+}
+
+// gitHubError is GitHub's error body.
+type gitHubError struct {
+	Message          string `json:"message"`
+	DocumentationURL string `json:"documentation_url"`
+}
+
+// gitHubRejection writes GitHub's answer to a rejection (the status is 403 or 429): for a primary quota its
+// message ("API rate limit exceeded for user ID 1.", or for the client's IP with GitHub's invitation to
+// authenticate), no Retry-After (x-ratelimit-reset says when); for a secondary limit (Rule.Secondary)
+// Retry-After in seconds, rounded up, and the secondary-limit message.
+func gitHubRejection(w http.ResponseWriter, x *exchange, status int, wait time.Duration, bind int) {
+	body := gitHubError{DocumentationURL: "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"}
+	switch {
+	case x.view.rules[bind].Secondary:
+		if wait != never {
+			setHeader(w.Header(), hdrRetryAfter, strconv.FormatInt(ceilDiv(wait, time.Second), 10))
+		}
+		body.Message = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
+		body.DocumentationURL += "#about-secondary-rate-limits"
+	case x.key.anonymous:
+		body.Message = "API rate limit exceeded for " + strings.TrimPrefix(x.key.key, "anonymous:") +
+			". (But here's the good news: Authenticated requests get a higher rate limit. Check out the documentation for more details.)"
+	default:
+		body.Message = "API rate limit exceeded for user ID 1."
+	}
+	b, _ := json.Marshal(body)
+	writeBody(w, status, "application/json; charset=utf-8", b)
 }

@@ -78,7 +78,7 @@ func (h *Handler) writeRejection(w http.ResponseWriter, x *exchange, bind int) {
 		}
 	}
 	if rw := h.plan.reject; rw != nil {
-		rw(w, v, h.plan.rejectStatus, wait, bind)
+		rw(w, x, h.plan.rejectStatus, wait, bind)
 		return
 	}
 	if pb := h.plan.rejectBody; pb != nil {
