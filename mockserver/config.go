@@ -34,7 +34,7 @@ const (
 
 // Dialects returns the names of every header dialect, in a fixed order.
 func Dialects() []string {
-	return []string{DialectIETF, DialectIETFLegacy, DialectXRateLimit, DialectGitHub, DialectOpenAI, DialectTollbooth, DialectAnthropic, DialectShopify, DialectNone}
+	return []string{DialectIETF, DialectIETFLegacy, DialectXRateLimit, DialectGitHub, DialectOpenAI, DialectTollbooth, DialectAnthropic, DialectShopify, DialectDiscord, DialectNone}
 }
 
 // Key kinds: what identifies a client. Config.Key is one of them or several joined by "+" ("api-key+route").

@@ -29,6 +29,8 @@ func dialectNamed(name string) (dialect, bool) {
 		return writeAnthropic, true
 	case DialectShopify:
 		return writeShopify, true
+	case DialectDiscord:
+		return writeDiscord, true
 	case DialectNone:
 		return func(http.Header, *quotaView) {}, true
 	}

@@ -17,11 +17,17 @@ const (
 	// DialectShopify writes the binding rule as Shopify's REST Admin API does: X-Shopify-Shop-Api-Call-Limit:
 	// USED/CAPACITY ("32/40"), USED being the capacity less what remains. No reset is sent.
 	DialectShopify = "shopify"
+	// DialectDiscord writes the binding rule (secondary rules aside) as Discord does: X-RateLimit-Bucket (the
+	// rule's name: name the rules as Discord names its buckets), X-RateLimit-Limit, -Remaining, -Reset (Unix
+	// seconds) and -Reset-After (seconds), the last two in the rendering's precision (Discord: ms, "1.234").
+	DialectDiscord = "discord"
 )
 
 // Header names of the vendor dialects, in canonical form.
 const (
 	hdrShopifyCallLimit = "X-Shopify-Shop-Api-Call-Limit"
+	hdrXBucket          = "X-Ratelimit-Bucket"
+	hdrXResetAfter      = "X-Ratelimit-Reset-After"
 	anthropicPrefix     = "Anthropic-Ratelimit-"
 )
 
@@ -58,4 +64,14 @@ func writeShopify(h http.Header, v *quotaView) {
 	capacity := v.capacity[i]
 	used := max(0, capacity-v.decisions[i].Remaining)
 	setHeader(h, hdrShopifyCallLimit, strconv.FormatInt(used, 10)+"/"+strconv.FormatInt(capacity, 10))
+}
+
+// writeDiscord writes the discord dialect (DialectDiscord).
+func writeDiscord(h http.Header, v *quotaView) {
+	i := v.reportedBinding(-1)
+	setHeader(h, hdrXBucket, v.rules[i].Name)
+	setHeader(h, hdrXLimit, v.limitValue(i))
+	setHeader(h, hdrXRemaining, strconv.FormatInt(v.decisions[i].Remaining, 10))
+	setHeader(h, hdrXReset, v.resetValue(i, "epoch"))
+	setHeader(h, hdrXResetAfter, v.resetValue(i, "delta"))
 }

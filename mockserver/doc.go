@@ -21,7 +21,7 @@
 //			{Policy: mockserver.Policy{Limit: 50, Window: time.Second, Burst: 10}},
 //		}}}})
 //
-// It also imitates the APIs users call (VendorProfiles: github, openai, anthropic, stripe, shopify), each
+// It also imitates the APIs users call (VendorProfiles: github, openai, anthropic, stripe, shopify, discord), each
 // bringing the vendor's documented plans as tiers, its keys, routes, costs (OpenAI's and Anthropic's tokens
 // estimated from the JSON body, Config.BodyCosts), headers and rejection bodies; Config.DefaultTier picks the
 // plan:

@@ -65,11 +65,24 @@ const (
 	// 30/min, 10,000/h; "unauthenticated" (requests without a token, whatever the default) 60/h, 10/min, and
 	// 60/h for GraphQL, which GitHub refuses without a token.
 	ProfileGitHub = "github"
+	// ProfileDiscord is Discord's HTTP API (https://discord.com/developers/docs/topics/rate-limits, "Header
+	// Format", "Exceeding A Rate Limit", "Global Rate Limit"): per bot token (the whole Authorization header,
+	// "Bot TOKEN"), one bucket per route, each a fixed window (aligned to the epoch: Discord's open at a
+	// bucket's first request, which would make a reset reported to the ms 1 ns early), and a global
+	// limit of 50 requests per second across routes (a token bucket, Rule.Secondary: the headers tell of the
+	// route's bucket). Every response carries X-RateLimit-Bucket, -Limit, -Remaining, -Reset (Unix seconds
+	// to the ms) and -Reset-After (seconds to the ms); a rejection is 429 with Retry-After (whole seconds,
+	// rounded up), X-RateLimit-Scope ("user" for a route's bucket, "global"), X-RateLimit-Global: true for the
+	// global limit, and {"message": "You are being rate limited.", "retry_after": 4.5, "global": false}.
+	// Discord documents no per-route numbers ("should not be hard coded"): this profile gives
+	// POST /channels/{channel_id}/messages 5 per 5 s and every other route 50 per second, and does not
+	// split buckets by major parameter (channel, guild, webhook). Tiers: "bot" (the default).
+	ProfileDiscord = "discord"
 )
 
 // VendorProfiles returns the names of every vendor profile, in a fixed order.
 func VendorProfiles() []string {
-	return []string{ProfileGitHub, ProfileOpenAI, ProfileAnthropic, ProfileStripe, ProfileShopify}
+	return []string{ProfileGitHub, ProfileOpenAI, ProfileAnthropic, ProfileStripe, ProfileShopify, ProfileDiscord}
 }
 
 // vendorProfile is what a vendor profile sets.
@@ -114,6 +127,20 @@ func vendorNamed(name string) (vendorProfile, bool) {
 			defaultTier: "token", anonymous: "unauthenticated", key: KeyAPIKey,
 			routes:  []Route{{Pattern: "/search/"}, {Pattern: "/graphql"}},
 			dialect: DialectGitHub, retryAfter: RetryAfterNone, status: 403, statuses: []int{403, 429}, reject: gitHubRejection,
+		}, true
+	case ProfileDiscord:
+		const messages = "POST /channels/{channel_id}/messages"
+		bucket := func(name string, limit int64, w time.Duration, route string) Rule {
+			return Rule{Name: name, Algorithm: FixedWindow, Policy: Policy{Limit: limit, Window: w}, Routes: []string{route}}
+		}
+		return vendorProfile{
+			tiers: []Tier{{Name: "bot", Rules: []Rule{
+				bucket("80c17d2f203122d936070c88c8d10f33", 5, 5*time.Second, messages),
+				bucket("41f9cd5d28af77da04563bcb1d67fdfd", 50, time.Second, otherRoute),
+				{Name: "global", Algorithm: TokenBucket, Policy: Policy{Limit: 50, Window: time.Second}, Secondary: true}}}},
+			defaultTier: "bot", key: KeyAPIKey, apiKeyHeader: "Authorization", routes: []Route{{Pattern: messages}},
+			dialect: DialectDiscord, retryAfter: RetryAfterNone, render: Rendering{Precision: PrecisionMillis},
+			status: 429, reject: discordRejection,
 		}, true
 	case ProfileOpenAI:
 		tier := func(name string, rpm, tpm int64) Tier {

@@ -179,3 +179,23 @@ func gitHubRejection(w http.ResponseWriter, x *exchange, status int, wait time.D
 	b, _ := json.Marshal(body)
 	writeBody(w, status, "application/json; charset=utf-8", b)
 }
+
+// discordRejection writes Discord's 429: X-RateLimit-Scope ("global" and X-RateLimit-Global: true when the
+// secondary global limit rejected, else "user") and {"message": "You are being rate limited.", "retry_after":
+// SECONDS, "global": BOOL}, the wait rounded up to the ms, with Retry-After in whole seconds, rounded up.
+func discordRejection(w http.ResponseWriter, x *exchange, status int, wait time.Duration, bind int) {
+	global := x.view.rules[bind].Secondary
+	if global {
+		setHeader(w.Header(), "X-Ratelimit-Global", "true")
+		setHeader(w.Header(), "X-Ratelimit-Scope", "global")
+	} else {
+		setHeader(w.Header(), "X-Ratelimit-Scope", "user")
+	}
+	retry := "null"
+	if wait != never {
+		setHeader(w.Header(), hdrRetryAfter, strconv.FormatInt(ceilDiv(wait, time.Second), 10))
+		retry = strconv.FormatFloat(float64(ceilDiv(wait, time.Millisecond))/1000, 'f', -1, 64)
+	}
+	body := `{"message": "You are being rate limited.", "retry_after": ` + retry + `, "global": ` + strconv.FormatBool(global) + "}"
+	writeBody(w, status, "application/json", []byte(body))
+}

@@ -1,7 +1,7 @@
 package main
 
 // A client test per vendor profile of mockserver: what a user of ratekit writes to check that their client
-// keeps to GitHub's, OpenAI's, Anthropic's, Stripe's or Shopify's limits before it meets the real API. Each
+// keeps to GitHub's, OpenAI's, Anthropic's, Stripe's, Shopify's or Discord's limits before it meets the real API. Each
 // runs in virtual time (synctest) through the in-memory handlerTransport, so an hour's window takes
 // milliseconds.
 
@@ -113,6 +113,12 @@ func vendorCases() []vendorCase {
 			name: "shopify standard", profile: mockserver.ProfileShopify, method: http.MethodGet,
 			path: "/admin/api/2025-01/products.json", header: http.Header{"X-Shopify-Access-Token": {"shpat_test"}},
 			n: 100, workers: 4, ideal: 60 * 500 * time.Millisecond, slack: 500 * time.Millisecond, windows: 1,
+		},
+		{
+			// 5 messages per 5 s window: 5 at once, then 5 at each window's start.
+			name: "discord messages", profile: mockserver.ProfileDiscord, method: http.MethodPost,
+			path: "/channels/1/messages", header: http.Header{"Authorization": {"Bot test-token"}}, body: `{"content":"hi"}`,
+			n: 20, workers: 2, ideal: 15 * time.Second, slack: 5 * time.Second, windows: 3,
 		},
 	}
 }
