@@ -71,7 +71,7 @@ func TestNoHeaders(t *testing.T) {
 
 func TestBadFlags(t *testing.T) {
 	for args, want := range map[string]string{
-		"-dialect gitlab": `-dialect "gitlab" is not a dialect (allowed: ietf, ietf-legacy, x-ratelimit, github, openai, tollbooth, none)`,
+		"-dialect gitlab": `-dialect "gitlab" is not a dialect (allowed: ietf, ietf-legacy, x-ratelimit, github, openai, tollbooth, anthropic, shopify, discord, none)`,
 		"-calls 0":        "-calls 0: make at least 1 call",
 		"-calls x":        `invalid value "x" for flag -calls`,
 	} {
