@@ -2,8 +2,9 @@
 // and anyone's. It implements every server-side algorithm of ALGORITHMS.md (fixed-window,
 // sliding-window-log, sliding-window-counter, token-bucket, leaky-bucket, leaky-bucket-queue, gcra,
 // concurrency) and speaks every header dialect real servers speak (ietf, ietf-legacy, x-ratelimit, github,
-// openai, tollbooth, none), with tiers, per-route and per-request costs, deterministic faults, Prometheus
-// metrics and per-key statistics.
+// openai, tollbooth, anthropic, shopify, discord, none), with tiers, per-route and per-request costs (from a
+// header, or estimated from the JSON body), rules scoped to routes, secondary limits, deterministic faults,
+// Prometheus metrics and per-key statistics.
 //
 // # Like real servers
 //
