@@ -38,6 +38,9 @@ type vendorCase struct {
 	n       int
 	workers int
 	maxWait time.Duration // the Transport's MaxWait; 0: its default (2 minutes)
+	// costFunc is the Transport's CostFunc; nil: its default. A user who knows what a request costs in
+	// tokens sets it, as the cases "... with CostFunc" do.
+	costFunc func(*http.Request, string) int64
 	// ideal is the profile's pace: when the last of the n requests can be admitted at the earliest.
 	ideal time.Duration
 	// slack is how much later than ideal the batch may end: one refill interval of the binding quota (a
@@ -97,10 +100,24 @@ func vendorCases() []vendorCase {
 			ideal: (20*20_009 - 200_000) * time.Minute / 200_000, slack: 6003 * time.Millisecond, windows: 1,
 		},
 		{
+			// The same, with the client telling ratekit what each request costs in tokens.
+			name: "openai tier-1 tokens with CostFunc", profile: mockserver.ProfileOpenAI, method: http.MethodPost,
+			path: "/v1/chat/completions", header: bearer("sk-test"), body: bigChat, n: 20, workers: 2,
+			costFunc: tokensCost(map[string]int64{"tokens": 20_009}),
+			ideal:    (20*20_009 - 200_000) * time.Minute / 200_000, slack: 6003 * time.Millisecond, windows: 1,
+		},
+		{
 			// 8,000 output tokens a minute at 1,000 a request: 8 at once, then one every 7.5 s.
 			name: "anthropic tier-1 output tokens", profile: mockserver.ProfileAnthropic, method: http.MethodPost,
 			path: "/v1/messages", header: http.Header{"X-Api-Key": {"sk-ant-test"}}, body: message, n: 16, workers: 2,
 			ideal: 8 * 7500 * time.Millisecond, slack: 7500 * time.Millisecond, windows: 1,
+		},
+		{
+			// The same, with the client telling ratekit each request's input and output tokens.
+			name: "anthropic tier-1 output tokens with CostFunc", profile: mockserver.ProfileAnthropic, method: http.MethodPost,
+			path: "/v1/messages", header: http.Header{"X-Api-Key": {"sk-ant-test"}}, body: message, n: 16, workers: 2,
+			costFunc: tokensCost(map[string]int64{"input-tokens": 9, "output-tokens": 1000, "tokens": 1000}),
+			ideal:    8 * 7500 * time.Millisecond, slack: 7500 * time.Millisecond, windows: 1,
 		},
 		{
 			// 25 per second, no headers at all: 25 at once, then one every 40 ms.
@@ -123,6 +140,17 @@ func vendorCases() []vendorCase {
 	}
 }
 
+// tokensCost is a CostFunc for requests of a known token cost: costs[dimension] in the dimensions it lists,
+// ratekit's default in the others.
+func tokensCost(costs map[string]int64) func(*http.Request, string) int64 {
+	return func(req *http.Request, dim string) int64 {
+		if c, ok := costs[dim]; ok {
+			return c
+		}
+		return ratekit.DefaultCost(req, dim)
+	}
+}
+
 // vendorScore is what one batch measured.
 type vendorScore struct {
 	completed int
@@ -139,7 +167,7 @@ func runVendorCase(t *testing.T, c vendorCase) vendorScore {
 	api, err := mockserver.NewHandler(mockserver.Config{Profile: c.profile, DefaultTier: c.tier})
 	require.NoError(t, err)
 	counter := &statusCounter{next: handlerTransport{api}}
-	client := &http.Client{Transport: &ratekit.Transport{Base: counter, MaxWait: c.maxWait}}
+	client := &http.Client{Transport: &ratekit.Transport{Base: counter, MaxWait: c.maxWait, CostFunc: c.costFunc}}
 	var (
 		next  atomic.Int64
 		mu    sync.Mutex
