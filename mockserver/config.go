@@ -34,7 +34,7 @@ const (
 
 // Dialects returns the names of every header dialect, in a fixed order.
 func Dialects() []string {
-	return []string{DialectIETF, DialectIETFLegacy, DialectXRateLimit, DialectGitHub, DialectOpenAI, DialectTollbooth, DialectNone}
+	return []string{DialectIETF, DialectIETFLegacy, DialectXRateLimit, DialectGitHub, DialectOpenAI, DialectTollbooth, DialectAnthropic, DialectShopify, DialectDiscord, DialectNone}
 }
 
 // Key kinds: what identifies a client. Config.Key is one of them or several joined by "+" ("api-key+route").
@@ -130,6 +130,11 @@ type Config struct {
 	// costs the route's cost in "requests" and 1 in other dimensions; a header that is not a whole number
 	// >= 1 gets 400 Bad Request. Every Rule.Dimension other than "requests" needs an entry. nil: none.
 	CostHeaders map[string]string
+	// BodyCosts maps a dimension to the estimate of a request's cost in it from its JSON body, as AI APIs
+	// count tokens before serving: {"tokens": {Members: []string{"max_tokens"}, CharsPerUnit: 4}}. A
+	// dimension may have a cost header or a body cost, not both; a rule's dimension needs one of them
+	// ("requests" excepted). nil: none.
+	BodyCosts map[string]BodyCost
 
 	// Dialect is the header dialect: DialectIETF, DialectIETFLegacy, DialectXRateLimit, DialectGitHub,
 	// DialectOpenAI or DialectNone. "": DialectIETF. Headers are written on every response that went
@@ -153,6 +158,8 @@ type Config struct {
 	// ...). It takes the numbers (Limit, Window, Burst) of every rule and fixes what the library fixes: the
 	// algorithm, the anchor, counting of rejections, the dialect, the rendering, Retry-After, the status
 	// and the body of rejections. Setting one of those fields as well is an error naming it. "": none.
+	// A vendor profile (one of VendorProfiles(): "github", "openai", ...) brings its tiers, keys, routes and
+	// costs too: leave those empty, and pick the plan with DefaultTier.
 	Profile string
 	// FailureMode is what happens when the store fails: FailOpen or FailClosed. "": FailOpen.
 	FailureMode string

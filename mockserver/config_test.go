@@ -20,7 +20,7 @@ func TestNewHandlerNamesTheBadFieldAndTheAllowedValues(t *testing.T) {
 		want  string // the whole message
 	}{
 		{"dialect", mockserver.Config{Dialect: "x-rate-limit"}, "Dialect",
-			`mockserver: Config.Dialect: unknown dialect "x-rate-limit" (allowed: ietf, ietf-legacy, x-ratelimit, github, openai, tollbooth, none)`},
+			`mockserver: Config.Dialect: unknown dialect "x-rate-limit" (allowed: ietf, ietf-legacy, x-ratelimit, github, openai, tollbooth, anthropic, shopify, discord, none)`},
 		{"key", mockserver.Config{Key: "api-key+ip+cookie"}, "Key",
 			`mockserver: Config.Key: unknown key kind "cookie" in "api-key+ip+cookie" (allowed: ip, api-key, user, route, several joined by '+', e.g. api-key+route)`},
 		{"key twice", mockserver.Config{Key: "ip+ip"}, "Key", `mockserver: Config.Key: key kind "ip" appears twice in "ip+ip"`},

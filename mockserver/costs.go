@@ -94,11 +94,21 @@ func (e *costError) Error() string {
 }
 
 // requestCosts fills dimCost with r's cost in every dimension: the route's cost (or the "requests" cost
-// header) in dims[0], the cost header of each other dimension or 1.
+// header or body cost) in dims[0], the cost header or body cost of each other dimension or 1.
 func requestCosts(r *http.Request, dims []dimension, routeCost int64, dimCost []int64) error {
+	var body any
+	if needsBody(dims) {
+		var err error
+		if body, err = readJSONBody(r); err != nil {
+			return err
+		}
+	}
 	for i, d := range dims {
 		c := int64(1)
-		if i == 0 {
+		switch {
+		case d.body != nil && body != nil:
+			c = d.body.estimate(body)
+		case i == 0:
 			c = routeCost
 		}
 		if d.header != "" {

@@ -25,6 +25,12 @@ func dialectNamed(name string) (dialect, bool) {
 		return writeOpenAI, true
 	case DialectTollbooth:
 		return writeTollbooth, true
+	case DialectAnthropic:
+		return writeAnthropic, true
+	case DialectShopify:
+		return writeShopify, true
+	case DialectDiscord:
+		return writeDiscord, true
 	case DialectNone:
 		return func(http.Header, *quotaView) {}, true
 	}

@@ -74,7 +74,7 @@ func writeIETF(h http.Header, v *quotaView) {
 // writeIETFLegacy writes the binding rule as drafts up to -06 did: RateLimit-Limit, RateLimit-Remaining,
 // RateLimit-Reset (delta seconds).
 func writeIETFLegacy(h http.Header, v *quotaView) {
-	i := v.binding(-1)
+	i := v.reportedBinding(-1)
 	setHeader(h, hdrRateLimitLimit, v.limitValue(i))
 	setHeader(h, hdrRateLimitRemaining, strconv.FormatInt(v.decisions[i].Remaining, 10))
 	setHeader(h, hdrRateLimitReset, v.resetValue(i, "delta"))
@@ -82,7 +82,7 @@ func writeIETFLegacy(h http.Header, v *quotaView) {
 
 // writeXRateLimit writes the binding rule as X-RateLimit-Limit, -Remaining, -Reset (delta seconds).
 func writeXRateLimit(h http.Header, v *quotaView) {
-	i := v.binding(-1)
+	i := v.reportedBinding(-1)
 	setHeader(h, hdrXLimit, v.limitValue(i))
 	setHeader(h, hdrXRemaining, strconv.FormatInt(v.decisions[i].Remaining, 10))
 	setHeader(h, hdrXReset, v.resetValue(i, "delta"))
@@ -92,7 +92,7 @@ func writeXRateLimit(h http.Header, v *quotaView) {
 // remaining), -reset (Unix epoch seconds, by the server's possibly skewed clock) and -resource (the rule's
 // name: call a rule "core" or "search" to look like GitHub).
 func writeGitHub(h http.Header, v *quotaView) {
-	i := v.binding(-1)
+	i := v.reportedBinding(-1)
 	d := v.decisions[i]
 	setHeader(h, hdrXLimit, v.limitValue(i))
 	setHeader(h, hdrXRemaining, strconv.FormatInt(d.Remaining, 10))
@@ -120,7 +120,7 @@ func newOpenAINames(dim string) openAINames {
 // same for tokens.
 func writeOpenAI(h http.Header, v *quotaView) {
 	for dim := range v.dims {
-		i := v.binding(dim)
+		i := v.reportedBinding(dim)
 		if i < 0 {
 			continue
 		}
@@ -142,7 +142,7 @@ func writeOpenAI(h http.Header, v *quotaView) {
 //	RateLimit-Remaining: 9
 //	RateLimit-Reset: 1                         as Rendering.Reset says (tollbooth: the constant 1)
 func writeTollbooth(h http.Header, v *quotaView) {
-	i := v.binding(-1)
+	i := v.reportedBinding(-1)
 	p := v.rules[i].Policy
 	rate := float64(p.Limit)
 	if p.Window > 0 {

@@ -2,8 +2,9 @@
 // and anyone's. It implements every server-side algorithm of docs/ALGORITHMS.md (fixed-window,
 // sliding-window-log, sliding-window-counter, token-bucket, leaky-bucket, leaky-bucket-queue, gcra,
 // concurrency) and speaks every header dialect real servers speak (ietf, ietf-legacy, x-ratelimit, github,
-// openai, tollbooth, none), with tiers, per-route and per-request costs, deterministic faults, Prometheus
-// metrics and per-key statistics.
+// openai, tollbooth, anthropic, shopify, discord, none), with tiers, per-route and per-request costs (from a
+// header, or estimated from the JSON body), rules scoped to routes, secondary limits, deterministic faults,
+// Prometheus metrics and per-key statistics.
 //
 // # Like real servers
 //
@@ -20,6 +21,13 @@
 //		Tiers: []mockserver.Tier{{Name: "default", Rules: []mockserver.Rule{
 //			{Policy: mockserver.Policy{Limit: 50, Window: time.Second, Burst: 10}},
 //		}}}})
+//
+// It also imitates the APIs users call (VendorProfiles: github, openai, anthropic, stripe, shopify, discord), each
+// bringing the vendor's documented plans as tiers, its keys, routes, costs (OpenAI's and Anthropic's tokens
+// estimated from the JSON body, Config.BodyCosts), headers and rejection bodies; Config.DefaultTier picks the
+// plan:
+//
+//	mockserver.NewHandler(mockserver.Config{Profile: mockserver.ProfileGitHub, DefaultTier: "enterprise-cloud"})
 //
 // # Two ways to use it
 //

@@ -80,5 +80,5 @@ func ExampleConfigError() {
 	_, err := mockserver.NewHandler(mockserver.Config{Dialect: "x-rate-limit"})
 	fmt.Println(err)
 	// Output:
-	// mockserver: Config.Dialect: unknown dialect "x-rate-limit" (allowed: ietf, ietf-legacy, x-ratelimit, github, openai, tollbooth, none)
+	// mockserver: Config.Dialect: unknown dialect "x-rate-limit" (allowed: ietf, ietf-legacy, x-ratelimit, github, openai, tollbooth, anthropic, shopify, discord, none)
 }

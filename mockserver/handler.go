@@ -134,7 +134,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 		h.respondAfter(w, r, roll, http.StatusUnauthorized, errorBody{Error: errMissingKey, Message: p.keys.missingKeyMessage(x.key.missing)})
 		return
 	}
-	x.tier = &p.tiers[x.tierIdx]
+	x.tier = p.tiers[x.tierIdx].on(x.routeIdx)
 	routeCost := int64(1)
 	if x.routeIdx >= 0 {
 		routeCost = p.routes.routes[x.routeIdx].Cost

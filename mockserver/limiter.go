@@ -94,6 +94,16 @@ type Rule struct {
 	// Limit - round(estimate after the decision). false: the exact estimate. Other algorithms take only
 	// false.
 	RoundEstimate bool
+
+	// Routes limit the rule to the requests that match one of these Config.Routes patterns, or "other" for
+	// the requests that match none (as GitHub counts /search against its search quota, /graphql against
+	// graphql and the rest against core): other requests are neither counted by the rule nor told about it.
+	// nil: every request. A Handler reads it; a Store is given only the rules of a request's route.
+	Routes []string
+	// Secondary makes the rule a secondary limit, as GitHub's are: it limits like any rule, but the
+	// dialect's headers report the tier's other rules (so a request it rejects may show remaining > 0).
+	// A Handler reads it; a Store ignores it.
+	Secondary bool
 }
 
 // Window anchors (Rule.Anchor).

@@ -111,7 +111,7 @@ func newMetrics(p *plan, s Store) *metrics {
 
 // request counts one rate-limited request of tier t on route (-1: none) whose binding rule is rule.
 func (m *metrics) request(t *tierPlan, tier, route, rule, result int) {
-	m.requests[tier][((route+1)*len(t.rules)+rule)*2+result].Inc()
+	m.requests[tier][((route+1)*t.ruleCount()+t.ruleIndex(rule))*2+result].Inc()
 }
 
 // keysCollector reports the store's Len at every scrape.

@@ -24,6 +24,7 @@ type plan struct {
 	retryAfter    string // the Retry-After format
 	render        rendering
 	rejectBody    *plainBody // nil: the JSON error body
+	reject        rejection  // a vendor profile's rejection; nil: none
 	failClosed    bool
 	faults        Faults
 	metricsPath   string // "" when not served
@@ -42,12 +43,15 @@ type tierPlan struct {
 	dim            []int   // index in plan.dims of rules[i]'s dimension
 	offsets        []int64 // rules[i]'s window anchor offset in [0, W); 0 for algorithms without windows
 	hasConcurrency bool
+	byRoute        []tierPlan // when a rule has Routes: the plan of each route (index route+1); nil otherwise
+	scope          routeScope // in a route's plan: where its rules are in the tier's
 }
 
 // dimension is a unit that rules count, and the header that carries a request's cost in it ("" for none).
 type dimension struct {
 	name   string
 	header string
+	body   *BodyCost   // the body's estimate of the cost; nil for none
 	openai openAINames // the openai dialect's headers for this dimension
 }
 
@@ -66,7 +70,7 @@ func compile(cfg Config, built time.Time) (*plan, error) {
 	if p.routes, err = newRouteTable(cfg.Routes); err != nil {
 		return nil, err
 	}
-	if p.dims, err = compileDimensions(cfg.CostHeaders); err != nil {
+	if p.dims, err = compileDimensions(cfg.CostHeaders, cfg.BodyCosts); err != nil {
 		return nil, err
 	}
 	if err = p.compileTiers(cfg); err != nil {
@@ -76,6 +80,7 @@ func compile(cfg Config, built time.Time) (*plan, error) {
 		return nil, err
 	}
 	p.rejectBody = profileBody(cfg)
+	p.reject = vendorRejection(cfg)
 	if err = validateFaults(cfg.Faults); err != nil {
 		return nil, err
 	}
@@ -87,13 +92,17 @@ func compile(cfg Config, built time.Time) (*plan, error) {
 }
 
 // compileDimensions orders the dimensions: "requests" first, then the others by name.
-func compileDimensions(headers map[string]string) ([]dimension, error) {
+func compileDimensions(headers map[string]string, bodies map[string]BodyCost) ([]dimension, error) {
 	dims := []dimension{{name: DimensionRequests, header: headers[DimensionRequests], openai: newOpenAINames(DimensionRequests)}}
 	names := make([]string, 0, len(headers))
 	for name := range headers {
 		names = append(names, name)
 	}
 	sort.Strings(names)
+	dims, err := compileBodyCosts(dims, headers, bodies)
+	if err != nil {
+		return nil, err
+	}
 	for _, name := range names {
 		field := "CostHeaders[" + strconv.Quote(name) + "]"
 		if !validName(name) {
@@ -106,6 +115,7 @@ func compileDimensions(headers map[string]string) ([]dimension, error) {
 			dims = append(dims, dimension{name: name, header: headers[name], openai: newOpenAINames(name)})
 		}
 	}
+	sort.SliceStable(dims[1:], func(i, j int) bool { return dims[1+i].name < dims[1+j].name })
 	return dims, nil
 }
 
@@ -128,6 +138,9 @@ func (p *plan) compileTiers(cfg Config) error {
 		byName[t.Name] = i
 		tp, err := p.compileTier(field, t)
 		if err != nil {
+			return err
+		}
+		if err := p.scopeRoutes(field, &tp); err != nil {
 			return err
 		}
 		for j, k := range t.Keys {

@@ -151,9 +151,12 @@ func applyProfile(cfg Config) (Config, error) {
 	if cfg.Profile == "" {
 		return cfg, nil
 	}
+	if vp, ok := vendorNamed(cfg.Profile); ok {
+		return applyVendor(cfg, vp)
+	}
 	pr, ok := profileNamed(cfg.Profile)
 	if !ok {
-		return cfg, badValue("Profile", cfg.Profile, "profile", Profiles())
+		return cfg, badValue("Profile", cfg.Profile, "profile", append(Profiles(), VendorProfiles()...))
 	}
 	fixed := func(field, value string) error {
 		return badField(field, value, "profile %q fixes it: leave it empty", cfg.Profile)

@@ -210,7 +210,7 @@ func TestProfileConfigErrors(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{"unknown", Config{Profile: "envoy"}, `Config.Profile: unknown profile "envoy" (allowed: httprate, ulule-limiter, throttled, tollbooth, redis-rate, nginx)`},
+		{"unknown", Config{Profile: "envoy"}, `Config.Profile: unknown profile "envoy" (allowed: httprate, ulule-limiter, throttled, tollbooth, redis-rate, nginx, github, openai, anthropic, stripe, shopify, discord)`},
 		{"dialect", Config{Profile: ProfileThrottled, Dialect: DialectGitHub}, `Config.Dialect: profile "throttled" writes the "x-ratelimit" dialect (allowed: , x-ratelimit)`},
 		{"retry-after", Config{Profile: ProfileUluleLimiter, RetryAfter: RetryAfterSeconds}, `Config.RetryAfter: profile "ulule-limiter" writes Retry-After as "none"`},
 		{"render", Config{Profile: ProfileHTTPRate, Render: Rendering{Precision: PrecisionMillis}}, `Config.Render: profile "httprate" fixes it`},

@@ -77,6 +77,10 @@ func (h *Handler) writeRejection(w http.ResponseWriter, x *exchange, bind int) {
 			setHeader(w.Header(), hdrRetryAfter, value)
 		}
 	}
+	if rw := h.plan.reject; rw != nil {
+		rw(w, x, h.plan.rejectStatus, wait, bind)
+		return
+	}
 	if pb := h.plan.rejectBody; pb != nil {
 		pb.write(w, h.plan.rejectStatus)
 		return

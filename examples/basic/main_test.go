@@ -71,7 +71,7 @@ func TestNoHeaders(t *testing.T) {
 
 func TestBadFlags(t *testing.T) {
 	for args, want := range map[string]string{
-		"-dialect gitlab": `-dialect "gitlab" is not a dialect (allowed: ietf, ietf-legacy, x-ratelimit, github, openai, tollbooth, none)`,
+		"-dialect gitlab": `-dialect "gitlab" is not a dialect (allowed: ietf, ietf-legacy, x-ratelimit, github, openai, tollbooth, anthropic, shopify, discord, none)`,
 		"-n 0":            "-n 0: make at least 1 call",
 		"-n x":            `invalid value "x" for flag -n`,
 	} {

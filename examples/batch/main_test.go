@@ -172,7 +172,7 @@ func TestBadFlags(t *testing.T) {
 		want string
 	}{
 		{[]string{"-algorithm", "leaky"}, `-algorithm "leaky" is not an algorithm (allowed: fixed-window, sliding-window-log, sliding-window-counter, token-bucket, leaky-bucket, leaky-bucket-queue, gcra, concurrency)`},
-		{[]string{"-dialect", "gitlab"}, `-dialect "gitlab" is not a dialect (allowed: ietf, ietf-legacy, x-ratelimit, github, openai, tollbooth, none)`},
+		{[]string{"-dialect", "gitlab"}, `-dialect "gitlab" is not a dialect (allowed: ietf, ietf-legacy, x-ratelimit, github, openai, tollbooth, anthropic, shopify, discord, none)`},
 		{[]string{"-progress", "fancy"}, `-progress "fancy" is not a mode (allowed: auto, bar, lines, off)`},
 		{[]string{"-n", "0"}, "-n 0: the number of requests must be at least 1"},
 		{[]string{"-c", "-1"}, "-c -1: the number of workers must be at least 1"},

@@ -50,7 +50,7 @@ func TestBothWays(t *testing.T) {
 
 func TestBadFlags(t *testing.T) {
 	for args, want := range map[string]string{
-		"-dialect gitlab": `-dialect "gitlab" is not a dialect (allowed: ietf, ietf-legacy, x-ratelimit, github, openai, tollbooth, none)`,
+		"-dialect gitlab": `-dialect "gitlab" is not a dialect (allowed: ietf, ietf-legacy, x-ratelimit, github, openai, tollbooth, anthropic, shopify, discord, none)`,
 		"-n 0":            "-n 0 -c 4: both must be at least 1",
 		"-c 0":            "-n 40 -c 0: both must be at least 1",
 	} {

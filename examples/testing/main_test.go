@@ -59,7 +59,7 @@ func TestRunFails(t *testing.T) {
 func TestRunBadPolicy(t *testing.T) {
 	for args, want := range map[string]string{
 		"-algorithm nope": `unknown algorithm "nope" (allowed: fixed-window, sliding-window-log`,
-		"-dialect nope":   `"nope" (allowed: ietf, ietf-legacy, x-ratelimit, github, openai, tollbooth, none)`,
+		"-dialect nope":   `"nope" (allowed: ietf, ietf-legacy, x-ratelimit, github, openai, tollbooth, anthropic, shopify, discord, none)`,
 		"-n 0":            "-n 0 -c 4: both must be at least 1",
 	} {
 		var stdout, stderr bytes.Buffer

@@ -61,7 +61,7 @@ func TestPlansSideBySide(t *testing.T) {
 
 func TestBadFlags(t *testing.T) {
 	for args, want := range map[string]string{
-		"-dialect gitlab": `-dialect "gitlab" is not a dialect (allowed: ietf, ietf-legacy, x-ratelimit, github, openai, tollbooth, none)`,
+		"-dialect gitlab": `-dialect "gitlab" is not a dialect (allowed: ietf, ietf-legacy, x-ratelimit, github, openai, tollbooth, anthropic, shopify, discord, none)`,
 		"-duration 0s":    "-duration 0s: must be more than 0",
 		"-c 0":            "-c 0: at least 1 worker per client",
 	} {

@@ -83,7 +83,7 @@ func TestContractMatrix(t *testing.T) {
 					t.Fatal(err)
 				}
 				t.Log(r)
-				checkBounds(t, r, cellBounds(c))
+				checkMatrixCell(t, r, cellBounds(c))
 			})
 		})
 	}

@@ -33,6 +33,7 @@ type options struct {
 	roundEstimate bool
 
 	profile           string
+	tier              string
 	render            mockserver.Rendering
 	dialect           string
 	key               string
@@ -102,7 +103,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.roundEstimate, "round-estimate", false, "the sliding-window-counter rounds its estimate to the nearest unit, as go-chi/httprate")
 
 	fs.StringVar(&o.profile, "profile", "", "imitate a public limiter `NAME` exactly: "+strings.Join(mockserver.Profiles(), ", ")+
-		"; it takes -limit, -window, -burst (or the config's rules) and fixes the algorithm, dialect, rendering, Retry-After and status")
+		"; it takes -limit, -window, -burst (or the config's rules) and fixes the algorithm, dialect, rendering, Retry-After and status; "+
+		"or an API `NAME`: "+strings.Join(mockserver.VendorProfiles(), ", ")+", which brings its tiers (pick one with -tier), keys, routes and costs")
+	fs.StringVar(&o.tier, "tier", "", "the `TIER` of clients no tier lists (a vendor profile's plan: -profile github -tier unauthenticated, -profile openai -tier tier-3)")
 	fs.StringVar(&o.render.DelayRounding, "delay-rounding", "", "round delays (resets, Retry-After) `MODE`: up, down, nearest (empty: up)")
 	fs.StringVar(&o.render.EpochRounding, "epoch-rounding", "", "round epochs and HTTP-dates `MODE`: up, down, nearest (empty: up)")
 	fs.StringVar(&o.render.Precision, "precision", "", "round delays and epochs to `UNIT`: s or ms (ms: \"0.981\"; empty: s)")
@@ -202,6 +205,8 @@ func flagOf(field string) string {
 		return "-reset-as"
 	case "Profile":
 		return "-profile"
+	case "DefaultTier":
+		return "-tier"
 	case "Render", "Render.DelayRounding":
 		return map[string]string{"Render": "-delay-rounding, -epoch-rounding, -precision, -reset, -reset-constant, -reset-form, -limit-as, -limit-format",
 			"Render.DelayRounding": "-delay-rounding"}[field]

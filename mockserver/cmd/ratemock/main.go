@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
@@ -138,6 +139,9 @@ func (o *options) build(stderr io.Writer) (h *mockserver.Handler, store *mockser
 	if file != nil {
 		file.apply(&cfg, o)
 	}
+	if o.set["tier"] {
+		cfg.DefaultTier = o.tier
+	}
 	algorithm := o.algorithm
 	if cfg.Profile != "" {
 		// A profile fixes these: the flags' defaults must not contradict it. Given explicitly (on the command
@@ -155,7 +159,23 @@ func (o *options) build(stderr io.Writer) (h *mockserver.Handler, store *mockser
 			algorithm = ""
 		}
 	}
-	if len(cfg.Tiers) == 0 {
+	vendor := slices.Contains(mockserver.VendorProfiles(), cfg.Profile)
+	if vendor {
+		// A vendor profile brings its tiers, keys and routes: the flags' defaults must not be taken for them.
+		if !o.set["key"] && (file == nil || file.Key == "") {
+			cfg.Key = ""
+		}
+		if !o.set["api-key-header"] {
+			cfg.APIKeyHeader = ""
+		}
+		for _, name := range []string{"algorithm", "limit", "window", "burst", "anchor", "anchor-offset", "count-rejected", "round-estimate"} {
+			if o.set[name] {
+				return nil, nil, nil, &flagError{flag: "-" + name, msg: "cannot be combined with -profile " + cfg.Profile +
+					", which brings its tiers: pick one with -tier"}
+			}
+		}
+	}
+	if len(cfg.Tiers) == 0 && !vendor {
 		cfg.Tiers = []mockserver.Tier{{Name: "default", Rules: []mockserver.Rule{{Algorithm: algorithm,
 			Policy: mockserver.Policy{Limit: o.limit, Window: o.window, Burst: o.burst}, Anchor: o.anchor,
 			AnchorOffset: o.anchorOffset, CountRejected: o.countRejected, RoundEstimate: o.roundEstimate}}}}

@@ -177,7 +177,7 @@ func TestBadFlagsAndConfigFilesExitWith2AndSayWhy(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-dialect", "foo"}, `ratemock: -dialect: unknown dialect "foo" (allowed: ietf, ietf-legacy, x-ratelimit, github, openai, tollbooth, none)`},
+		{[]string{"-dialect", "foo"}, `ratemock: -dialect: unknown dialect "foo" (allowed: ietf, ietf-legacy, x-ratelimit, github, openai, tollbooth, anthropic, shopify, discord, none)`},
 		{[]string{"-algorithm", "gcrx"}, `ratemock: -algorithm: unknown algorithm "gcrx" (allowed: fixed-window, sliding-window-log, sliding-window-counter, token-bucket, leaky-bucket, leaky-bucket-queue, gcra, concurrency)`},
 		{[]string{"-limit", "0"}, `ratemock: -limit: fixed-window policy: limit 0: want limit >= 1`},
 		{[]string{"-burst", "5"}, `ratemock: -burst: fixed-window policy: burst 5: want 0`},

@@ -78,7 +78,7 @@ func TestBadProfileAndRenderFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-profile", "envoy"}, `ratemock: -profile: unknown profile "envoy" (allowed: httprate, ulule-limiter, throttled, tollbooth, redis-rate, nginx)`},
+		{[]string{"-profile", "envoy"}, `ratemock: -profile: unknown profile "envoy" (allowed: httprate, ulule-limiter, throttled, tollbooth, redis-rate, nginx, github, openai, anthropic, stripe, shopify, discord)`},
 		{[]string{"-profile", "throttled", "-dialect", "github"}, `ratemock: -dialect: profile "throttled" writes the "x-ratelimit" dialect`},
 		{[]string{"-profile", "httprate", "-precision", "ms"}, `ratemock: -delay-rounding, -epoch-rounding, -precision, -reset, -reset-constant, -reset-form, -limit-as, -limit-format: profile "httprate" fixes it`},
 		{[]string{"-delay-rounding", "ceil"}, `ratemock: -delay-rounding: unknown rounding "ceil" (allowed: up, down, nearest)`},
