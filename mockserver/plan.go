@@ -11,27 +11,28 @@ import (
 
 // plan is a validated Config in the form the request path uses: indexes instead of names, defaults filled in.
 type plan struct {
-	tiers         []tierPlan
-	tierByKey     map[string]int // principal -> index in tiers
-	defaultTier   int
-	anonymousTier int // -1: requests without a key get 401
-	keys          keyer
-	routes        routeTable
-	dims          []dimension // dims[0] is "requests"
-	dialect       dialect
-	dialectName   string
-	rejectStatus  int
-	retryAfter    string // the Retry-After format
-	render        rendering
-	rejectBody    *plainBody // nil: the JSON error body
-	failClosed    bool
-	faults        Faults
-	metricsPath   string // "" when not served
-	statsPath     string
-	resetPath     string
-	statsMaxKeys  int
-	built         time.Time // when NewHandler was called
-	microAnchors  bool      // the store is a RedisStore: AnchorStart offsets are truncated to the µs
+	tiers             []tierPlan
+	tierByKey         map[string]int // principal -> index in tiers
+	defaultTier       int
+	anonymousTier     int // -1: requests without a key get 401
+	keys              keyer
+	routes            routeTable
+	dims              []dimension // dims[0] is "requests"
+	dialect           dialect
+	dialectName       string
+	rejectStatus      int
+	retryAfter        string // the Retry-After format
+	render            rendering
+	rejectBody        *plainBody // nil: the JSON error body
+	failClosed        bool
+	faults            Faults
+	metricsPath       string // "" when not served
+	statsPath         string
+	resetPath         string
+	statsMaxKeys      int
+	logLinesPerSecond int       // -1: no bound
+	built             time.Time // when NewHandler was called
+	microAnchors      bool      // the store is a RedisStore: AnchorStart offsets are truncated to the µs
 }
 
 // tierPlan is one tier with its rules named and their dimensions resolved.
@@ -311,6 +312,14 @@ func (p *plan) compilePaths(cfg Config) error {
 	}
 	if cfg.StatsMaxKeys < 0 {
 		return badField("StatsMaxKeys", strconv.Itoa(cfg.StatsMaxKeys), "%d is negative (0 means %d)", cfg.StatsMaxKeys, defaultStatsMaxKeys)
+	}
+	switch {
+	case cfg.LogLinesPerSecond < -1:
+		return badField("LogLinesPerSecond", strconv.Itoa(cfg.LogLinesPerSecond), "%d is below -1 (0 means %d, -1 no bound)", cfg.LogLinesPerSecond, defaultLogLinesPerSecond)
+	case cfg.LogLinesPerSecond == 0:
+		p.logLinesPerSecond = defaultLogLinesPerSecond
+	default:
+		p.logLinesPerSecond = cfg.LogLinesPerSecond
 	}
 	p.statsMaxKeys = cfg.StatsMaxKeys
 	if p.statsMaxKeys == 0 {
