@@ -180,7 +180,14 @@ func (p *plan) compileTier(field string, t Tier) (tierPlan, error) {
 			return tp, badValue(rf+".Algorithm", r.Algorithm, "algorithm", Algorithms())
 		}
 		if err := r.Policy.Validate(r.Algorithm); err != nil {
-			return tp, &ConfigError{Field: rf + ".Policy", Value: fmt.Sprintf("%+v", r.Policy),
+			field := rf + ".Policy"
+			switch {
+			case r.Policy.Limit > maxStructuredInteger:
+				field += ".Limit"
+			case r.Policy.Burst > maxStructuredInteger:
+				field += ".Burst"
+			}
+			return tp, &ConfigError{Field: field, Value: fmt.Sprintf("%+v", r.Policy),
 				Reason: strings.TrimPrefix(err.Error(), "mockserver: "), Err: err}
 		}
 		if err := validateWindowOptions(rf, r); err != nil {
