@@ -89,17 +89,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	mux := http.NewServeMux()
 	mux.Handle(storeSwitchPath, h.Admin(storeSwitch(store)))
 	mux.Handle("/", h)
-	srv := &http.Server{
-		Handler: mux,
-		// Bounds on every connection, so that slow or idle clients cannot hold connections (and their
-		// memory and file descriptors) open: http.Server has none by default.
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(slog.NewTextHandler(stderr, nil).WithAttrs([]slog.Attr{slog.String("from", "net/http")}), slog.LevelWarn),
-	}
+	srv := newServer(mux, stderr)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
@@ -239,4 +229,19 @@ func (o *options) proxyPrefixes() ([]netip.Prefix, error) {
 		ps = append(ps, p)
 	}
 	return ps, nil
+}
+
+// newServer is ratemock's http.Server for handler, logging its own errors to stderr.
+func newServer(handler http.Handler, stderr io.Writer) *http.Server {
+	return &http.Server{
+		Handler: handler,
+		// Bounds on every connection, so that slow or idle clients cannot hold connections (and their
+		// memory and file descriptors) open: http.Server has none by default.
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(slog.NewTextHandler(stderr, nil).WithAttrs([]slog.Attr{slog.String("from", "net/http")}), slog.LevelWarn),
+	}
 }
