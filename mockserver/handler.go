@@ -30,9 +30,13 @@ type Handler struct {
 	dice    *faultDice
 	logger  *slog.Logger
 	names   *keyNamer
-	admin   adminGuard
-	logs    *logSampler // paces the log lines of rejections and store failures
-	pool    sync.Pool   // of *exchange
+	dates   dateCache
+	// rejections are the precomputed bodies of ordinary rejections, [tier][rule]; nil entries are encoded
+	// per request
+	rejections [][]*rejectionBody
+	admin      adminGuard
+	logs       *logSampler // paces the log lines of rejections and store failures
+	pool       sync.Pool   // of *exchange
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -54,6 +58,7 @@ func NewHandler(cfg Config) (*Handler, error) {
 		h.logger = slog.New(slog.DiscardHandler)
 	}
 	h.metrics = newMetrics(p, h.store)
+	h.rejections = rejectionBodies(p)
 	h.pool.New = func() any { return new(exchange) }
 	return h, nil
 }
@@ -131,7 +136,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 	p := h.plan
 	x := h.pool.Get().(*exchange)
 	defer h.pool.Put(x)
-	setHeader(w.Header(), hdrDate, now.Add(p.faults.ClockSkew).UTC().Format(http.TimeFormat))
+	w.Header()[hdrDate] = h.dates.values(now.Add(p.faults.ClockSkew))
 
 	x.routeIdx, x.route = p.routes.match(r)
 	x.key = p.keys.identify(r, x.route)

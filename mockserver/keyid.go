@@ -38,8 +38,15 @@ func newKeyNamer(raw bool, secret []byte) *keyNamer {
 	}
 	secret = append([]byte(nil), secret...) // the caller may reuse its slice
 	n := &keyNamer{raw: raw}
-	n.macs.New = func() any { return hmac.New(sha256.New, secret) }
+	n.macs.New = func() any { return &keyMAC{mac: hmac.New(sha256.New, secret)} }
 	return n
+}
+
+// keyMAC is a pooled HMAC with the buffers of one hash: nothing but the name is allocated per request.
+type keyMAC struct {
+	mac hash.Hash
+	in  []byte
+	sum [sha256.Size]byte
 }
 
 // name returns the name of key.
@@ -52,17 +59,18 @@ func (n *keyNamer) name(key string) string {
 
 // hash returns "k_" and the first 12 bytes of the key's HMAC in hexadecimal.
 func (n *keyNamer) hash(key string) string {
-	mac := n.macs.Get().(hash.Hash)
-	mac.Reset()
-	// hash.Hash has no WriteString; hmac's Write copies into the hash's block, so the conversion's bytes
-	// need not outlive the call (the compiler keeps small ones on the stack).
-	mac.Write([]byte(key))
-	var sum [sha256.Size]byte
-	mac.Sum(sum[:0])
-	n.macs.Put(mac)
+	m := n.macs.Get().(*keyMAC)
+	m.mac.Reset()
+	m.in = append(m.in[:0], key...) // hash.Hash has no WriteString; a []byte(key) would escape
+	m.mac.Write(m.in)
+	if cap(m.in) > maxRawKeyLength*4 {
+		m.in = nil // do not keep a huge key's buffer in the pool
+	}
+	m.mac.Sum(m.sum[:0])
 	var out [keyIDLength]byte
 	copy(out[:], keyIDPrefix)
-	hex.Encode(out[len(keyIDPrefix):], sum[:keyIDBytes])
+	hex.Encode(out[len(keyIDPrefix):], m.sum[:keyIDBytes])
+	n.macs.Put(m)
 	return string(out[:])
 }
 

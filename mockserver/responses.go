@@ -42,7 +42,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		status, body = http.StatusInternalServerError, []byte(`{"error":"internal","message":"mockserver: cannot encode the response"}`)
 	}
 	h := w.Header()
-	h["Content-Type"] = []string{"application/json"}
+	h["Content-Type"] = jsonContentType
 	h["Content-Length"] = []string{strconv.Itoa(len(body) + 1)}
 	w.WriteHeader(status)
 	_, _ = w.Write(append(body, '\n'))
@@ -67,8 +67,17 @@ func (h *Handler) writeRejection(w http.ResponseWriter, x *exchange, bind int) {
 		body.Message = fmt.Sprintf("too many requests in flight: rule %q of tier %q allows %d at once",
 			rule.Name, t.name, rule.Policy.Limit)
 	default:
-		body.Message = fmt.Sprintf("rate limit exceeded: rule %q of tier %q allows %d %s per %v; retry in %d s",
-			rule.Name, t.name, rule.Policy.Limit, rule.Dimension, rule.Policy.Window, ceilDiv(wait, time.Second))
+		if tb := h.rejections[x.tierIdx][bind]; tb != nil && h.plan.rejectBody == nil {
+			secs := ceilDiv(wait, time.Second)
+			if h.plan.dialectName != DialectNone {
+				if value, ok := v.retryAfterValue(h.plan.retryAfter, wait, bind); ok {
+					setHeader(w.Header(), hdrRetryAfter, value)
+				}
+			}
+			tb.write(w, h.plan.rejectStatus, secs)
+			return
+		}
+		body.Message = rejectionMessage(t.name, rule, strconv.FormatInt(ceilDiv(wait, time.Second), 10))
 	}
 	if wait != never && h.plan.dialectName != DialectNone {
 		secs := ceilDiv(wait, time.Second)
