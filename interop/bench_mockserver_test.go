@@ -1,6 +1,7 @@
 package interop
 
 import (
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -45,7 +46,10 @@ func BenchmarkMiddleware(b *testing.B) {
 			return h.Wrap(ok)
 		}},
 		{"httprate", func(b *testing.B, limit int, window time.Duration) http.Handler {
-			return httprate.LimitByIP(limit, window)(ok)
+			return httprate.LimitBy(limit, window, func(r *http.Request) (string, error) {
+				host, _, err := net.SplitHostPort(r.RemoteAddr) // by IP, as the others
+				return host, err
+			})(ok)
 		}},
 		{"ulule-limiter", func(b *testing.B, limit int, window time.Duration) http.Handler {
 			store := ulmemory.NewStoreWithOptions(limiter.StoreOptions{Prefix: limiter.DefaultPrefix})
