@@ -35,7 +35,7 @@ func TestMembershipIsWrittenOncePerQuarterWindow(t *testing.T) {
 		want  time.Duration // a's score, from t0
 	}{
 		{time.Second, 0},
-		{9999 * time.Millisecond, 0},        // less than window/4 since the write: read only
+		{9999 * time.Millisecond, 0},         // less than window/4 since the write: read only
 		{10 * time.Second, 10 * time.Second}, // a quarter of the window: written
 		{15 * time.Second, 10 * time.Second},
 		{20 * time.Second, 20 * time.Second},
