@@ -15,6 +15,12 @@ package mockserver
 //	RetryAfter = for a rejection with c <= L: the time of the k-th live entry + W - now, for the smallest k
 //	             whose k oldest live entries free enough room (sum - their costs + c <= L); 0 when c > L
 //
+// Memory per key is capped: a log holds at most slidingLogMaxEntries (1000) entries, 16 KB. When a request
+// finds the log full, it joins the newest entry, which moves to the request's instant: the requests of that
+// entry then all expire W after the last of them. The log stays exact while a key has at most 1000 distinct
+// instants in a window (a limit up to 1000, or bursts sharing instants); beyond that it errs only towards
+// rejecting: never more than L units in any window, but a client may wait longer than the exact log says.
+//
 // A Lua port keeps a sorted set scored by time (ZREMRANGEBYSCORE -inf, t - W; then the sum; then ZADD).
 type slidingLog struct {
 	entries []logEntry // the live entries are entries[head:]; entries[:head] have expired and are dropped lazily
@@ -26,6 +32,9 @@ type slidingLog struct {
 type logEntry struct {
 	at, cost int64
 }
+
+// slidingLogMaxEntries caps the entries of one key's log (the Redis store's script has the same cap).
+const slidingLogMaxEntries = 1000
 
 // logShrinkCap is the capacity above which a mostly empty log gives its memory back.
 const logShrinkCap = 64
@@ -99,11 +108,14 @@ func (l *slidingLog) commit(r *compiledRule, cost, now int64) {
 		return
 	}
 	l.sum += cost
-	if n := len(l.entries); n > l.head && l.entries[n-1].at == t {
+	liveCount := len(l.entries) - l.head
+	if n := len(l.entries); n > l.head && (l.entries[n-1].at == t || liveCount >= slidingLogMaxEntries) {
+		// The same instant, or the log is full: the newest entry takes the request and moves to t. Its
+		// earlier requests now expire at t + W, later than they would: conservative, never over the limit.
+		l.entries[n-1].at = t
 		l.entries[n-1].cost += cost
 		return
 	}
-	liveCount := len(l.entries) - l.head
 	switch {
 	case cap(l.entries) > logShrinkCap && liveCount < cap(l.entries)/4:
 		l.entries = append(make([]logEntry, 0, 2*liveCount+1), l.entries[l.head:]...)

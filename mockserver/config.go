@@ -2,6 +2,7 @@ package mockserver
 
 import (
 	"log/slog"
+	"net/netip"
 	"time"
 )
 
@@ -40,7 +41,7 @@ func Dialects() []string {
 // Key kinds: what identifies a client. Config.Key is one of them or several joined by "+" ("api-key+route").
 const (
 	// KeyIP keys a request by the client's IP address: the host of Request.RemoteAddr, or the first address
-	// of X-Forwarded-For when Config.TrustForwardedFor is set.
+	// of X-Forwarded-For written by a trusted proxy (Config.TrustedProxyHops, Config.TrustedProxies).
 	KeyIP = "ip"
 	// KeyAPIKey keys a request by its API key: the Config.APIKeyHeader header, else an
 	// `Authorization: Bearer` token.
@@ -111,9 +112,19 @@ type Config struct {
 	// A request that did not come through a server (Request.RemoteAddr empty, as when a test calls
 	// ServeHTTP from an in-memory http.RoundTripper) has the IP "in-process".
 	Key string
-	// TrustForwardedFor makes KeyIP take the client's address from the first X-Forwarded-For entry, as a
-	// server behind a trusted proxy should. false: X-Forwarded-For is ignored (a client can forge it).
-	TrustForwardedFor bool
+	// TrustedProxyHops is how many proxies of your own stand in front of the server (a load balancer, then
+	// nginx: 2). KeyIP then takes the client's address from X-Forwarded-For, from the right, as nginx's
+	// real_ip module does with real_ip_recursive on: the connecting address and the next hops-1 entries
+	// to its left are your proxies; the entry after them is the client. The entries further left were
+	// written by the client and are never read. 0: X-Forwarded-For is ignored unless TrustedProxies says
+	// otherwise (a client can forge it). See ExampleConfig_trustedProxies.
+	TrustedProxyHops int
+	// TrustedProxies are the networks of your proxies (netip.MustParsePrefix("10.0.0.0/8")). Walking from
+	// the connecting address leftwards through X-Forwarded-For, every address inside one of them (or
+	// among the first TrustedProxyHops) is a proxy, and the first one that is not is the client. A request
+	// whose connecting address is not trusted is keyed by that address: X-Forwarded-For is ignored. nil:
+	// only TrustedProxyHops counts.
+	TrustedProxies []netip.Prefix
 	// APIKeyHeader names the header carrying the API key for KeyAPIKey. "": "X-API-Key".
 	// An `Authorization: Bearer TOKEN` header is accepted too when this header is absent.
 	APIKeyHeader string
@@ -170,6 +181,10 @@ type Config struct {
 	// Logger receives one line per rejected request (key, tier, route, rule, retry_after) at level Info,
 	// and one per store failure at level Warn. nil: nothing is logged.
 	Logger *slog.Logger
+	// LogLinesPerSecond bounds the lines written to Logger (rejections and store failures together), so
+	// that a flood cannot fill a disk: past the budget of a second, lines are counted instead of written,
+	// and the next line written says how many were left out (lines_dropped). 0: 10; -1: no bound.
+	LogLinesPerSecond int
 
 	// MetricsPath serves Prometheus metrics (GET). "": "/metrics"; "-": not served.
 	MetricsPath string
@@ -177,6 +192,27 @@ type Config struct {
 	StatsPath string
 	// ResetPath forgets the state of every key, or of ?key= (POST). "": "/_reset"; "-": not served.
 	ResetPath string
+	// AdminToken guards the reserved paths (MetricsPath, StatsPath, ResetPath): when set, they answer only
+	// requests carrying `Authorization: Bearer ADMINTOKEN` (compared in constant time), and 401 to the
+	// others, under ServeHTTP and Wrap alike. Under Wrap, the reserved paths are served only when
+	// AdminToken is set: without it they are ordinary paths of the wrapped handler, rate limited like any
+	// other, so that no client of a protected API can read other clients' statistics, reset its own
+	// quota or scrape metrics. To serve them on a listener of their own instead (an admin port on
+	// loopback), mount MetricsHandler, StatsHandler and ResetHandler there. "": ServeHTTP (the mock API
+	// of tests) serves them to anyone; Wrap does not serve them.
+	AdminToken string
+	// KeyHashSecret keys the hash that names clients wherever a key leaves the request: in /_stats, in log
+	// lines, in metrics and in the Store (Redis key names). A key is named "k_" and 24 hexadecimal digits
+	// of HMAC-SHA256(KeyHashSecret, key): stable for a given secret, so Handlers that share a RedisStore
+	// must share the secret. nil: a secret built into this package, which hides keys from readers of
+	// Redis and logs but lets anyone who has the code test a guess (an IP address is easily guessed):
+	// set a secret of your own in production.
+	KeyHashSecret []byte
+	// RawKeys names clients by their raw key instead (API keys, IP addresses), for tests and the mock
+	// API of tests: never in front of a real API. Keys longer than 256 bytes are hashed even then, so
+	// that a client cannot make the server store a key of the size of its header limit.
+	RawKeys bool
+
 	// StatsMaxKeys bounds how many keys the statistics remember; the least recently seen key is dropped
 	// first. 0: 10000.
 	StatsMaxKeys int

@@ -74,12 +74,17 @@
 //
 // /metrics (Prometheus, one registry per Handler), /_stats (per-key counts and state, GET) and /_reset
 // (forget every key or ?key=, POST) are never rate limited. Config.MetricsPath, StatsPath and ResetPath move
-// them, or turn them off with "-".
+// them, or turn them off with "-". ServeHTTP (the mock API of tests) serves them to anyone unless
+// Config.AdminToken is set; Wrap (in front of a real API) serves them only with Config.AdminToken, and then
+// only to requests carrying it. MetricsHandler, StatsHandler and ResetHandler mount them on a listener of
+// your own instead. Keys appear in /_stats, logs, metrics and store key names as keyed hashes
+// (Config.KeyHashSecret), unless Config.RawKeys.
 //
 // # Stores
 //
 // The state of every key lives in a Store. Config.Store nil means a new MemoryStore: sharded, safe for
-// concurrent use, and bounded by the keys in use (a key whose state is as good as new is dropped). Servers
+// concurrent use, bounded by the keys in use (a key whose state is as good as new is dropped) and by a
+// capacity (DefaultMemoryStoreCapacity states; the least recently used go first). Servers
 // that run as several replicas share a RedisStore (NewRedisStore): every algorithm in one Lua script per
 // decision, with `now` passed in, keys hash-tagged so one client's keys share a slot on Redis Cluster, and
 // TTLs so idle keys expire. Both pass one test suite, and replaying one random trace through both gives

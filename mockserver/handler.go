@@ -29,7 +29,14 @@ type Handler struct {
 	stats   *statsBook
 	dice    *faultDice
 	logger  *slog.Logger
-	pool    sync.Pool // of *exchange
+	names   *keyNamer
+	dates   dateCache
+	// rejections are the precomputed bodies of ordinary rejections, [tier][rule]; nil entries are encoded
+	// per request
+	rejections [][]*rejectionBody
+	admin      adminGuard
+	logs       *logSampler // paces the log lines of rejections and store failures
+	pool       sync.Pool   // of *exchange
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -42,7 +49,8 @@ func NewHandler(cfg Config) (*Handler, error) {
 		return nil, err
 	}
 	h := &Handler{plan: p, store: cfg.Store, logger: cfg.Logger, stats: newStatsBook(p.statsMaxKeys),
-		dice: newFaultDice(p.faults)}
+		dice: newFaultDice(p.faults), names: newKeyNamer(cfg.RawKeys, cfg.KeyHashSecret), admin: newAdminGuard(cfg.AdminToken),
+		logs: newLogSampler(p.logLinesPerSecond)}
 	if h.store == nil {
 		h.store = NewMemoryStore()
 	}
@@ -50,34 +58,38 @@ func NewHandler(cfg Config) (*Handler, error) {
 		h.logger = slog.New(slog.DiscardHandler)
 	}
 	h.metrics = newMetrics(p, h.store)
+	h.rejections = rejectionBodies(p)
 	h.pool.New = func() any { return new(exchange) }
 	return h, nil
 }
 
 // ServeHTTP serves r as the stand-alone mock API: rate limited, then answered by the built-in endpoint.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.serve(w, r, nil) }
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.serve(w, r, nil, false) }
 
 // Wrap returns a handler that rate limits every request before next serves it (middleware). Rejected
 // requests never reach next; allowed ones reach it with the rate-limit headers already set. The reserved
-// paths are served by h, not next, unless turned off with "-" in the Config.
+// paths are served by h, not next, only when Config.AdminToken is set (and then only to requests carrying
+// the token); otherwise they are paths of next like any other.
 func (h *Handler) Wrap(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.serve(w, r, next) })
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.serve(w, r, next, true) })
 }
 
-// MetricsHandler serves the Handler's Prometheus metrics, to mount them elsewhere than Config.MetricsPath.
+// MetricsHandler serves the Handler's Prometheus metrics, to mount them elsewhere than Config.MetricsPath
+// (on an admin listener). It checks no token: mount it where only operators reach it.
 func (h *Handler) MetricsHandler() http.Handler { return h.metrics.handler }
 
 // StatsHandler serves the per-key statistics as JSON (GET, ?key= for one key), to mount them elsewhere
-// than Config.StatsPath.
+// than Config.StatsPath (on an admin listener). It checks no token: mount it where only operators reach it.
 func (h *Handler) StatsHandler() http.Handler { return http.HandlerFunc(h.serveStats) }
 
 // ResetHandler forgets the state of every key, or of ?key= (POST), to mount it elsewhere than
-// Config.ResetPath.
+// Config.ResetPath (on an admin listener). It checks no token: mount it where only operators reach it.
 func (h *Handler) ResetHandler() http.Handler { return http.HandlerFunc(h.serveReset) }
 
 // exchange is the state of one request on its way through serve. Exchanges are recycled through a pool.
 type exchange struct {
 	key      requestKey
+	name     string // the key's name in statistics, logs and the store (keyNamer)
 	tier     *tierPlan
 	tierIdx  int
 	route    string // the matched route's pattern; "" when none
@@ -87,11 +99,21 @@ type exchange struct {
 	view     quotaView
 }
 
-// reserved serves r if its path is reserved, and reports whether it did.
-func (h *Handler) reserved(w http.ResponseWriter, r *http.Request) bool {
-	switch p := r.URL.Path; {
-	case p == "":
+// reserved serves r if its path is reserved, and reports whether it did. Under Wrap (wrapped), the reserved
+// paths exist only with an admin token; a request for one without the token gets 401.
+func (h *Handler) reserved(w http.ResponseWriter, r *http.Request, wrapped bool) bool {
+	p := r.URL.Path
+	if p == "" || (p != h.plan.metricsPath && p != h.plan.statsPath && p != h.plan.resetPath) {
 		return false
+	}
+	if wrapped && !h.admin.enabled() {
+		return false
+	}
+	if !h.admin.allows(r) {
+		h.admin.refuse(w)
+		return true
+	}
+	switch {
 	case p == h.plan.metricsPath:
 		h.metrics.handler.ServeHTTP(w, r)
 	case p == h.plan.statsPath:
@@ -105,8 +127,8 @@ func (h *Handler) reserved(w http.ResponseWriter, r *http.Request) bool {
 }
 
 // serve rate limits r, then serves it with next (the built-in endpoint when next is nil).
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
-	if h.reserved(w, r) {
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, next http.Handler, wrapped bool) {
+	if h.reserved(w, r, wrapped) {
 		return
 	}
 	now := time.Now()
@@ -114,10 +136,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 	p := h.plan
 	x := h.pool.Get().(*exchange)
 	defer h.pool.Put(x)
-	setHeader(w.Header(), hdrDate, now.Add(p.faults.ClockSkew).UTC().Format(http.TimeFormat))
+	w.Header()[hdrDate] = h.dates.values(now.Add(p.faults.ClockSkew))
 
 	x.routeIdx, x.route = p.routes.match(r)
 	x.key = p.keys.identify(r, x.route)
+	x.name = h.names.name(x.key.key)
 	switch {
 	case !x.key.anonymous:
 		var ok bool
@@ -151,7 +174,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 		x.costs[i] = x.dimCost[t.dim[i]]
 	}
 
-	ds, err := h.store.Allow(r.Context(), x.key.key, t.rules, x.costs, now, x.view.decisions[:0])
+	ds, err := h.store.Allow(r.Context(), x.name, t.rules, x.costs, now, x.view.decisions[:0])
 	if err == nil && len(ds) != len(t.rules) {
 		err = fmt.Errorf("mockserver: store returned %d decisions for %d rules", len(ds), len(t.rules))
 	}
@@ -174,13 +197,13 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 		return
 	}
 	h.metrics.request(t, x.tierIdx, x.routeIdx, bind, resultAllowed)
-	h.stats.record(x.key.key, x.tierIdx, true)
+	h.stats.record(x.name, x.tierIdx, true)
 	if t.hasConcurrency {
 		// The slot is given back exactly once: when the response has been written (next returned), or
 		// as soon as the client goes away (the request's context is cancelled), whichever comes first.
 		// The release may run on the AfterFunc's goroutine after x went back to the pool: it captures
 		// copies, never x.
-		key, costs := x.key.key, append([]int64(nil), x.costs...)
+		key, costs := x.name, append([]int64(nil), x.costs...)
 		release := func() { h.release(r.Context(), key, t.rules, costs) }
 		stop := context.AfterFunc(r.Context(), release)
 		defer func() {
@@ -219,20 +242,13 @@ func (h *Handler) reject(w http.ResponseWriter, r *http.Request, x *exchange, ro
 	rule := t.rules[bind]
 	wait := x.view.retryAfter()
 	h.metrics.request(t, x.tierIdx, x.routeIdx, bind, resultRejected)
-	h.stats.record(x.key.key, x.tierIdx, false)
+	h.stats.record(x.name, x.tierIdx, false)
 	told := time.Duration(ceilDiv(wait, time.Second)) * time.Second // the Retry-After the client is told
 	if wait != never {
 		h.metrics.waits[x.tierIdx][0].Observe(told.Seconds())
 	}
 	if h.logger.Enabled(r.Context(), slog.LevelInfo) {
-		attrs := []slog.Attr{slog.String("key", x.key.key), slog.String("tier", t.name),
-			slog.String("route", routeLabel(x.route)), slog.String("rule", rule.Name)}
-		if wait == never {
-			attrs = append(attrs, slog.String("reason", errCostExceedsCapacity))
-		} else {
-			attrs = append(attrs, slog.Duration("retry_after", told))
-		}
-		h.logger.LogAttrs(r.Context(), slog.LevelInfo, "rate limited", attrs...)
+		h.logRejection(r, x, rule, wait, told)
 	}
 	if !h.pauseFor(r.Context(), roll.latency) {
 		return
@@ -240,15 +256,45 @@ func (h *Handler) reject(w http.ResponseWriter, r *http.Request, x *exchange, ro
 	h.writeRejection(w, x, bind)
 }
 
+// logRejection writes the line of a rejected request, unless the log budget of this second is spent.
+func (h *Handler) logRejection(r *http.Request, x *exchange, rule Rule, wait, told time.Duration) {
+	ok, dropped := h.logs.allow(time.Now())
+	if !ok {
+		return
+	}
+	attrs := []slog.Attr{slog.String("key", x.name), slog.String("tier", x.tier.name),
+		slog.String("route", routeLabel(x.route)), slog.String("rule", rule.Name)}
+	if wait == never {
+		attrs = append(attrs, slog.String("reason", errCostExceedsCapacity))
+	} else {
+		attrs = append(attrs, slog.Duration("retry_after", told))
+	}
+	if dropped > 0 {
+		attrs = append(attrs, slog.Int64("lines_dropped", dropped))
+	}
+	h.logger.LogAttrs(r.Context(), slog.LevelInfo, "rate limited", attrs...)
+}
+
 // storeFailed handles a failing store: fail open (serve without rate-limit headers) or closed (503).
 func (h *Handler) storeFailed(w http.ResponseWriter, r *http.Request, x *exchange, roll faultRoll, next http.Handler, err error) {
+	if r.Context().Err() != nil && errors.Is(err, context.Canceled) {
+		// The client went away while the store decided: not a failure of the store, and nobody to answer.
+		h.metrics.clientGone.Inc()
+		return
+	}
 	h.metrics.storeFailures.Inc()
 	mode := FailOpen
 	if h.plan.failClosed {
 		mode = FailClosed
 	}
-	h.logger.LogAttrs(r.Context(), slog.LevelWarn, "store failed", slog.String("key", x.key.key),
-		slog.String("tier", x.tier.name), slog.String("mode", mode), slog.String("error", err.Error()))
+	if ok, dropped := h.logs.allow(time.Now()); ok {
+		attrs := []slog.Attr{slog.String("key", x.name), slog.String("tier", x.tier.name), slog.String("mode", mode),
+			slog.String("error", err.Error())}
+		if dropped > 0 {
+			attrs = append(attrs, slog.Int64("lines_dropped", dropped))
+		}
+		h.logger.LogAttrs(r.Context(), slog.LevelWarn, "store failed", attrs...)
+	}
 	if h.plan.failClosed {
 		if h.plan.dialectName != DialectNone {
 			setHeader(w.Header(), hdrRetryAfter, "1")

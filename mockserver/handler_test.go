@@ -248,10 +248,12 @@ func TestCombinedKeysAndForwardedFor(t *testing.T) {
 	xff := []string{"X-Forwarded-For", "203.0.113.9, 10.0.0.1", "X-Forwarded-For", "10.0.0.2"}
 	untrusted := newHandler(t, mockserver.Config{})
 	wantBody(t, get(untrusted, "/", xff...), `{"key":"192.0.2.1","tier":"default","cost":1,"remaining":59}`)
-	trusted := newHandler(t, mockserver.Config{TrustForwardedFor: true})
+	trusted := newHandler(t, mockserver.Config{TrustedProxyHops: 3})
 	wantBody(t, get(trusted, "/", xff...), `{"key":"203.0.113.9","tier":"default","cost":1,"remaining":59}`)
 	wantBody(t, get(trusted, "/", "X-Forwarded-For", "[2001:db8::1]:443"), `{"key":"2001:db8::1","tier":"default","cost":1,"remaining":59}`)
 	wantBody(t, get(trusted, "/", "X-Forwarded-For", "garbage"), `{"key":"192.0.2.1","tier":"default","cost":1,"remaining":59}`)
+	oneHop := newHandler(t, mockserver.Config{TrustedProxyHops: 1})
+	wantBody(t, get(oneHop, "/", xff...), `{"key":"10.0.0.2","tier":"default","cost":1,"remaining":59}`)
 }
 
 func TestMiddlewareServesAllowedRequestsOnly(t *testing.T) {
@@ -275,9 +277,10 @@ func TestMiddlewareServesAllowedRequestsOnly(t *testing.T) {
 	if served != 2 {
 		t.Errorf("the API served %d requests, want 2", served)
 	}
-	wantStatus(t, get(wrapped, "/_stats"), http.StatusOK) // reserved paths are the handler's, in both modes
+	// Without an admin token, the reserved paths are the API's under Wrap, rate limited like the others.
+	wantStatus(t, get(wrapped, "/_stats"), http.StatusTooManyRequests)
 	if served != 2 {
-		t.Errorf("a reserved path reached the API")
+		t.Errorf("a rejected request reached the API")
 	}
 }
 
@@ -430,7 +433,9 @@ func (t inMemory) RoundTrip(req *http.Request) (*http.Response, error) {
 // the statistics and metrics agree with the responses.
 func TestConcurrentRequestsNeverOverAdmit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		h := newHandler(t, oneTier(fixedWindow("minute", 500, time.Minute), fixedWindow("day", 700, 24*time.Hour)))
+		cfg := oneTier(fixedWindow("minute", 500, time.Minute), fixedWindow("day", 700, 24*time.Hour))
+		cfg.RawKeys = true
+		h := newHandler(t, cfg)
 		var mu sync.Mutex
 		counts := map[int]int{}
 		var wg sync.WaitGroup

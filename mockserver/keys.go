@@ -3,7 +3,6 @@ package mockserver
 import (
 	"net"
 	"net/http"
-	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,14 +18,18 @@ const keySeparator = "|"
 type keyer struct {
 	parts        []string // key kinds, in order
 	principal    int      // index in parts of the first kind that is not "route"; -1 when there is none
-	trustXFF     bool
+	proxies      trustedProxies
 	apiKeyHeader string
 	userHeader   string
 }
 
 // newKeyer checks the key settings of cfg.
 func newKeyer(cfg Config) (keyer, error) {
-	k := keyer{trustXFF: cfg.TrustForwardedFor, apiKeyHeader: cfg.APIKeyHeader, userHeader: cfg.UserHeader, principal: -1}
+	k := keyer{apiKeyHeader: cfg.APIKeyHeader, userHeader: cfg.UserHeader, principal: -1}
+	var err error
+	if k.proxies, err = newTrustedProxies(cfg.TrustedProxyHops, cfg.TrustedProxies); err != nil {
+		return k, err
+	}
 	if k.apiKeyHeader == "" {
 		k.apiKeyHeader = defaultAPIKeyHeader
 	}
@@ -131,39 +134,20 @@ func routeKey(r *http.Request, route string) string {
 	return r.URL.Path
 }
 
-// clientIP is the address of the client: the first X-Forwarded-For entry when trusted and valid, else the
-// host of RemoteAddr.
+// clientIP is the address of the client: the host of RemoteAddr, or the X-Forwarded-For entry that the
+// trusted proxies say is the client's (see forwarded.go).
 func (k *keyer) clientIP(r *http.Request) string {
-	if k.trustXFF {
-		if ip, ok := forwardedFor(r.Header.Values("X-Forwarded-For")); ok {
-			return ip
-		}
-	}
 	if r.RemoteAddr == "" {
 		return inProcessIP
 	}
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+	host := r.RemoteAddr
+	if h, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		host = h
+	}
+	if !k.proxies.trustsAny() {
 		return host
 	}
-	return r.RemoteAddr
-}
-
-// forwardedFor returns the first (client-most) address of the X-Forwarded-For lines, normalised; false when
-// it is missing or not an IP address.
-func forwardedFor(lines []string) (string, bool) {
-	if len(lines) == 0 {
-		return "", false
-	}
-	first, _, _ := strings.Cut(lines[0], ",")
-	first = strings.TrimSpace(first)
-	if ap, err := netip.ParseAddrPort(first); err == nil { // "1.2.3.4:5678", "[::1]:80"
-		return ap.Addr().Unmap().String(), true
-	}
-	ip, err := netip.ParseAddr(strings.Trim(first, "[]"))
-	if err != nil {
-		return "", false
-	}
-	return ip.Unmap().String(), true
+	return k.proxies.client(host, r.Header.Values("X-Forwarded-For"))
 }
 
 // bearerToken returns the token of an `Authorization: Bearer TOKEN` value (the scheme is case-insensitive).

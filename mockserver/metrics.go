@@ -18,7 +18,15 @@ const (
 	metricStoreFailures = "mockserver_store_failures_total"
 	metricInvalid       = "mockserver_invalid_requests_total"
 	metricFaults        = "mockserver_faults_total"
+	metricEvictions     = "mockserver_store_evictions_total"
+	metricClientGone    = "mockserver_client_gone_total"
 )
+
+// evictingStore is a Store with a capacity, which counts the states it evicted to stay within it
+// (MemoryStore.Evictions).
+type evictingStore interface {
+	Evictions() uint64
+}
 
 // Request results, as the "result" label of mockserver_requests_total.
 const (
@@ -42,6 +50,7 @@ type metrics struct {
 	requests      [][]prometheus.Counter   // [tier][((route+1)*len(rules)+rule)*2+result]
 	waits         [][2]prometheus.Observer // [tier][0: retry_after, 1: delay]
 	storeFailures prometheus.Counter
+	clientGone    prometheus.Counter
 	invalid       map[string]prometheus.Counter
 	faultError    prometheus.Counter
 	faultDrop     prometheus.Counter
@@ -73,7 +82,17 @@ func newMetrics(p *plan, s Store) *metrics {
 		Help: "Injected faults by kind: error (5xx instead of serving), drop (connection dropped), latency (response delayed).",
 	}, []string{"fault"})
 	keys := &keysCollector{store: s, desc: prometheus.NewDesc(metricKeys, "(rule, key) states the store holds now.", nil, nil)}
-	m.registry.MustRegister(requests, waits, failures, invalid, faults, keys)
+	m.clientGone = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: metricClientGone,
+		Help: "Requests whose client went away while the store decided (not store failures).",
+	})
+	m.registry.MustRegister(requests, waits, failures, invalid, faults, keys, m.clientGone)
+	if es, ok := s.(evictingStore); ok {
+		m.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: metricEvictions,
+			Help: "States the store forgot while still in use, least recently used first, to stay within its capacity.",
+		}, func() float64 { return float64(es.Evictions()) }))
+	}
 
 	routes := make([]string, 1+len(p.routes.routes))
 	routes[0] = otherRoute

@@ -11,28 +11,29 @@ import (
 
 // plan is a validated Config in the form the request path uses: indexes instead of names, defaults filled in.
 type plan struct {
-	tiers         []tierPlan
-	tierByKey     map[string]int // principal -> index in tiers
-	defaultTier   int
-	anonymousTier int // -1: requests without a key get 401
-	keys          keyer
-	routes        routeTable
-	dims          []dimension // dims[0] is "requests"
-	dialect       dialect
-	dialectName   string
-	rejectStatus  int
-	retryAfter    string // the Retry-After format
-	render        rendering
-	rejectBody    *plainBody // nil: the JSON error body
-	reject        rejection  // a vendor profile's rejection; nil: none
-	failClosed    bool
-	faults        Faults
-	metricsPath   string // "" when not served
-	statsPath     string
-	resetPath     string
-	statsMaxKeys  int
-	built         time.Time // when NewHandler was called
-	microAnchors  bool      // the store is a RedisStore: AnchorStart offsets are truncated to the µs
+	tiers             []tierPlan
+	tierByKey         map[string]int // principal -> index in tiers
+	defaultTier       int
+	anonymousTier     int // -1: requests without a key get 401
+	keys              keyer
+	routes            routeTable
+	dims              []dimension // dims[0] is "requests"
+	dialect           dialect
+	dialectName       string
+	rejectStatus      int
+	retryAfter        string // the Retry-After format
+	render            rendering
+	rejectBody        *plainBody // nil: the JSON error body
+	reject            rejection  // a vendor profile's rejection; nil: none
+	failClosed        bool
+	faults            Faults
+	metricsPath       string // "" when not served
+	statsPath         string
+	resetPath         string
+	statsMaxKeys      int
+	logLinesPerSecond int       // -1: no bound
+	built             time.Time // when NewHandler was called
+	microAnchors      bool      // the store is a RedisStore: AnchorStart offsets are truncated to the µs
 }
 
 // tierPlan is one tier with its rules named and their dimensions resolved.
@@ -192,7 +193,14 @@ func (p *plan) compileTier(field string, t Tier) (tierPlan, error) {
 			return tp, badValue(rf+".Algorithm", r.Algorithm, "algorithm", Algorithms())
 		}
 		if err := r.Policy.Validate(r.Algorithm); err != nil {
-			return tp, &ConfigError{Field: rf + ".Policy", Value: fmt.Sprintf("%+v", r.Policy),
+			field := rf + ".Policy"
+			switch {
+			case r.Policy.Limit > maxStructuredInteger:
+				field += ".Limit"
+			case r.Policy.Burst > maxStructuredInteger:
+				field += ".Burst"
+			}
+			return tp, &ConfigError{Field: field, Value: fmt.Sprintf("%+v", r.Policy),
 				Reason: strings.TrimPrefix(err.Error(), "mockserver: "), Err: err}
 		}
 		if err := validateWindowOptions(rf, r); err != nil {
@@ -324,6 +332,14 @@ func (p *plan) compilePaths(cfg Config) error {
 	}
 	if cfg.StatsMaxKeys < 0 {
 		return badField("StatsMaxKeys", strconv.Itoa(cfg.StatsMaxKeys), "%d is negative (0 means %d)", cfg.StatsMaxKeys, defaultStatsMaxKeys)
+	}
+	switch {
+	case cfg.LogLinesPerSecond < -1:
+		return badField("LogLinesPerSecond", strconv.Itoa(cfg.LogLinesPerSecond), "%d is below -1 (0 means %d, -1 no bound)", cfg.LogLinesPerSecond, defaultLogLinesPerSecond)
+	case cfg.LogLinesPerSecond == 0:
+		p.logLinesPerSecond = defaultLogLinesPerSecond
+	default:
+		p.logLinesPerSecond = cfg.LogLinesPerSecond
 	}
 	p.statsMaxKeys = cfg.StatsMaxKeys
 	if p.statsMaxKeys == 0 {

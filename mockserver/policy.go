@@ -70,9 +70,9 @@ const burstAlgorithms = "token-bucket, leaky-bucket, leaky-bucket-queue, gcra"
 // field at fault and the values allowed:
 //
 //   - algorithm: one of Algorithms()
-//   - Limit: at least 1
+//   - Limit: at least 1 and at most 999,999,999,999,999 (15 digits, the largest RFC 9651 integer)
 //   - Window: more than 0 and at most 100 years (for concurrency, which does not use it: 0 or more)
-//   - Burst: 0 (meaning Limit) or more, and only for token-bucket, leaky-bucket, leaky-bucket-queue and gcra;
+//   - Burst: 0 (meaning Limit) up to 999,999,999,999,999, and only for token-bucket, leaky-bucket, leaky-bucket-queue and gcra;
 //     refilling a whole burst (Burst * Window / Limit) must take at most 100 years
 func (p Policy) Validate(algorithm string) error {
 	_, err := compileRule(Rule{Algorithm: algorithm, Policy: p})
@@ -132,6 +132,10 @@ func (c *compiledRule) windowStart(now int64) int64 {
 	return floorDiv(now-c.offset, c.window)*c.window + c.offset
 }
 
+// maxStructuredInteger is the largest integer of an RFC 9651 structured field (section 3.3.1: at most 15
+// digits). Limits and bursts above it could not be written in the ietf dialect's RateLimit-Policy.
+const maxStructuredInteger = 999_999_999_999_999
+
 // compileRule checks r and resolves it. Its errors have no package prefix: callers add their context.
 func compileRule(r Rule) (compiledRule, error) {
 	alg := parseAlgorithm(r.Algorithm)
@@ -144,6 +148,12 @@ func compileRule(r Rule) (compiledRule, error) {
 		return compiledRule{}, fmt.Errorf("%s policy: limit %d: want limit >= 1", r.Algorithm, p.Limit)
 	}
 	switch {
+	case p.Limit > maxStructuredInteger:
+		return compiledRule{}, fmt.Errorf("%s policy: limit %d: want limit <= %d (headers write it as an RFC 9651 integer, at most 15 digits)",
+			r.Algorithm, p.Limit, int64(maxStructuredInteger))
+	case p.Burst > maxStructuredInteger:
+		return compiledRule{}, fmt.Errorf("%s policy: burst %d: want burst <= %d (headers write it as an RFC 9651 integer, at most 15 digits)",
+			r.Algorithm, p.Burst, int64(maxStructuredInteger))
 	case alg == algConcurrency && p.Window < 0:
 		return compiledRule{}, fmt.Errorf("%s policy: window %v: want window >= 0 (concurrency does not use it)",
 			r.Algorithm, p.Window)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -42,7 +43,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		status, body = http.StatusInternalServerError, []byte(`{"error":"internal","message":"mockserver: cannot encode the response"}`)
 	}
 	h := w.Header()
-	h["Content-Type"] = []string{"application/json"}
+	h["Content-Type"] = jsonContentType
 	h["Content-Length"] = []string{strconv.Itoa(len(body) + 1)}
 	w.WriteHeader(status)
 	_, _ = w.Write(append(body, '\n'))
@@ -55,6 +56,24 @@ func (h *Handler) writeRejection(w http.ResponseWriter, x *exchange, bind int) {
 	t := x.tier
 	rule := v.rules[bind]
 	wait := v.retryAfter()
+	if rw := h.plan.reject; rw != nil { // a vendor profile's rejection writes its own headers and body
+		if wait != never && h.plan.dialectName != DialectNone {
+			if value, ok := v.retryAfterValue(h.plan.retryAfter, wait, bind); ok {
+				setHeader(w.Header(), hdrRetryAfter, value)
+			}
+		}
+		rw(w, x, h.plan.rejectStatus, wait, bind)
+		return
+	}
+	if pb := h.plan.rejectBody; pb != nil { // a profile's own body: no message to format
+		if wait != never && h.plan.dialectName != DialectNone {
+			if value, ok := v.retryAfterValue(h.plan.retryAfter, wait, bind); ok {
+				setHeader(w.Header(), hdrRetryAfter, value)
+			}
+		}
+		pb.write(w, h.plan.rejectStatus)
+		return
+	}
 	body := errorBody{Error: errRateLimited}
 	switch {
 	case wait == never:
@@ -67,8 +86,17 @@ func (h *Handler) writeRejection(w http.ResponseWriter, x *exchange, bind int) {
 		body.Message = fmt.Sprintf("too many requests in flight: rule %q of tier %q allows %d at once",
 			rule.Name, t.name, rule.Policy.Limit)
 	default:
-		body.Message = fmt.Sprintf("rate limit exceeded: rule %q of tier %q allows %d %s per %v; retry in %d s",
-			rule.Name, t.name, rule.Policy.Limit, rule.Dimension, rule.Policy.Window, ceilDiv(wait, time.Second))
+		if tb := h.rejections[x.tierIdx][x.tier.ruleIndex(bind)]; tb != nil { // bind indexes the route's rules // bind indexes the route's rules
+			secs := ceilDiv(wait, time.Second)
+			if h.plan.dialectName != DialectNone {
+				if value, ok := v.retryAfterValue(h.plan.retryAfter, wait, bind); ok {
+					setHeader(w.Header(), hdrRetryAfter, value)
+				}
+			}
+			tb.write(w, h.plan.rejectStatus, secs)
+			return
+		}
+		body.Message = rejectionMessage(t.name, rule, strconv.FormatInt(ceilDiv(wait, time.Second), 10))
 	}
 	if wait != never && h.plan.dialectName != DialectNone {
 		secs := ceilDiv(wait, time.Second)
@@ -76,14 +104,6 @@ func (h *Handler) writeRejection(w http.ResponseWriter, x *exchange, bind int) {
 		if value, ok := v.retryAfterValue(h.plan.retryAfter, wait, bind); ok {
 			setHeader(w.Header(), hdrRetryAfter, value)
 		}
-	}
-	if rw := h.plan.reject; rw != nil {
-		rw(w, x, h.plan.rejectStatus, wait, bind)
-		return
-	}
-	if pb := h.plan.rejectBody; pb != nil {
-		pb.write(w, h.plan.rejectStatus)
-		return
 	}
 	writeJSON(w, h.plan.rejectStatus, body)
 }
@@ -112,6 +132,12 @@ type plainBody struct {
 	text        string
 	contentType string
 	nosniff     bool // X-Content-Type-Options: nosniff, as http.Error sets
+
+	// The header values and bytes of the above, built on first use and shared by every response (see
+	// dateCache on why sharing header slices is safe).
+	once                    sync.Once
+	typeValue, nosniffValue []string
+	bytes                   []byte
 }
 
 // httpErrorBody is the body http.Error(w, text, code) writes.
@@ -121,13 +147,16 @@ func httpErrorBody(text string) *plainBody {
 
 // write writes the body with status.
 func (b *plainBody) write(w http.ResponseWriter, status int) {
+	b.once.Do(func() {
+		b.typeValue, b.nosniffValue, b.bytes = []string{b.contentType}, []string{"nosniff"}, []byte(b.text)
+	})
 	h := w.Header()
-	h["Content-Type"] = []string{b.contentType}
+	h["Content-Type"] = b.typeValue
 	if b.nosniff {
-		h["X-Content-Type-Options"] = []string{"nosniff"}
+		h["X-Content-Type-Options"] = b.nosniffValue
 	}
 	w.WriteHeader(status)
-	_, _ = w.Write([]byte(b.text))
+	_, _ = w.Write(b.bytes)
 }
 
 // neverRule is the first rule that can never pass the request; -1 when there is none.

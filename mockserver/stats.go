@@ -127,7 +127,18 @@ type ruleReport struct {
 	RetryAfterSeconds int64     `json:"retry_after_seconds"` // when it would not pass: seconds to wait, rounded up
 }
 
-// serveStats answers GET /_stats (every key) or /_stats?key=K (one key) with the keys' counts and state.
+// lookupName returns the name under which the statistics and the store know the key of ?key=: the raw key
+// (an API key, an IP address) is named as requests name it; a name as /_stats lists it ("k_..." under a
+// keyed hash) is taken as is. "" stays "" (every key).
+func (h *Handler) lookupName(key string) string {
+	if key == "" || (!h.names.raw && isKeyName(key)) {
+		return key
+	}
+	return h.names.name(key)
+}
+
+// serveStats answers GET /_stats (every key) or /_stats?key=K (one key, 404 when it is unknown) with the
+// keys' counts and state. ?key= takes a raw key or its name as listed.
 func (h *Handler) serveStats(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
@@ -135,7 +146,12 @@ func (h *Handler) serveStats(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := time.Now()
-	keys, tracked, evicted := h.stats.snapshot(r.URL.Query().Get("key"))
+	name := h.lookupName(r.URL.Query().Get("key"))
+	keys, tracked, evicted := h.stats.snapshot(name)
+	if name != "" && len(keys) == 0 {
+		writeJSON(w, http.StatusNotFound, errorBody{Error: "unknown_key", Message: "no statistics for this key: it has sent no request, or was forgotten (StatsMaxKeys)"})
+		return
+	}
 	report := statsReport{Now: now.UTC(), Keys: make([]keyReport, 0, len(keys)), TrackedKeys: tracked,
 		MaxKeys: h.plan.statsMaxKeys, EvictedKeys: evicted}
 	var ds []Decision
@@ -177,7 +193,7 @@ func (h *Handler) serveReset(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: "method_not_allowed", Message: "use POST"})
 		return
 	}
-	key := r.URL.Query().Get("key")
+	key := h.lookupName(r.URL.Query().Get("key"))
 	if err := h.store.Reset(r.Context(), key); err != nil {
 		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: "store_unavailable", Message: err.Error()})
 		return

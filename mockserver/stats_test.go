@@ -24,7 +24,7 @@ func statsOf(t *testing.T, h http.Handler, query string) map[string]any {
 
 func TestStatsReportCountsAndRuleStatePerKey(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		h := newHandler(t, mockserver.Config{Key: mockserver.KeyAPIKey,
+		h := newHandler(t, mockserver.Config{Key: mockserver.KeyAPIKey, RawKeys: true,
 			Tiers: oneTier(fixedWindow("minute", 2, time.Minute), fixedWindow("day", 100, 24*time.Hour)).Tiers})
 		time.Sleep(15 * time.Second)
 		for range 3 {
@@ -47,7 +47,7 @@ func TestStatsReportCountsAndRuleStatePerKey(t *testing.T) {
 }
 
 func TestStatsMemoryIsBounded(t *testing.T) {
-	h := newHandler(t, mockserver.Config{Key: mockserver.KeyAPIKey, StatsMaxKeys: 3})
+	h := newHandler(t, mockserver.Config{Key: mockserver.KeyAPIKey, RawKeys: true, StatsMaxKeys: 3})
 	for _, k := range []string{"a", "b", "c", "a", "d", "e"} {
 		get(h, "/", "X-API-Key", k)
 	}
@@ -66,7 +66,7 @@ func TestStatsMemoryIsBounded(t *testing.T) {
 }
 
 func TestResetForgetsOneKeyOrAll(t *testing.T) {
-	h := newHandler(t, mockserver.Config{Key: mockserver.KeyAPIKey, Dialect: mockserver.DialectXRateLimit,
+	h := newHandler(t, mockserver.Config{Key: mockserver.KeyAPIKey, RawKeys: true, Dialect: mockserver.DialectXRateLimit,
 		Tiers: oneTier(fixedWindow("hour", 1, time.Hour)).Tiers})
 	for _, k := range []string{"a", "b"} {
 		get(h, "/", "X-API-Key", k)

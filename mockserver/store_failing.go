@@ -99,3 +99,11 @@ func (f *FailingStore) Len(ctx context.Context) (int, error) {
 	}
 	return f.store.Len(ctx)
 }
+
+// Evictions reports the evictions of the wrapped store when it has a capacity (a MemoryStore), else 0.
+func (s *FailingStore) Evictions() uint64 {
+	if es, ok := s.store.(evictingStore); ok {
+		return es.Evictions()
+	}
+	return 0
+}

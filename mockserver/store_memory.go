@@ -26,7 +26,13 @@ const (
 // spread over 256 shards by a hash of the key, each with its own mutex, and all of one key's rules live in one
 // shard, so that a request's check-all-then-commit takes a single lock.
 //
-// Memory is bounded by the active keys: a state that equals the fresh state (bucket full, window over, log
+// Memory is bounded twice. By capacity: the store holds at most DefaultMemoryStoreCapacity (key, rule) states
+// (NewMemoryStoreWithCapacity sets another bound); a new state that finds its shard full first makes room by
+// forgetting the least recently used state of that shard (nginx's limit_req_zone does the same), counted by
+// Evictions and the mockserver_store_evictions_total metric. A forgotten state is a fresh quota for its key
+// when it comes back, so set the capacity above the keys active within your longest window. The capacity is
+// shared out evenly among the shards, so a shard can fill (and evict) a little before the whole store does.
+// And by the active keys: a state that equals the fresh state (bucket full, window over, log
 // empty, nothing in flight) is forgotten. Each Allow sweeps a few states of the shard it locked (and every 32nd
 // call on a shard, of another shard, in turn), so idle states go away as traffic continues, without a background
 // goroutine (there is nothing to close).
@@ -38,9 +44,19 @@ const (
 //
 // The zero value is not usable; call NewMemoryStore.
 type MemoryStore struct {
-	seed   maphash.Seed
-	shards []memoryShard
+	seed     maphash.Seed
+	shards   []memoryShard
+	capacity int // of the whole store
 }
+
+// DefaultMemoryStoreCapacity is how many (key, rule) states NewMemoryStore holds at most: about 100 MB of
+// states at the most (fewer bytes for most algorithms; a sliding-window-log state grows with its log, see
+// SlidingWindowLog).
+const DefaultMemoryStoreCapacity = 1_000_000
+
+// minStatesPerShard is the least capacity of a shard: a small store has fewer shards rather than shards too
+// small to hold an uneven share of the keys.
+const minStatesPerShard = 64
 
 var _ Store = (*MemoryStore)(nil)
 
@@ -52,10 +68,19 @@ type memoryShard struct {
 	// idleAt[i] is the Unix ns from which entries[i] equals the fresh state; the sweep drops it once
 	// now >= idleAt[i]. A slice of its own, so that the sweep reads eight of them per cache line. Guarded by mu.
 	idleAt []int64
-	cursor int      // the next entry the sweep examines; guarded by mu
-	calls  uint32   // Allow calls so far, to pace sweeps of other shards; guarded by mu
-	_      [64]byte // keeps neighbouring shards' mutexes off one cache line
+	cursor int    // the next entry the sweep examines; guarded by mu
+	calls  uint32 // Allow calls so far, to pace sweeps of other shards; guarded by mu
+	// links[i] places entries[i] in the shard's recency list, from head (most recently used) to tail
+	// (least); -1 ends it. Guarded by mu.
+	links      []lruLink
+	head, tail int32
+	capacity   int      // the most entries the shard holds
+	evicted    uint64   // entries forgotten to stay within capacity; guarded by mu
+	_          [64]byte // keeps neighbouring shards' mutexes off one cache line
 }
+
+// lruLink is an entry's neighbours in the recency list (indexes in entries, -1 for none).
+type lruLink struct{ prev, next int32 }
 
 // stateKey names the state of one rule for one key.
 type stateKey struct {
@@ -77,14 +102,49 @@ type pendingDecision struct {
 	v     verdict
 }
 
-// NewMemoryStore returns an empty MemoryStore.
+// NewMemoryStore returns an empty MemoryStore that holds at most DefaultMemoryStoreCapacity states.
 func NewMemoryStore() *MemoryStore {
-	return newMemoryStore(memoryShards)
+	return newMemoryStore(memoryShards, DefaultMemoryStoreCapacity)
 }
 
-// newMemoryStore returns a MemoryStore with n shards (a power of two); tests use 1 to compare sharding away.
-func newMemoryStore(n int) *MemoryStore {
-	return &MemoryStore{seed: maphash.MakeSeed(), shards: make([]memoryShard, n)}
+// NewMemoryStoreWithCapacity returns an empty MemoryStore that holds at most capacity (key, rule) states
+// (capacity < 1: DefaultMemoryStoreCapacity), forgetting the least recently used first when full.
+func NewMemoryStoreWithCapacity(capacity int) *MemoryStore {
+	if capacity < 1 {
+		capacity = DefaultMemoryStoreCapacity
+	}
+	n := memoryShards
+	for n > 1 && capacity/n < minStatesPerShard {
+		n /= 2
+	}
+	return newMemoryStore(n, capacity)
+}
+
+// newMemoryStore returns a MemoryStore with n shards (a power of two) sharing capacity; tests use 1 shard to
+// compare sharding away.
+func newMemoryStore(n, capacity int) *MemoryStore {
+	m := &MemoryStore{seed: maphash.MakeSeed(), shards: make([]memoryShard, n), capacity: capacity}
+	per := (capacity + n - 1) / n
+	for i := range m.shards {
+		m.shards[i].capacity = per
+		m.shards[i].head, m.shards[i].tail = -1, -1
+	}
+	return m
+}
+
+// Capacity reports how many (key, rule) states the store holds at most.
+func (m *MemoryStore) Capacity() int { return m.capacity }
+
+// Evictions reports how many states the store forgot while still in use, to stay within its capacity.
+func (m *MemoryStore) Evictions() uint64 {
+	var n uint64
+	for i := range m.shards {
+		sh := &m.shards[i]
+		sh.mu.Lock()
+		n += sh.evicted
+		sh.mu.Unlock()
+	}
+	return n
 }
 
 // shardIndex returns the index of the shard that holds key's states.
@@ -181,6 +241,7 @@ func (m *MemoryStore) Reset(ctx context.Context, key string) error {
 			sh := &m.shards[i]
 			sh.mu.Lock()
 			sh.index, sh.entries, sh.idleAt, sh.cursor = nil, nil, nil, 0
+			sh.links, sh.head, sh.tail = nil, -1, -1
 			sh.mu.Unlock()
 		}
 		return nil
@@ -240,6 +301,7 @@ func (sh *memoryShard) allow(key string, rules []compiledRule, costs []int64, no
 	if len(rules) == 1 {
 		dst = sh.allowOne(key, &rules[0], clampCost(costs[0]), now, nowNs, dst)
 		sh.sweep(nowNs)
+		sh.trim(key)
 		return dst
 	}
 	var buf [4]pendingDecision
@@ -252,6 +314,7 @@ func (sh *memoryShard) allow(key string, rules []compiledRule, costs []int64, no
 		st := &ruleState{}
 		if p.found {
 			st = &sh.entries[p.idx].state
+			sh.touch(p.idx)
 		}
 		p.v = decideState(r, st, p.found, p.cost, nowNs, &p.next)
 		allowed = allowed && p.v.allowed
@@ -277,6 +340,7 @@ func (sh *memoryShard) allow(key string, rules []compiledRule, costs []int64, no
 		dst = append(dst, p.v.toDecision(r, now, nowNs))
 	}
 	sh.sweep(nowNs)
+	sh.trim(key)
 	return dst
 }
 
@@ -289,6 +353,7 @@ func (sh *memoryShard) allowOne(key string, r *compiledRule, cost int64, now tim
 	)
 	if found {
 		st = &sh.entries[idx].state
+		sh.touch(idx)
 	}
 	v := decideState(r, st, found, cost, nowNs, &next)
 	if v.allowed || r.countsRejection() {
@@ -314,6 +379,62 @@ func (sh *memoryShard) commit(key string, r *compiledRule, idx int, found bool, 
 	sh.index[id] = len(sh.entries)
 	sh.entries = append(sh.entries, storedState{id: id, state: st})
 	sh.idleAt = append(sh.idleAt, idleAt(r, &st, v, now))
+	sh.links = append(sh.links, lruLink{prev: -1, next: -1})
+	sh.pushFront(int32(len(sh.entries) - 1))
+}
+
+// trim forgets the least recently used states until the shard is within its capacity, after a request of
+// key was committed (and idle states swept): never one of key's own, which that request has just used.
+// sh.mu must be held.
+func (sh *memoryShard) trim(key string) {
+	for i := sh.tail; len(sh.entries) > sh.capacity && i >= 0; {
+		prev := sh.links[i].prev
+		if sh.entries[i].id.key != key {
+			sh.remove(int(i))
+			sh.evicted++
+			if prev == int32(len(sh.entries)) { // prev was the last entry: remove moved it to i
+				prev = i
+			}
+		}
+		i = prev
+	}
+}
+
+// touch makes entries[i] the most recently used; sh.mu must be held.
+func (sh *memoryShard) touch(i int) {
+	if int32(i) == sh.head {
+		return
+	}
+	sh.unlink(int32(i))
+	sh.pushFront(int32(i))
+}
+
+// pushFront puts entries[i], unlinked, at the head of the recency list; sh.mu must be held.
+func (sh *memoryShard) pushFront(i int32) {
+	sh.links[i] = lruLink{prev: -1, next: sh.head}
+	if sh.head >= 0 {
+		sh.links[sh.head].prev = i
+	}
+	sh.head = i
+	if sh.tail < 0 {
+		sh.tail = i
+	}
+}
+
+// unlink takes entries[i] out of the recency list; sh.mu must be held.
+func (sh *memoryShard) unlink(i int32) {
+	l := sh.links[i]
+	if l.prev >= 0 {
+		sh.links[l.prev].next = l.next
+	} else {
+		sh.head = l.next
+	}
+	if l.next >= 0 {
+		sh.links[l.next].prev = l.prev
+	} else {
+		sh.tail = l.prev
+	}
+	sh.links[i] = lruLink{prev: -1, next: -1}
 }
 
 // release gives back the units held in the concurrency rules; sh.mu must be held.
@@ -360,14 +481,29 @@ func (sh *memoryShard) sweep(now int64) {
 func (sh *memoryShard) remove(i int) {
 	last := len(sh.entries) - 1
 	delete(sh.index, sh.entries[i].id)
+	sh.unlink(int32(i))
 	if i != last {
 		sh.entries[i] = sh.entries[last]
 		sh.idleAt[i] = sh.idleAt[last]
 		sh.index[sh.entries[i].id] = i
+		// The last entry moves to i: its neighbours now point at i.
+		l := sh.links[last]
+		sh.links[i] = l
+		if l.prev >= 0 {
+			sh.links[l.prev].next = int32(i)
+		} else {
+			sh.head = int32(i)
+		}
+		if l.next >= 0 {
+			sh.links[l.next].prev = int32(i)
+		} else {
+			sh.tail = int32(i)
+		}
 	}
 	sh.entries[last] = storedState{}
 	sh.entries = sh.entries[:last]
 	sh.idleAt = sh.idleAt[:last]
+	sh.links = sh.links[:last]
 }
 
 // shrink reallocates the table and its index when they hold less than an eighth of their capacity: Go maps and
@@ -380,11 +516,13 @@ func (sh *memoryShard) shrink() {
 	copy(entries, sh.entries)
 	idle := make([]int64, len(sh.idleAt), cap(entries))
 	copy(idle, sh.idleAt)
+	links := make([]lruLink, len(sh.links), cap(entries))
+	copy(links, sh.links)
 	index := make(map[stateKey]int, len(entries))
 	for i := range entries {
 		index[entries[i].id] = i
 	}
-	sh.entries, sh.idleAt, sh.index = entries, idle, index
+	sh.entries, sh.idleAt, sh.links, sh.index = entries, idle, links, index
 	if sh.cursor > len(entries) {
 		sh.cursor = 0
 	}

@@ -16,7 +16,7 @@ func TestMemoryStoreSuite(t *testing.T) {
 // TestMemoryStoreOneShardSuite runs the suite with every key in one shard, where each call sweeps states of
 // every other key: forgetting idle states must never change a decision.
 func TestMemoryStoreOneShardSuite(t *testing.T) {
-	testStoreSuite(t, func(t *testing.T) Store { return newMemoryStore(1) })
+	testStoreSuite(t, func(t *testing.T) Store { return newMemoryStore(1, DefaultMemoryStoreCapacity) })
 }
 
 // TestMemoryStoreForgetsOnlyIdleStates replays random traces over many keys, with long idle gaps, through a
@@ -32,7 +32,7 @@ func TestMemoryStoreForgetsOnlyIdleStates(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(i), 3))
 			trace := genTrace(rng, traceConfig{steps: 5000, keys: 40, maxCost: p.Capacity(alg), start: tMinute,
 				tick: 30 * time.Millisecond, releases: alg == Concurrency}, rules)
-			s := newMemoryStore(1)
+			s := newMemoryStore(1, DefaultMemoryStoreCapacity)
 			cores := map[string]*coreHarness{}
 			evicted := 0
 			for j, step := range trace {
@@ -90,7 +90,7 @@ func TestMemoryStoreMemoryFollowsActiveKeys(t *testing.T) {
 	ctx := context.Background()
 	rules := []Rule{{Name: "minute", Algorithm: TokenBucket, Policy: Policy{Limit: 10, Window: time.Minute}}}
 	costs := []int64{1}
-	s := NewMemoryStore()
+	s := NewMemoryStoreWithCapacity(2 * gone) // room for every key: this test is about idle states, not capacity
 	baseline := heapInUse()
 
 	dst := make([]Decision, 0, 1)

@@ -12,12 +12,11 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/ratekit/ratekit/internal/luaexact"
 )
 
 // The Redis store's script decides, releases and inspects every algorithm in one atomic evaluation. It is kept
-// in three files, one concept each, joined in this order by redisScriptSource.
+// in three files, one concept each, joined in this order by redisScripts.source, which keeps of the algorithms
+// file only the sections a decision's rules use.
 var (
 	//go:embed store_redis.lua
 	redisScriptPrelude string
@@ -26,11 +25,6 @@ var (
 	//go:embed store_redis_main.lua
 	redisScriptMain string
 )
-
-// redisScriptSource returns the whole script.
-func redisScriptSource() string {
-	return luaexact.Source + "\n" + redisScriptPrelude + "\n" + redisScriptAlgorithms + "\n" + redisScriptMain
-}
 
 // Defaults of the Redis store's options.
 const (
@@ -95,10 +89,22 @@ const (
 // context; for the deadline to cut a read from a server that hangs, build the client with
 // ContextTimeoutEnabled (otherwise its ReadTimeout applies).
 //
+// Late decisions: Allow passes its deadline into the script, which compares it with Redis's clock (TIME) before
+// reading anything; a decision that reaches Redis after it (queued behind a stalled Redis, a slow network)
+// changes nothing and fails with an error wrapping context.DeadlineExceeded, so a request that its server
+// served uncounted (fail-open) or refused (fail-closed) never takes quota later. This assumes the clocks of
+// the servers and of Redis agree to well within the timeout (NTP does); a reply lost after Redis ran the
+// script in time is still counted. A call whose request's context was cancelled (the client went away) is not
+// a store failure for the Handler either.
+//
+// Scripts: each decision runs a script holding only the algorithms of its rules (one per set of algorithms,
+// loaded on first use with EVALSHA, falling back to EVAL on NOSCRIPT), so that a decision pays for its own
+// algorithms only.
+//
 // The store does not own the client: close it after the store's last use.
 type RedisStore struct {
 	client       redis.UniversalClient
-	script       *redis.Script
+	scripts      *redisScripts
 	prefix       string
 	timeout      time.Duration
 	leaseTimeout time.Duration
@@ -155,7 +161,7 @@ func NewRedisStore(client redis.UniversalClient, opts ...RedisOption) (*RedisSto
 	}
 	s := &RedisStore{
 		client:       client,
-		script:       redis.NewScript(redisScriptSource()),
+		scripts:      newRedisScripts(),
 		prefix:       DefaultRedisKeyPrefix,
 		timeout:      DefaultRedisTimeout,
 		leaseTimeout: DefaultRedisLeaseTimeout,
@@ -209,6 +215,9 @@ func redisAlgorithmName(alg algorithmID) string {
 	}
 	return ""
 }
+
+// redisExpiredReply starts the script's error for a decision that reached Redis after its deadline.
+const redisExpiredReply = "EXPIRED"
 
 // redisReplyWidth is the number of integers the script returns per rule.
 const redisReplyWidth = 6
@@ -308,13 +317,22 @@ func (s *RedisStore) run(ctx context.Context, op, key string, rules []compiledRu
 	for i := range rules {
 		keys[i] = tag + rules[i].name + ":" + redisAlgorithmName(rules[i].alg)
 	}
-	args := make([]any, 0, 6+8*len(rules))
+	args := make([]any, 0, 7+8*len(rules))
 	nowArg, subNs := "", int64(0)
 	if !s.serverTime {
 		nowArg = strconv.FormatInt(now.UnixMicro(), 10)
 		subNs = int64(now.Nanosecond() % 1000)
 	}
-	args = append(args, op, nowArg, subNs, owner, s.leaseTimeout.Microseconds(), s.margin.Microseconds())
+	// The call's deadline, for the script to compare with Redis's clock: a decision that reaches Redis after
+	// its caller gave up on it (a queue in the client's pool, a slow network, a Redis that stalled) must not
+	// take quota for a request that was served uncounted, or refused.
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	deadline := ""
+	if d, ok := ctx.Deadline(); ok && op == redisOpAllow {
+		deadline = strconv.FormatInt(d.UnixMicro(), 10)
+	}
+	args = append(args, op, nowArg, subNs, owner, s.leaseTimeout.Microseconds(), s.margin.Microseconds(), deadline)
 	for i := range rules {
 		r := &rules[i]
 		cost := int64(1)
@@ -334,10 +352,11 @@ func (s *RedisStore) run(ctx context.Context, op, key string, rules []compiledRu
 		args = append(args, redisAlgorithmName(r.alg), r.limit, r.window/int64(time.Microsecond), r.capacity, cost,
 			first, r.offset/int64(time.Microsecond), flags)
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	reply, err := s.script.Run(ctx, s.client, keys, args...).Int64Slice()
+	reply, err := s.scripts.forRules(rules).Run(ctx, s.client, keys, args...).Int64Slice()
 	if err != nil {
+		if strings.HasPrefix(err.Error(), redisExpiredReply) {
+			err = fmt.Errorf("%w: the call reached Redis after its deadline, and counted nothing", context.DeadlineExceeded)
+		}
 		return nil, fmt.Errorf("mockserver: redis store: %s %q: %w", op, key, err)
 	}
 	if op != redisOpRelease && len(reply) != redisReplyWidth*len(rules) {

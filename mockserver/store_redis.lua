@@ -22,7 +22,9 @@
 -- ARGV[4]  the lease owner: "<store id>:<sequence>" for allow, "<store id>:" for release
 -- ARGV[5]  lease timeout in µs (concurrency)
 -- ARGV[6]  expiry margin in µs, added to every key's TTL
--- ARGV[7 + 8*(i-1) ...] rule i: algorithm, L, W in µs, capacity B, cost, "1" for a first-request anchor
+-- ARGV[7]  the caller's deadline in Unix µs, compared with Redis's clock (TIME), or "" for none: a decision
+--          that reaches Redis after it changes nothing and answers an EXPIRED error
+-- ARGV[8 + 8*(i-1) ...] rule i: algorithm, L, W in µs, capacity B, cost, "1" for a first-request anchor
 --          (else "0"), anchor offset in µs (0 <= O < W), flags (1: count rejections, 2: round the estimate)
 --
 -- The reply has six integers per rule: allowed (1 or 0), remaining, reset - now (µs), retry-after (µs), the
@@ -41,6 +43,12 @@ local sub = tonumber(ARGV[3])
 local owner = ARGV[4]
 local leaseTimeout = tonumber(ARGV[5])
 local margin = tonumber(ARGV[6])
+if ARGV[7] ~= '' then
+  local t = redis.call('TIME')
+  if tonumber(t[1]) * 1000000 + tonumber(t[2]) > tonumber(ARGV[7]) then
+    do return redis.error_reply('EXPIRED the decision reached Redis after its deadline: nothing was counted') end
+  end
+end
 
 -- num and fdiv come from internal/luaexact, prepended to this script.
 

@@ -131,6 +131,7 @@ end
 
 -- sliding-window-log: a sorted set of "<µs>:<cost>" scored by the µs; requests at the same µs share a member.
 local slog = {}
+local LOG_MAX_ENTRIES = 1000
 local function entryCost(member)
   return tonumber(string.match(member, ':(%d+)$'))
 end
@@ -175,7 +176,9 @@ end
 function slog.commit(key, r, st, nx, v, cost)
   local t = st.t
   redis.call('ZREMRANGEBYSCORE', key, '-inf', num(t - r.W))
-  if st.newestAt == t then
+  -- The same instant, or the log is full (LOG_MAX_ENTRIES, as the memory store's slidingLogMaxEntries): the
+  -- newest member takes the request and moves to t, so that its requests expire later, never earlier.
+  if st.newest and (st.newestAt == t or #st.live / 2 >= LOG_MAX_ENTRIES) then
     redis.call('ZREM', key, st.newest)
     cost = cost + entryCost(st.newest)
   end

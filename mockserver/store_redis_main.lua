@@ -14,7 +14,7 @@ local algorithms = {
 
 local rules = {}
 for i = 1, #KEYS do
-  local base = 6 + 8 * (i - 1)
+  local base = 7 + 8 * (i - 1)
   local alg = algorithms[ARGV[base + 1]]
   if alg == nil then return redis.error_reply('unknown algorithm ' .. tostring(ARGV[base + 1])) end
   local flags = tonumber(ARGV[base + 8])

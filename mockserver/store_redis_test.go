@@ -136,7 +136,7 @@ func TestRedisStoreMatchesMemoryStore(t *testing.T) {
 			}
 			trace := genTrace(rng, traceConfig{steps: 600, keys: 3, maxCost: maxCost, start: tMinute.Add(time.Duration(seed) * time.Microsecond),
 				tick: tick, grid: time.Microsecond, releases: true, inspects: true}, rules)
-			diffStores(t, newTestRedisStore(t, client), newMemoryStore(1), rules, trace)
+			diffStores(t, newTestRedisStore(t, client), newMemoryStore(1, DefaultMemoryStoreCapacity), rules, trace)
 		})
 	}
 }
@@ -154,7 +154,7 @@ func TestRedisStoreOffGridInstants(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(i), 7))
 			trace := genTrace(rng, traceConfig{steps: 1500, keys: 2, maxCost: rules[0].Policy.Capacity(alg) + 1,
 				start: tMinute.Add(123), tick: 250 * time.Millisecond, releases: alg == Concurrency}, rules)
-			redisStore, mem := newTestRedisStore(t, client), newMemoryStore(1)
+			redisStore, mem := newTestRedisStore(t, client), newMemoryStore(1, DefaultMemoryStoreCapacity)
 			for j, step := range trace {
 				got := replayStep(t, redisStore, rules, step)
 				memStep := step
@@ -205,7 +205,7 @@ func (h *countingHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis
 	}
 }
 
-// TestRedisStoreOneRoundTripPerDecision: once Redis has the script, Allow, Inspect and Release are one EVALSHA
+// TestRedisStoreOneRoundTripPerDecision: once Redis has the scripts, Allow, Inspect and Release are one EVALSHA
 // each, whatever the number of rules; a Redis that lost its scripts (SCRIPT FLUSH, a restart) costs one EVAL
 // more, and decisions go on.
 func TestRedisStoreOneRoundTripPerDecision(t *testing.T) {
@@ -217,6 +217,10 @@ func TestRedisStoreOneRoundTripPerDecision(t *testing.T) {
 	ctx := context.Background()
 	costs := []int64{1, 1, 1, 1, 1, 1}
 	mustAllow(t, s, "warm-up", suiteTier, costs, tMinute) // EVALSHA answers NOSCRIPT, then EVAL
+	// Release runs the script of the concurrency rules alone (each set of algorithms has its script): load it.
+	if err := s.Release(ctx, "warm-up", suiteTier, costs, tMinute); err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range []struct {
 		name string
 		call func() error
@@ -279,7 +283,7 @@ func TestRedisStoreIsTheCoreInMicroseconds(t *testing.T) {
 				tick := max(p.Window/time.Duration(p.Limit), time.Microsecond)
 				trace := genTrace(rng, traceConfig{steps: 400, keys: 2, maxCost: p.Capacity(alg) + 1, start: tMinute,
 					tick: tick, grid: time.Microsecond, releases: alg == Concurrency, inspects: true}, rules)
-				redisStore, mem := newTestRedisStore(t, client), newMemoryStore(1)
+				redisStore, mem := newTestRedisStore(t, client), newMemoryStore(1, DefaultMemoryStoreCapacity)
 				for j, step := range trace {
 					got := replayStep(t, redisStore, rules, step)
 					memStep := step

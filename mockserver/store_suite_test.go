@@ -26,7 +26,9 @@ func testStoreSuite(t *testing.T, newStore func(t *testing.T) Store) {
 	t.Run("Len", func(t *testing.T) { storeLen(t, newStore(t)) })
 	t.Run("BadInput", func(t *testing.T) { storeBadInput(t, newStore(t)) })
 	t.Run("TierInvariants", func(t *testing.T) { storeTierInvariants(t, newStore(t)) })
-	t.Run("MatchesMemoryStore", func(t *testing.T) { diffStores(t, newStore(t), newMemoryStore(1), suiteTier, suiteTrace(3)) })
+	t.Run("MatchesMemoryStore", func(t *testing.T) {
+		diffStores(t, newStore(t), newMemoryStore(1, DefaultMemoryStoreCapacity), suiteTier, suiteTrace(3))
+	})
 	t.Run("ConcurrentUse", func(t *testing.T) { storeConcurrentUse(t, newStore(t)) })
 	t.Run("ConcurrentInFlight", func(t *testing.T) { storeConcurrentInFlight(t, newStore(t)) })
 	t.Run("WindowOptions", func(t *testing.T) { testStoreWindowOptions(t, newStore) })
@@ -264,7 +266,7 @@ func storeResetAllKeys(t *testing.T, s Store) {
 	if n := mustLen(t, s); n != 0 {
 		t.Errorf("Len after Reset(\"\") = %d, want 0", n)
 	}
-	fresh := newMemoryStore(1)
+	fresh := newMemoryStore(1, DefaultMemoryStoreCapacity)
 	for _, k := range []string{"a", "b", "c"} {
 		got := mustAllow(t, s, k, suiteTier, []int64{1, 1, 1, 1, 1, 1}, tMinute)
 		want := mustAllow(t, fresh, k, suiteTier, []int64{1, 1, 1, 1, 1, 1}, tMinute)

@@ -19,7 +19,7 @@ func testStoreWindowOptions(t *testing.T, newStore func(t *testing.T) Store) {
 		rng := rand.New(rand.NewPCG(7, 11))
 		trace := genTrace(rng, traceConfig{steps: 1500, keys: 3, maxCost: 3, start: tMinute.Add(123457 * time.Microsecond),
 			tick: 90 * time.Millisecond, grid: time.Microsecond, inspects: true}, windowOptionsTier)
-		diffStores(t, newStore(t), newMemoryStore(1), windowOptionsTier, trace)
+		diffStores(t, newStore(t), newMemoryStore(1, DefaultMemoryStoreCapacity), windowOptionsTier, trace)
 	})
 }
 

@@ -111,6 +111,10 @@ func TestRouteScopedRulesCountOnlyTheirRoutes(t *testing.T) {
 		rec := get("/search/code")
 		assert.Equal(t, want, rec.Code, "search %d", i)
 		assert.Equal(t, "search", rec.Header().Get("X-Ratelimit-Resource"))
+		if want == http.StatusTooManyRequests { // the body names the route's rule, in the tier's numbering
+			assert.Contains(t, rec.Body.String(), `rule \"search\"`)
+			assert.NotContains(t, rec.Body.String(), `\"core\"`)
+		}
 	}
 	rec := get("/repos/a/b")
 	assert.Equal(t, 200, rec.Code)

@@ -31,7 +31,8 @@
 // The prefix is "ratekit:" unless WithKeyPrefix says otherwise. In the key, "%" is written "%25" and "}"
 // "%7D", and the empty key "%". Every write of the pace sets its TTL to the time until its pause and its
 // debt are over, plus a margin (WithExpiryMargin, default 10 minutes), so idle keys expire on their own; the
-// members set expires one peer window (WithPeerWindow, default 1 minute) after its last use.
+// members set expires one peer window (WithPeerWindow, default 1 minute) after its last write. An instance
+// writes its heartbeat there at most once per quarter of the peer window; the other calls only read the set.
 //
 // # Time
 //

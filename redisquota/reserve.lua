@@ -60,12 +60,19 @@ local function ms(sec, ns)
   return sec * 1000 + (-fdiv(-ns, 1000000))
 end
 
--- The heartbeat: this instance is a member now; members not seen within the window are gone.
+-- The heartbeat: this instance is a member now; members not seen within the window are gone. The set is
+-- written at most once per quarter of the window per instance (an instance seen less than window/4 ago is
+-- still a member for at least 3/4 of the window, and so is the set, whose TTL is the window): most calls
+-- only read it. The peers are counted by score, so members past the window do not count before the next
+-- write removes them.
 local nowMs = nowSec * 1000 + fdiv(nowNs, 1000000)
-redis.call('ZADD', members, num(nowMs), member)
-redis.call('ZREMRANGEBYSCORE', members, '-inf', num(nowMs - window))
-local peers = redis.call('ZCARD', members)
-redis.call('PEXPIRE', members, num(window))
+local seen = tonumber(redis.call('ZSCORE', members, member))
+if seen == nil or nowMs < seen or nowMs - seen >= window / 4 then
+  redis.call('ZADD', members, num(nowMs), member)
+  redis.call('ZREMRANGEBYSCORE', members, '-inf', num(nowMs - window))
+  redis.call('PEXPIRE', members, num(window))
+end
+local peers = redis.call('ZCOUNT', members, '(' .. num(nowMs - window), '+inf')
 
 local f = redis.call('HMGET', state, 'ts', 'tn', 'iv', 'sp', 'ps', 'pn')
 local ts, tn, iv, sp, ps, pn = tonumber(f[1]), tonumber(f[2]), tonumber(f[3]), tonumber(f[4]), tonumber(f[5]), tonumber(f[6])

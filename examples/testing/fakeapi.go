@@ -32,6 +32,7 @@ func fakeIssuesAPI() http.Handler {
 func rateLimited(algorithm, dialect string, limit int64, window time.Duration) (http.Handler, error) {
 	limiter, err := mockserver.NewHandler(mockserver.Config{
 		Key:     mockserver.KeyAPIKey,
+		RawKeys: true, // a test double: /_stats lists the tokens themselves, not their hashes
 		Dialect: dialect,
 		Tiers: []mockserver.Tier{{Name: "default", Rules: []mockserver.Rule{
 			{Algorithm: algorithm, Policy: mockserver.Policy{Limit: limit, Window: window}},
@@ -40,5 +41,9 @@ func rateLimited(algorithm, dialect string, limit int64, window time.Duration) (
 	if err != nil {
 		return nil, err
 	}
-	return limiter.Wrap(fakeIssuesAPI()), nil
+	// Under Wrap the admin paths are the API's own; the test double serves /_stats beside it, unlimited.
+	mux := http.NewServeMux()
+	mux.Handle("/_stats", limiter.StatsHandler())
+	mux.Handle("/", limiter.Wrap(fakeIssuesAPI()))
+	return mux, nil
 }

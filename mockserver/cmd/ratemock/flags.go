@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
 	"time"
 
@@ -37,7 +38,12 @@ type options struct {
 	render            mockserver.Rendering
 	dialect           string
 	key               string
-	trustForwardedFor bool
+	trustedProxyHops  int
+	trustedProxies    string
+	adminToken        string
+	rawKeys           bool
+	logLinesPerSecond int
+	maxStates         int
 	apiKeyHeader      string
 	userHeader        string
 	costHeader        string
@@ -52,6 +58,10 @@ type options struct {
 
 	set map[string]bool // flags given on the command line
 }
+
+// adminTokenEnv is the environment variable that sets -admin-token when the flag is not given: a token on the
+// command line shows in ps.
+const adminTokenEnv = "RATEMOCK_ADMIN_TOKEN"
 
 // flagError is a bad flag value: ratemock prints it and exits with status 2.
 type flagError struct {
@@ -70,7 +80,11 @@ Retry-After and the rate-limit headers of -dialect. Tiers, routes and costs come
 without it, every client gets one rule: -limit requests per -window under -algorithm.
 
 Reserved paths (never rate limited): /metrics (Prometheus), /_stats (GET, ?key=), /_reset (POST, ?key=),
-/_store (POST ?down=true|false switches the store off and on, to see -failure-mode at work).
+/_store (POST ?down=true|false switches the store off and on, to see -failure-mode at work). They are for
+tests: whoever reaches them can read every client's statistics, reset quotas and turn limiting off. -addr
+listens on loopback by default; on any other address, set -admin-token (or $RATEMOCK_ADMIN_TOKEN) so that
+they answer only requests carrying Authorization: Bearer TOKEN. Clients appear in /_stats, logs and Redis
+key names as keyed hashes ("k_..."; /_stats?key= takes the raw key too), unless -raw-keys.
 
 It prints "listening on http://HOST:PORT" as its first line on stdout, and stops on SIGINT or SIGTERM.
 
@@ -116,7 +130,12 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.render.LimitFormat, "limit-format", "", "write the limit as integer or float (\"50.00\") (empty: integer)")
 	fs.StringVar(&o.dialect, "dialect", mockserver.DialectIETF, "rate-limit headers: "+strings.Join(mockserver.Dialects(), ", "))
 	fs.StringVar(&o.key, "key", mockserver.KeyIP, "what identifies a client: ip, api-key (X-API-Key or Authorization: Bearer), user, route, or several joined by + (api-key+route)")
-	fs.BoolVar(&o.trustForwardedFor, "trust-forwarded-for", false, "take the client IP from X-Forwarded-For (only behind a trusted proxy)")
+	fs.IntVar(&o.trustedProxyHops, "trusted-proxy-hops", 0, "`N` proxies of yours stand in front of ratemock: the client IP is the N-th X-Forwarded-For entry from the right (0: X-Forwarded-For is ignored)")
+	fs.StringVar(&o.trustedProxies, "trusted-proxies", "", "comma-separated `CIDRS` of your proxies (10.0.0.0/8,fd00::/8): X-Forwarded-For is read from the right past them, as nginx real_ip_recursive")
+	fs.StringVar(&o.adminToken, "admin-token", "", "require `Authorization: Bearer TOKEN` on /metrics, /_stats, /_reset and /_store (default $RATEMOCK_ADMIN_TOKEN; empty: anyone who reaches the port)")
+	fs.BoolVar(&o.rawKeys, "raw-keys", false, "show raw keys (API keys, IPs) in /_stats, logs and Redis key names instead of keyed hashes (tests only)")
+	fs.IntVar(&o.logLinesPerSecond, "log-lines-per-second", 10, "write at most `N` log lines a second (rejections, store failures), counting the others (-1: no bound)")
+	fs.IntVar(&o.maxStates, "max-states", mockserver.DefaultMemoryStoreCapacity, "the memory store holds at most `N` (key, rule) states, forgetting the least recently used first")
 	fs.StringVar(&o.apiKeyHeader, "api-key-header", "X-API-Key", "the `HEADER` carrying the API key for -key api-key")
 	fs.StringVar(&o.userHeader, "user-header", "X-User-ID", "the `HEADER` carrying the user for -key user")
 	fs.StringVar(&o.costHeader, "cost-header", "", "a request `HEADER` that sets the request's cost (e.g. X-Cost); empty: none")
@@ -142,6 +161,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, &flagError{flag: "ratemock", msg: fmt.Sprintf("unexpected argument %q: every setting is a flag (see -help)", fs.Arg(0))}
 	}
 	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
+	if !o.set["admin-token"] {
+		o.adminToken = os.Getenv(adminTokenEnv)
+	}
 	o.faults.Seed = o.seed
 	if _, _, err := net.SplitHostPort(o.addr); err != nil {
 		return nil, &flagError{flag: "-addr", msg: fmt.Sprintf("%q is not HOST:PORT (for example 127.0.0.1:8080, or :0 for a free port)", o.addr)}
@@ -191,6 +213,10 @@ func flagOf(field string) string {
 		return "-failure-mode"
 	case "StatsMaxKeys":
 		return "-stats-max-keys"
+	case "TrustedProxyHops":
+		return "-trusted-proxy-hops"
+	case "LogLinesPerSecond":
+		return "-log-lines-per-second"
 	case "Faults.ErrorRate":
 		return "-error-rate"
 	case "Faults.ErrorStatus":

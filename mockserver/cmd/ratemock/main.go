@@ -18,9 +18,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -39,6 +41,16 @@ const (
 	exitOK    = 0
 	exitError = 1 // the server could not start or failed
 	exitUsage = 2 // a bad flag or config file
+)
+
+// Connection bounds of the server. WriteTimeout leaves room for the longest hold a test asks for
+// (-latency, leaky-bucket-queue delays) to end well before it.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 2 * time.Minute
+	idleTimeout       = 60 * time.Second
+	maxHeaderBytes    = 64 << 10
 )
 
 // shutdownGrace is how long requests in progress get to finish after SIGINT or SIGTERM.
@@ -70,14 +82,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr())
 
-	mux := http.NewServeMux()
-	mux.Handle(storeSwitchPath, storeSwitch(store))
-	mux.Handle("/", h)
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(slog.NewTextHandler(stderr, nil).WithAttrs([]slog.Attr{slog.String("from", "net/http")}), slog.LevelWarn),
+	if o.adminToken == "" && !loopback(ln.Addr()) {
+		fmt.Fprintln(stderr, "ratemock: warning: listening beyond loopback without -admin-token: anyone who reaches",
+			ln.Addr(), "can read /_stats, reset quotas (/_reset) and turn limiting off (/_store)")
 	}
+
+	mux := http.NewServeMux()
+	mux.Handle(storeSwitchPath, h.Admin(storeSwitch(store)))
+	mux.Handle("/", h)
+	srv := newServer(mux, stderr)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
@@ -110,6 +123,10 @@ func (o *options) build(stderr io.Writer) (h *mockserver.Handler, store *mockser
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	proxies, err := o.proxyPrefixes()
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	store, closeStore, err = newStore(o)
 	if err != nil {
 		return nil, nil, nil, err
@@ -124,7 +141,11 @@ func (o *options) build(stderr io.Writer) (h *mockserver.Handler, store *mockser
 		Store:             store,
 		Dialect:           o.dialect,
 		Key:               o.key,
-		TrustForwardedFor: o.trustForwardedFor,
+		TrustedProxyHops:  o.trustedProxyHops,
+		TrustedProxies:    proxies,
+		AdminToken:        o.adminToken,
+		RawKeys:           o.rawKeys,
+		LogLinesPerSecond: o.logLinesPerSecond,
 		APIKeyHeader:      o.apiKeyHeader,
 		UserHeader:        o.userHeader,
 		RejectStatus:      o.status,
@@ -201,4 +222,46 @@ func (o *options) build(stderr io.Writer) (h *mockserver.Handler, store *mockser
 		return nil, nil, nil, o.explain(err, file)
 	}
 	return h, store, closeStore, nil
+}
+
+// loopback reports whether addr is a loopback address (127.0.0.0/8, ::1), where only this machine reaches it.
+func loopback(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
+}
+
+// proxyPrefixes parses -trusted-proxies.
+func (o *options) proxyPrefixes() ([]netip.Prefix, error) {
+	if o.trustedProxies == "" {
+		return nil, nil
+	}
+	var ps []netip.Prefix
+	for _, s := range strings.Split(o.trustedProxies, ",") {
+		s = strings.TrimSpace(s)
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			if a, aerr := netip.ParseAddr(s); aerr == nil {
+				p = netip.PrefixFrom(a, a.BitLen()) // one address
+			} else {
+				return nil, &flagError{flag: "-trusted-proxies", msg: fmt.Sprintf("%q is not a network (want CIDRs such as 10.0.0.0/8,fd00::/8, or addresses)", s)}
+			}
+		}
+		ps = append(ps, p)
+	}
+	return ps, nil
+}
+
+// newServer is ratemock's http.Server for handler, logging its own errors to stderr.
+func newServer(handler http.Handler, stderr io.Writer) *http.Server {
+	return &http.Server{
+		Handler: handler,
+		// Bounds on every connection, so that slow or idle clients cannot hold connections (and their
+		// memory and file descriptors) open: http.Server has none by default.
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(slog.NewTextHandler(stderr, nil).WithAttrs([]slog.Attr{slog.String("from", "net/http")}), slog.LevelWarn),
+	}
 }

@@ -25,7 +25,7 @@ func newStore(o *options) (store *mockserver.FailingStore, closeStore func(), er
 	closeStore = func() {}
 	switch o.store {
 	case "memory":
-		base = mockserver.NewMemoryStore()
+		base = mockserver.NewMemoryStoreWithCapacity(o.maxStates)
 	case "redis":
 		client := redis.NewClient(&redis.Options{
 			Addr: o.redis,
