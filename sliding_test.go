@@ -47,25 +47,7 @@ func (s *slidingCounter) answer(now time.Time) (int, http.Header) {
 func TestSlidingCounterIsPacedNotWaitedFor(t *testing.T) {
 	srv := &slidingCounter{limit: 10, length: time.Second, created: t0, counts: map[int64]int{}}
 	e := newEngine(t, &Transport{})
-	now := t0
-	var refused, done int
-	for done < 100 {
-		c := e.s.costsOf(nilRequest, e.k.dimensions())
-		if a := e.k.decide(&c, now); !a.ready() {
-			require.Positive(t, a.wait, "a lone worker waits for a time, not for an answer")
-			now = now.Add(a.wait)
-			continue
-		}
-		tk := e.k.admitNow(&c, now, false)
-		status, h := srv.answer(now)
-		e.k.end(&tk, now)
-		e.k.observe(e.s, &tk, answer{responded: true, status: status, obs: ParseHeaders(h, now)}, now)
-		if status == http.StatusOK {
-			done++
-		} else {
-			refused++
-		}
-	}
+	now, refused := loneWorker(t, e, srv.answer, t0, 100)
 	require.Len(t, e.k.buckets, 1)
 	assert.Equal(t, modeSliding, e.k.buckets[0].mode)
 	// The first refusal is the rolling refill tried in the first window, which refills nothing.

@@ -10,6 +10,31 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// loneWorker sends n requests from start, each the instant the key lets it, answered at once by serve,
+// and returns when the last was done and how many the server refused on the way.
+func loneWorker(t *testing.T, e *engine, serve func(time.Time) (int, http.Header), start time.Time, n int) (time.Time, int) {
+	t.Helper()
+	now, refused, done := start, 0, 0
+	for done < n {
+		c := e.s.costsOf(nilRequest, e.k.dimensions())
+		if a := e.k.decide(&c, now); !a.ready() {
+			require.Positive(t, a.wait, "a lone worker waits for a time, not for an answer")
+			now = now.Add(a.wait)
+			continue
+		}
+		tk := e.k.admitNow(&c, now, false)
+		status, h := serve(now)
+		e.k.end(&tk, now)
+		e.k.observe(e.s, &tk, answer{responded: true, status: status, obs: ParseHeaders(h, now)}, now)
+		if status == http.StatusOK {
+			done++
+		} else {
+			refused++
+		}
+	}
+	return now, refused
+}
+
 // firstRequestWindow answers as ulule/limiter does: a fixed window of limit requests that opens at the
 // key's first request after the last one expired, a refusal counted like an admission, and the reset an
 // epoch floored to the second, with no Retry-After.
@@ -44,27 +69,9 @@ func TestFlooredResetOfAWindowOpenedByTheClient(t *testing.T) {
 	for _, phase := range []time.Duration{0, 137 * time.Millisecond, 500 * time.Millisecond, 999 * time.Millisecond} {
 		t.Run(phase.String(), func(t *testing.T) {
 			srv := &firstRequestWindow{limit: 10, length: time.Second}
-			e := newEngine(t, &Transport{})
 			start := t0.Add(phase)
-			now := start
-			var refused, done int
-			for done < 60 {
-				c := e.s.costsOf(nilRequest, e.k.dimensions())
-				if a := e.k.decide(&c, now); !a.ready() {
-					require.Positive(t, a.wait, "a lone worker waits for a time, not for an answer")
-					now = now.Add(a.wait)
-					continue
-				}
-				tk := e.k.admitNow(&c, now, false)
-				status, h := srv.answer(now)
-				e.k.end(&tk, now)
-				e.k.observe(e.s, &tk, answer{responded: true, status: status, obs: ParseHeaders(h, now)}, now)
-				if status == http.StatusOK {
-					done++
-				} else {
-					refused++
-				}
-			}
+			e := newEngine(t, &Transport{})
+			now, refused := loneWorker(t, e, srv.answer, start, 60)
 			// One refusal learns the fixed window (the rolling refill is tried first), one the floor.
 			assert.LessOrEqual(t, refused, 2, "refused")
 			// Six windows back to back, each a millisecond late at most, after the first (1 s).
