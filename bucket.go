@@ -121,10 +121,9 @@ func (b *bucket) sync(q Quota, received time.Time, seq, mark uint64, own int64) 
 	// lowered the count, may have been taken by the server before that one: if it says no less, it is stale
 	// on the count (TestReorderedAnswersNeverOverdraw), though not on the limit or the reset.
 	stale := seq <= b.lowMark && b.known() && q.Remaining >= b.syncR && b.mode != modeConcurrent
-	var staleTokens float64
-	staleR := b.syncR
+	ceiling := countCeiling{tokens: math.Inf(1)}
 	if stale {
-		staleTokens = b.available(received) + float64(own) // as syncOverlapping would have it
+		ceiling = countCeiling{tokens: b.available(received) + float64(own), r: b.syncR} // as syncOverlapping would have it
 	}
 	b.syncMark = mark
 	if q.Limit >= 0 {
@@ -134,7 +133,7 @@ func (b *bucket) sync(q Quota, received time.Time, seq, mark uint64, own int64) 
 		b.window = q.Window
 	}
 	if b.mode == modeSliding {
-		b.syncSliding(q, received, stale, staleTokens, staleR)
+		b.syncSliding(q, received, ceiling)
 		return
 	}
 	if q.Remaining >= 0 && b.known() && b.mode != modeConcurrent && !stale {
@@ -171,9 +170,7 @@ func (b *bucket) sync(q Quota, received time.Time, seq, mark uint64, own int64) 
 		b.syncSlots(q.Remaining, seq, own)
 	}
 	b.syncR = q.Remaining
-	if stale && staleTokens < b.tokens {
-		b.tokens, b.syncR = staleTokens, staleR
-	}
+	ceiling.apply(b)
 	b.reported = b.tokens
 	b.last = received
 	// The most the bucket has been seen to hold: a token bucket's burst may be less than its limit, and
@@ -464,8 +461,8 @@ func durationCeil(secs float64) time.Duration {
 
 // syncSliding takes a report into the sliding model (sliding.go): the model moves to the report's time,
 // crossing a boundary if one passed, then its tokens are what the report leaves after the requests in flight
-// (or, for a stale report, no more than before). The rate stays: it changes only at a boundary.
-func (b *bucket) syncSliding(q Quota, received time.Time, stale bool, staleTokens float64, staleR int64) {
+// (or, for a stale report, no more than the ceiling). The rate stays: it changes only at a boundary.
+func (b *bucket) syncSliding(q Quota, received time.Time, ceiling countCeiling) {
 	b.slide(received)
 	b.remaining, b.observed = q.Remaining, received
 	if q.Reset.After(b.reset) {
@@ -477,8 +474,20 @@ func (b *bucket) syncSliding(q Quota, received time.Time, stale bool, staleToken
 	b.held = max(b.held, q.Remaining)
 	b.tokens, b.last = float64(q.Remaining-b.inflight), received
 	b.syncR = q.Remaining
-	if stale && staleTokens < b.tokens {
-		b.tokens, b.syncR = staleTokens, staleR
-	}
+	ceiling.apply(b)
 	b.reported = b.tokens
+}
+
+// countCeiling is the most a stale report may leave in the bucket (see sync): the tokens and the count of
+// the report that lowered it; unbounded for a report that is not stale.
+type countCeiling struct {
+	tokens float64
+	r      int64
+}
+
+// apply holds b's tokens, just synced from a report, to the ceiling.
+func (c countCeiling) apply(b *bucket) {
+	if c.tokens < b.tokens {
+		b.tokens, b.syncR = c.tokens, c.r
+	}
 }

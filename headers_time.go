@@ -205,9 +205,8 @@ func (c *clock) local(t time.Time) time.Time {
 	if c.skew.Abs() <= maxClockSkew {
 		return skewed
 	}
-	raw := c.received.Add(t.Sub(c.received))
-	if d := raw.Sub(c.received); d >= -resetPastSlack && d <= maxAhead {
-		return raw
+	if d := t.Sub(c.received); plausibleAhead(d) {
+		return c.received.Add(d)
 	}
 	return skewed
 }
@@ -218,13 +217,17 @@ func (c *clock) local(t time.Time) time.Time {
 func (c *clock) plausibleReset(t time.Time) (time.Time, bool) {
 	d := t.Sub(c.received)
 	switch {
-	case d < -resetPastSlack || d > maxAhead:
+	case !plausibleAhead(d):
 		return time.Time{}, false
 	case d < 0:
 		return c.received, true
 	}
 	return t, true
 }
+
+// plausibleAhead reports whether a server can mean a time d after the response: at most resetPastSlack
+// before it, at most maxAhead after.
+func plausibleAhead(d time.Duration) bool { return d >= -resetPastSlack && d <= maxAhead }
 
 // epoch converts Unix seconds (possibly fractional) on the server's clock into local time.
 func (c *clock) epoch(secs float64) (time.Time, bool) {

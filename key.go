@@ -113,7 +113,7 @@ func (k *keyState) admitNow(c *costs, now time.Time, retry bool) ticket {
 	}
 	tk := ticket{seq: k.seq, sentAt: now, costs: *c}
 	for _, b := range k.buckets {
-		if b.mode == modeFixed && !b.reset.IsZero() && !now.Before(b.turnover()) && !b.observed.After(b.turnover()) {
+		if turn := b.turnover(); b.mode == modeFixed && !b.reset.IsZero() && !now.Before(turn) && !b.observed.After(turn) {
 			// The window turned over since the last report: learn its budget from one request before the
 			// others follow.
 			k.needProbe = true

@@ -32,10 +32,7 @@ func (b *bucket) noteOpening(q Quota, received time.Time, own int64) {
 	}
 	span := q.Reset.Sub(received)
 	if q.Reset.Nanosecond() == 0 {
-		span = span.Truncate(time.Second)
-		if received.Add(span).Before(q.Reset) || span == 0 {
-			span += time.Second
-		}
+		span = (span + time.Second - 1).Truncate(time.Second) // up to the whole second the reset was rounded to
 	}
 	b.opened, b.span = received, span
 }
