@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ratekit/ratekit/internal/redistest/freeport"
 )
 
 const (
@@ -45,7 +47,7 @@ type readyCheck func(ctx context.Context, addr string, pid int) error
 func startServer(ctx context.Context, what string, l launch, ready readyCheck) (p *process, addr string, err error) {
 	var lastErr error
 	for range startAttempts {
-		port, err := freePort()
+		port, err := freeport.Get()
 		if err != nil {
 			return nil, "", err
 		}
@@ -144,16 +146,6 @@ func token() string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// freePort returns a TCP port of 127.0.0.1 that was free a moment ago.
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("interop: finding a free port: %w", err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 // tempDir makes a directory for a server's files, removed by the returned function.

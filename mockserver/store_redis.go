@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/ratekit/ratekit/internal/redistag"
 )
 
 // The Redis store's script decides, releases and inspects every algorithm in one atomic evaluation. It is kept
@@ -397,17 +399,5 @@ func (s *RedisStore) appendDecisions(dst []Decision, rules []compiledRule, reply
 
 // tag returns the start of the names of key's states: the prefix and the hash tag, "<prefix>{<key>}:".
 func (s *RedisStore) tag(key string) string {
-	return s.prefix + "{" + escapeRedisTag(key) + "}:"
-}
-
-// escapeRedisTag writes key so that it can stand between the braces of a hash tag: "%" as "%25", "}" as "%7D",
-// and the empty key (an empty tag would hash the whole name) as "%", which no other key becomes.
-func escapeRedisTag(key string) string {
-	if key == "" {
-		return "%"
-	}
-	if !strings.ContainsAny(key, "%}") {
-		return key
-	}
-	return strings.NewReplacer("%", "%25", "}", "%7D").Replace(key)
+	return s.prefix + "{" + redistag.Escape(key) + "}:"
 }

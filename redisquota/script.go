@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ratekit/ratekit/internal/luaexact"
+	"github.com/ratekit/ratekit/internal/redistag"
 )
 
 // reserveSource is the Lua script that decides one Reserve (see reserve.lua).
@@ -103,18 +103,5 @@ func seconds(sec, ns int64) time.Duration {
 // tag returns the start of the names of key's Redis keys: the prefix and the hash tag, "<prefix>{<key>}:".
 // Both of a key's Redis keys are in the hash slot of its tag, so one script may use them on a cluster.
 func (l *Limiter) tag(key string) string {
-	return l.cfg.prefix + "{" + escapeTag(key) + "}:"
-}
-
-// escapeTag writes key so that it can stand between the braces of a hash tag: "%" as "%25", "}" as "%7D"
-// (so the tag ends where the Limiter put its brace), and the empty key (an empty tag would hash the whole
-// name) as "%", which no other key becomes.
-func escapeTag(key string) string {
-	if key == "" {
-		return "%"
-	}
-	if !strings.ContainsAny(key, "%}") {
-		return key
-	}
-	return strings.NewReplacer("%", "%25", "}", "%7D").Replace(key)
+	return l.cfg.prefix + "{" + redistag.Escape(key) + "}:"
 }
