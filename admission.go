@@ -14,14 +14,20 @@ type admission struct {
 	reason  WaitReason
 	quota   string // the quota that paces, for WaitQuota: "policy/dimension", or the dimension
 	status  int    // the status of the answer that paused the key, for WaitServerPause and the backoffs
+	// recost: the request's costs lack a dimension the key learnt since CostFunc computed them; the caller
+	// computes them, outside the lock, and decides again
+	recost bool
 }
 
 // ready reports whether the request may go now.
-func (a admission) ready() bool { return a.wait == 0 && !a.unknown }
+func (a admission) ready() bool { return a.wait == 0 && !a.unknown && !a.recost }
 
 // decide says whether a request of costs c at the head of the queue may go at now, and if not, why and for
 // how long. It is pure: a function of the key's state, c and now, with no side effect. Requires mu held.
 func (k *keyState) decide(c *costs, now time.Time) admission {
+	if c.stale(k.dimensions()) {
+		return admission{recost: true}
+	}
 	if now.Before(k.pausedUntil) {
 		return admission{wait: k.pausedUntil.Sub(now), reason: k.pauseReason, status: k.pauseStatus}
 	}

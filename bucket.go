@@ -353,19 +353,22 @@ func (b *bucket) syncSlots(remaining int64, seq uint64, own int64) {
 	b.reported = b.tokens
 }
 
-// retryAt takes the time a rejection asked to wait until. When it is sooner than the reset (which servers
-// round up to whole seconds, or which says when a sliding log is empty, not when it has room), and the
-// bucket has nothing left, it is the better reset: the server said exactly when it takes the next request.
-func (b *bucket) retryAt(at, now time.Time) {
-	if !b.known() || !at.Before(b.reset) || b.available(now) >= 1 {
+// retryAt takes the time a rejection of a request costing own units here asked to wait until. When it is
+// sooner than the reset (which servers round up to whole seconds, or which says when a sliding log is empty,
+// not when it has room), and the bucket has not the units the request needs, it is the better reset: the
+// server said exactly when it takes that request again.
+func (b *bucket) retryAt(at, now time.Time, own int64) {
+	need := float64(max(own, 1))
+	if !b.known() || !at.Before(b.reset) || b.available(now) >= need {
 		return
 	}
 	b.reset = at
 	if b.mode == modeRolling && at.After(now) && !coarse(at, now) {
-		// The server promised one request at that time, no more: a sliding log frees its oldest entry.
+		// The server promised that request at that time, no more: a sliding log frees its oldest entry, a
+		// token bucket refills the request's cost (1,000 tokens at Retry-After: 8 is 125 a second, not 1/8).
 		have := b.available(now)
 		b.tokens, b.last = have, now
-		b.rate = (1 - have) / at.Sub(now).Seconds()
+		b.rate = (need - have) / at.Sub(now).Seconds()
 	}
 }
 

@@ -27,18 +27,22 @@ type dimCost struct {
 
 // costs is a request's cost vector: its cost in every dimension its key knew when the attempt began,
 // computed once per attempt, before the key's lock is taken, since CostFunc is user code (it may even call
-// Snapshot). A dimension the key learnt meanwhile costs what DefaultCost says, which needs no user code.
+// Snapshot). A dimension the key learnt meanwhile (the answer to the probe the request waited for names the
+// token quotas) costs what DefaultCost says when CostFunc is nil; when it is set, the request is not admitted
+// on such a vector: it asks CostFunc for the missing dimensions, outside the lock, and decides again
+// (admission.recost), since a request of 1,000 tokens charged 0 overdraws the quota it is sent into.
 type costs struct {
 	n             int
 	fixed         [4]dimCost
 	more          []dimCost
 	contentLength int64
 	route         string // the request's route group, for the quotas it hits (quotaset.go)
+	user          bool   // computed by Transport.CostFunc, which alone knows a dimension this vector lacks
 }
 
 // costsOf computes req's cost in "requests" and in each of dims.
 func (s *settings) costsOf(req *http.Request, dims []string) costs {
-	c := costs{contentLength: req.ContentLength, route: routeOf(req.URL.Path)}
+	c := costs{contentLength: req.ContentLength, route: routeOf(req.URL.Path), user: s.costFunc != nil}
 	c.add("requests", s.cost(req, "requests"))
 	for _, d := range dims {
 		if d != "requests" {
@@ -84,6 +88,29 @@ func (c *costs) cover(s *settings, req *http.Request, quotas []Quota) {
 			c.add(q.Dimension, s.cost(req, q.Dimension))
 		}
 	}
+}
+
+// coverDimensions adds req's cost in each of dims the vector lacks (see costs). Outside the key's lock.
+func (c *costs) coverDimensions(s *settings, req *http.Request, dims []string) {
+	for _, d := range dims {
+		if !c.has(d) {
+			c.add(d, s.cost(req, d))
+		}
+	}
+}
+
+// stale reports whether the vector was computed by CostFunc and lacks one of dims: only CostFunc can say
+// what the request costs there.
+func (c *costs) stale(dims []string) bool {
+	if !c.user {
+		return false
+	}
+	for _, d := range dims {
+		if !c.has(d) {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *costs) has(dimension string) bool {

@@ -162,6 +162,31 @@ func TestObserveAtFixedInstants(t *testing.T) {
 		assert.Equal(t, WaitServerPause, e.k.pauseReason)
 		assert.Equal(t, int64(1), e.k.rejected)
 	})
+	t.Run("a Retry-After promises the refused request, whatever its cost", func(t *testing.T) {
+		// Anthropic's output tokens, 8,000 a minute, at 1,000 a request: the 9th of a burst, sent before the
+		// 8th's answer said 0 remain, is refused with Retry-After: 8 (7.5 s, rounded up). The request comes
+		// back then, not when 1,000 tokens have refilled at the one token per 8 s a unit's promise would
+		// imply (CI saw "pacing for 2h13m12s").
+		tokens := func(req *http.Request, dim string) int64 {
+			if dim == "output-tokens" {
+				return 1000
+			}
+			return DefaultCost(req, dim)
+		}
+		e := newEngine(t, &Transport{CostFunc: tokens})
+		out := func(remaining int64) Quota {
+			return Quota{Dimension: "output-tokens", Limit: 8000, Remaining: remaining, Reset: ms(60_000)}
+		}
+		e.answer(e.send(ms(0)), ms(0), 200, time.Time{}, out(7000))
+		c := e.s.costsOf(nilRequest, e.k.dimensions())
+		late := e.k.admitNow(&c, ms(0), false) // let through before the bucket knew it was empty
+		e.answer(e.send(ms(0)), ms(0), 200, time.Time{}, out(0))
+		e.answer(&late, ms(0), 429, ms(8000), out(0))
+		a := e.decide(ms(0))
+		assert.Equal(t, 8*time.Second, a.wait, "the wait after the refusal (reason %v)", a.reason)
+		a = e.decide(ms(8000))
+		assert.Zero(t, a.wait, "the wait at the Retry-After (reason %v)", a.reason)
+	})
 	t.Run("a 503 without Retry-After is an error, not a rate limit", func(t *testing.T) {
 		e := newEngine(t, &Transport{})
 		out := e.answer(e.send(ms(0)), ms(5), 503, time.Time{})

@@ -68,7 +68,7 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 			k.resetFormat.Store(uint32(ResetDelayMilliseconds))
 		}
 		if out.rateLimited && !obs.RetryAt.IsZero() {
-			b.retryAt(obs.RetryAt, now)
+			b.retryAt(obs.RetryAt, now, own)
 		}
 		if f, ok := q.UsedFraction(); ok {
 			switch {

@@ -47,12 +47,22 @@ func (k *keyState) admit(ctx context.Context, s *settings, req *http.Request, c 
 		return ticket{}, errEvicted
 	}
 	retry := at != placeNew
-	if len(k.queue) == 0 {
-		if a := k.decide(c, now); a.ready() {
+	for len(k.queue) == 0 {
+		a := k.decide(c, now)
+		if a.recost {
+			if !k.recost(s, req, c) {
+				k.mu.Unlock()
+				return ticket{}, errEvicted
+			}
+			now = time.Now()
+			continue
+		}
+		if a.ready() {
 			tk := k.admitNow(c, now, retry)
 			k.mu.Unlock()
 			return tk, nil
 		}
+		break
 	}
 	w := &waiter{ready: make(chan struct{}, 1), costs: *c, retry: retry}
 	if at == placeFront {
@@ -81,6 +91,15 @@ func (k *keyState) admit(ctx context.Context, s *settings, req *http.Request, c 
 		}
 		head := k.queue[0] == w
 		a := k.decide(c, now)
+		if a.recost {
+			if !k.recost(s, req, c) {
+				k.leave(w)
+				k.mu.Unlock()
+				return ticket{}, errEvicted
+			}
+			w.costs, now = *c, time.Now()
+			continue
+		}
 		if !head {
 			// Behind the head, a request waits at least as long as the head, and then for its turn: the
 			// pace of the requests between them is a guess the server's next reports may beat, so it is no
@@ -145,8 +164,19 @@ func (k *keyState) admit(ctx context.Context, s *settings, req *http.Request, c 
 	}
 }
 
+// recost adds the request's costs in the dimensions the key learnt since c was computed (admission.recost):
+// it releases mu to call CostFunc, user code, and takes it again. It reports false when the key was evicted
+// meanwhile. Requires mu held.
+func (k *keyState) recost(s *settings, req *http.Request, c *costs) bool {
+	k.mu.Unlock()
+	c.coverDimensions(s, req, k.dimensions())
+	k.mu.Lock()
+	return !k.evicted
+}
+
 // dispatch admits, in order, every waiting request that may go at now, and wakes the first that may not, so
-// it looks again (and sets its timer). Requires mu held.
+// it looks again (and sets its timer); a head whose costs are stale (admission.recost) is woken to compute
+// them. Requires mu held.
 func (k *keyState) dispatch(now time.Time) {
 	for len(k.queue) > 0 {
 		w := k.queue[0]
