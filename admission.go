@@ -82,15 +82,24 @@ func (a admission) refusal(ctx context.Context, key string, maxWait time.Duratio
 	return nil
 }
 
-// costFor is what a request of costs c costs in bucket b's dimension. A request that costs nothing in a
-// dimension (the default for every dimension but requests) is still held back by a quota of it that the
-// server reports exhausted, until its reset.
+// costFor is what a request of costs c costs in bucket b's dimension, to wait for. A request that costs
+// nothing in a dimension (the default for every dimension but requests, until the key has learnt its cost:
+// learnt_cost.go) is still held back by a quota of it that the server reports exhausted, until its reset.
 func (k *keyState) costFor(c *costs, b *bucket) int64 {
-	n := c.of(b.dimension)
+	n := k.chargeFor(c, b)
 	if n == 0 && b.dimension != "requests" && b.known() && b.remaining == 0 {
 		return 1
 	}
 	return n
+}
+
+// chargeFor is what a request of costs c is charged in bucket b's dimension: its cost, or where only the
+// caller knows it and CostFunc is nil, what the key learnt. Requires mu held.
+func (k *keyState) chargeFor(c *costs, b *bucket) int64 {
+	if unknownCost(c, b.dimension) {
+		return k.learntCost(b)
+	}
+	return c.of(b.dimension)
 }
 
 func (b *bucket) policyName() string {

@@ -366,9 +366,11 @@ func (b *bucket) retryAt(at, now time.Time, own int64) {
 	if b.mode == modeRolling && at.After(now) && !coarse(at, now) {
 		// The server promised that request at that time, no more: a sliding log frees its oldest entry, a
 		// token bucket refills the request's cost (1,000 tokens at Retry-After: 8 is 125 a second, not 1/8).
+		// A rate below the reset's (full by then) says the cost was more than the request was charged (one
+		// of unknown cost, before the key learnt it): the reset's stands.
 		have := b.available(now)
 		b.tokens, b.last = have, now
-		b.rate = (need - have) / at.Sub(now).Seconds()
+		b.rate = max((need-have)/at.Sub(now).Seconds(), b.rate)
 	}
 }
 

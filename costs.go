@@ -4,7 +4,8 @@ import "net/http"
 
 // DefaultCost is what a request costs when Transport.CostFunc is nil: 1 in "requests" and in
 // "concurrent-requests" (a slot while in flight), its body's length in "content-bytes" (the IETF unit),
-// and 0 in any other dimension ("tokens": only the caller knows).
+// and 0 in any other dimension ("tokens": only the caller knows; with CostFunc nil, the Transport learns
+// that cost from the server's answers instead).
 func DefaultCost(req *http.Request, dimension string) int64 {
 	return defaultCostOf(dimension, req.ContentLength)
 }

@@ -47,7 +47,8 @@ type keyState struct {
 	backoff  backoff.BackOff // the key's backoff after rejections that say nothing, or nil
 	budget   retryBudget
 
-	pending *Pace // what the key learned for Transport.Limiter, not yet published
+	pending *Pace       // what the key learned for Transport.Limiter, not yet published
+	meters  []costMeter // the costs of requests in the dimensions only the caller knows (learnt_cost.go)
 
 	backoffAt    time.Time // when the backoff last stepped: rejections of requests sent before are old news
 	backoffUntil time.Time // the end of its last step
@@ -126,7 +127,7 @@ func (k *keyState) admitNow(c *costs, now time.Time, retry bool) ticket {
 		if !k.hits(b, c.route) {
 			continue
 		}
-		cost := c.of(b.dimension)
+		cost := k.chargeFor(c, b)
 		tk.add(charge{b: b, cost: cost, refilled: b.take(tk.seq, cost, now)})
 	}
 	if k.ceiling != nil {

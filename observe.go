@@ -56,6 +56,9 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 		if !charged {
 			own = tk.costs.of(q.Dimension) // the bucket is new: the server counted the request all the same
 		}
+		if q.Remaining >= 0 && unknownCost(&tk.costs, q.Dimension) {
+			k.meterCost(b, q, tk.seq, now)
+		}
 		held := b.reset // the reset the bucket waited for, before this report replaces it
 		b.sync(q, now, tk.seq, k.seq, own)
 		if out.rateLimited {
@@ -68,7 +71,7 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 			k.resetFormat.Store(uint32(ResetDelayMilliseconds))
 		}
 		if out.rateLimited && !obs.RetryAt.IsZero() {
-			b.retryAt(obs.RetryAt, now, own)
+			b.retryAt(obs.RetryAt, now, max(own, k.chargeFor(&tk.costs, b)))
 		}
 		if f, ok := q.UsedFraction(); ok {
 			switch {

@@ -43,8 +43,9 @@ type Transport struct {
 	KeyFunc func(*http.Request) string
 
 	// CostFunc is what a request costs in a dimension the server reports ("requests", "tokens",
-	// "input-tokens", ...). Nil: DefaultCost, which is 0 in "tokens" and the like, so a quota of tokens holds
-	// requests back only when the server says it is exhausted.
+	// "input-tokens", ...). Nil: DefaultCost, and in "tokens" and the like, where only the caller knows, the
+	// cost the key learns from how the server's Remaining falls per request (an average: set CostFunc when
+	// requests' costs differ widely). A CostFunc's answer is used as it is, 0 included.
 	CostFunc func(req *http.Request, dimension string) int64
 
 	// Limit and Burst set a local ceiling per key, for users who know their limit: at most Limit requests a

@@ -1,0 +1,105 @@
+package ratekit
+
+import (
+	"math"
+	"time"
+)
+
+// A request's cost in a dimension only the caller knows ("tokens": DefaultCost is 0 there) is what the
+// server's Remaining says it was. When CostFunc is nil, a key learns it per quota from how Remaining falls
+// between two answers, divided by the requests admitted between them, and charges it from then on: a
+// client of OpenAI's or Anthropic's token quotas that was told nothing paces to them instead of sending
+// requests that cost nothing until the quota is exhausted. A CostFunc is the caller's word, and is never
+// second-guessed.
+
+// maxCostMeters bounds the meters a key keeps: one per token quota the server reports, a handful.
+const maxCostMeters = 8
+
+// costMeter learns the cost of a request in one quota's dimension.
+type costMeter struct {
+	b         *bucket
+	seq       uint64    // the admission the last report answered
+	remaining int64     // what that report said remained
+	at        time.Time // when it arrived
+	perReq    float64   // the units a request costs, as measured; 0 until a report has shown one
+}
+
+// costWeight is how much a new measurement moves the estimate: requests in flight at once make one drop
+// cover more or fewer requests than were admitted between the two answers, so measurements are averaged.
+const costWeight = 0.3
+
+// unknownCost reports whether the caller alone knows what a request costs in dimension: its cost in c is 0
+// because CostFunc is nil and DefaultCost has no answer, not because anyone said so.
+func unknownCost(c *costs, dimension string) bool {
+	switch dimension {
+	case "requests", "concurrent-requests", "content-bytes":
+		return false
+	}
+	return !c.user && c.of(dimension) == 0
+}
+
+// meterCost takes a report q of bucket b, received at now in the answer to the request admitted as seq,
+// before b syncs it. The units spent between the meter's last report and q are the fall in Remaining plus
+// what came back meanwhile, by b's refill rate; a fall mostly made of that refill (a paced client's, whose
+// requests are spaced by their cost) measures the model, not the cost, and is left out, as is a rise (a
+// refill, a new window). Requires mu held.
+func (k *keyState) meterCost(b *bucket, q Quota, seq uint64, now time.Time) {
+	m := k.meterFor(b)
+	switch {
+	case m.seq == 0:
+	case seq <= m.seq:
+		return // an answer overtaken by a newer one: the fall it shows is not between the two
+	case q.Remaining < m.remaining:
+		var refilled float64
+		if b.mode == modeRolling && b.rate > 0 && now.After(m.at) {
+			refilled = b.rate * now.Sub(m.at).Seconds()
+		}
+		fall := float64(m.remaining - q.Remaining)
+		if refilled <= fall/2 {
+			per := (fall + refilled) / float64(seq-m.seq)
+			if m.perReq == 0 {
+				m.perReq = per
+			} else {
+				m.perReq += costWeight * (per - m.perReq)
+			}
+		}
+	}
+	m.seq, m.remaining, m.at = seq, q.Remaining, now
+}
+
+// meterFor is b's meter, made if new; meters of buckets the key no longer has are dropped first. Requires
+// mu held.
+func (k *keyState) meterFor(b *bucket) *costMeter {
+	for i := range k.meters {
+		if k.meters[i].b == b {
+			return &k.meters[i]
+		}
+	}
+	kept := k.meters[:0]
+	for _, m := range k.meters {
+		for _, kb := range k.buckets {
+			if kb == m.b {
+				kept = append(kept, m)
+				break
+			}
+		}
+	}
+	clear(k.meters[len(kept):])
+	k.meters = kept
+	if len(k.meters) == maxCostMeters {
+		k.meters = k.meters[1:]
+	}
+	k.meters = append(k.meters, costMeter{b: b})
+	return &k.meters[len(k.meters)-1]
+}
+
+// learntCost is what a request costs in b's dimension by its meter, rounded, at most b's capacity; 0 when
+// not measured. Requires mu held.
+func (k *keyState) learntCost(b *bucket) int64 {
+	for i := range k.meters {
+		if m := &k.meters[i]; m.b == b && m.perReq > 0 {
+			return int64(math.Round(min(m.perReq, b.capacity())))
+		}
+	}
+	return 0
+}
