@@ -192,6 +192,12 @@ func (b *bucket) rateFrom(q Quota, received time.Time) {
 			b.rate = min(b.rate, float64(b.limit)/b.window.Seconds()) // the server said its rate
 		}
 	}
+	if b.mode == modeRolling && q.Reset.IsZero() {
+		// No reset at all (Shopify's call limit, "32/40"): the rate is what Remaining did over time, at the
+		// low end of what it allows, once measured; until then the key waits for answers, or the server's
+		// Retry-After.
+		b.rate = b.refill.measured()
+	}
 	if b.mode == modeRolling && coarse(q.Reset, received) && until > 0 {
 		// A reset in whole seconds, a few seconds ahead, is an interval as wide as itself: a bucket missing
 		// m units and full in (until-1s, until] refills at m/until to m/(until-1s). What Remaining did over
