@@ -6,6 +6,9 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/ratekit/ratekit"
 )
 
@@ -55,6 +58,35 @@ var transportDialects = []struct {
 	{"x-api-24hour", http.Header{"X-User-Limit-24hour-Limit": {"1000000000"}, "X-User-Limit-24hour-Remaining": {"999999999"},
 		"X-User-Limit-24hour-Reset": {"9999999999"}}},
 	{"retry-after-200", http.Header{"Retry-After": {"0"}}},
+	{"discord", http.Header{"X-Ratelimit-Limit": {"1000000000"}, "X-Ratelimit-Remaining": {"999999999"},
+		"X-Ratelimit-Reset": {"1795460400.123"}, "X-Ratelimit-Reset-After": {"1.5"}, "X-Ratelimit-Bucket": {"abcd1234"}}},
+	{"whoop", http.Header{"X-Ratelimit-Limit": {"1000000000, 1000000000;window=60"}, "X-Ratelimit-Remaining": {"999999999"},
+		"X-Ratelimit-Reset": {"60"}}},
+}
+
+// TestTransportAddsNoAllocation checks the goal of issue 12 that allocation counts can state exactly: in
+// every dialect, a request through a Transport allocates no more than through the bare RoundTripper.
+func TestTransportAddsNoAllocation(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector makes sync.Pool drop buffers at random")
+	}
+	req, err := http.NewRequest(http.MethodGet, "https://api.test/v1/items", nil)
+	require.NoError(t, err)
+	for _, d := range transportDialects {
+		t.Run(d.name, func(t *testing.T) {
+			bare, tr := cannedBase(d.h), &ratekit.Transport{Base: cannedBase(d.h)}
+			_, err := tr.RoundTrip(req) // the key's state is created once
+			require.NoError(t, err)
+			allocs := func(rt http.RoundTripper) float64 {
+				return testing.AllocsPerRun(200, func() {
+					if _, err := rt.RoundTrip(req); err != nil {
+						t.Fatal(err)
+					}
+				})
+			}
+			assert.Equal(t, allocs(bare), allocs(tr), "allocations per request: bare, then through the Transport")
+		})
+	}
 }
 
 // BenchmarkTransportOverhead runs each dialect over a bare in-memory RoundTripper and through a

@@ -70,72 +70,128 @@ type quotaBuf [inlineQuotas]Quota
 // tell a struct's fields apart, would then move the buffer to the heap on every request.
 var quotaBufs = sync.Pool{New: func() any { return new(quotaBuf) }}
 
-// getQuotaBuf returns an empty quota buffer; putQuotaBuf gives it back once its quotas are no longer used.
-func getQuotaBuf() *quotaBuf { return quotaBufs.Get().(*quotaBuf) }
-
-func putQuotaBuf(b *quotaBuf) {
-	*b = quotaBuf{} // drop the references to the response's strings
-	quotaBufs.Put(b)
+// parsePooled is parseInto for the Transport, with a pooled buffer taken only when the response has a
+// rate-limit field (most have none and touch no pool). The caller gives buf back with putQuotaBuf once
+// the quotas are no longer used; buf is nil when there is nothing to give back.
+func (p *Parser) parsePooled(h http.Header, received time.Time) (retryAt time.Time, qs []Quota, buf *quotaBuf) {
+	var c candidates
+	if !c.scan(h) {
+		return time.Time{}, nil, nil
+	}
+	buf = quotaBufs.Get().(*quotaBuf)
+	retryAt, qs = p.parse(buf, h, received, &c)
+	return retryAt, qs, buf
 }
 
-// parseInto is Parse for the Transport: it returns the Observation's RetryAt and Quotas, the quotas in buf
-// (or on the heap when more than fit), so a caller that keeps buf on its stack reads a response without a
-// heap allocation. They are valid until the caller reuses buf. (Two results, not an Observation, so that
-// escape analysis keeps buf on the caller's stack.)
+// putQuotaBuf gives back a buffer of parsePooled whose quotas, qs, are no longer used.
+func putQuotaBuf(buf *quotaBuf, qs []Quota) {
+	clear(buf[:min(len(qs), len(buf))]) // drop the references to the response's strings; the rest is unused
+	quotaBufs.Put(buf)
+}
+
+// parseInto is Parse for callers that keep the quotas in their own storage: it returns the Observation's
+// RetryAt and Quotas, the quotas in buf (or on the heap when more than fit), valid until the caller reuses
+// buf. (Two results, not an Observation, so that escape analysis keeps buf on the caller's stack.)
 func (p *Parser) parseInto(buf *quotaBuf, h http.Header, received time.Time) (time.Time, []Quota) {
-	// The one pass over the header: a byte loop over each name, keeping the few that may be rate-limit
-	// fields. Most responses have none and end here.
-	var c [maxCandidates]candidate
-	n, more := 0, false
-	var date []string
-	for name, lines := range h {
-		switch {
-		case isDate(name):
-			if date != nil {
-				more = true // two spellings of Date: the slow path merges them
-			}
-			date = lines
-		case limitish(name):
-			if n < len(c) {
-				c[n] = candidate{name, lines}
-				n++
-			} else {
-				more = true
-			}
-		}
-	}
-	if n == 0 {
+	var c candidates
+	if !c.scan(h) {
 		return time.Time{}, nil
 	}
-	return p.parse(buf, h, received, c[:n], more, date)
+	return p.parse(buf, h, received, &c)
 }
 
-// parse reads the candidates; when there were more than fit inline, it reads the whole header again.
-func (p *Parser) parse(buf *quotaBuf, h http.Header, received time.Time, c []candidate, more bool, date []string) (time.Time, []Quota) {
-	var f fields
-	if more {
-		for name, lines := range h {
-			if isDate(name) || limitish(name) {
-				f.add(name, lines)
+// candidates are the fields of a header whose names may be rate-limit fields, found in the one pass over
+// the header.
+type candidates struct {
+	c    [maxCandidates]candidate
+	n    int
+	more bool // more candidates than fit, or two spellings of Date: parse reads the whole header again
+	date []string
+}
+
+// scan is the one pass over the header: a gate on each name (limitish), keeping the few that may be
+// rate-limit fields. It reports whether there is any. Most responses have none and end here.
+func (c *candidates) scan(h http.Header) bool {
+	for name, lines := range h {
+		switch {
+		case len(name) == len("date"):
+			if isDate(name) {
+				if c.date != nil {
+					c.more = true // two spellings of Date: the slow path merges them
+				}
+				c.date = lines
+			}
+		case limitish(name):
+			if c.n < len(c.c) {
+				c.c[c.n] = candidate{name, lines}
+				c.n++
+			} else {
+				c.more = true
 			}
 		}
-	} else {
-		f.date = date
-		for i := range c {
-			f.add(c[i].name, c[i].lines)
+	}
+	return c.n > 0
+}
+
+// parse reads the candidates. Fields in the canonical form of the common dialects (Retry-After, the IETF
+// fields, X-RateLimit-*) are read with fields alone; any other name, or more candidates than fit, takes
+// parseTable, which adds the table of groups.
+func (p *Parser) parse(buf *quotaBuf, h http.Header, received time.Time, c *candidates) (time.Time, []Quota) {
+	var f fields
+	if c.more {
+		return p.parseTable(buf, h, received, &f, nil)
+	}
+	f.date = c.date
+	rest := c.c[:0] // the candidates no canonical name matched
+	for _, cand := range c.c[:c.n] {
+		if dst := f.canonical(cand.name); dst != nil {
+			f.set(dst, cand.lines)
+		} else {
+			rest = append(rest, cand)
 		}
 	}
+	if len(rest) > 0 {
+		return p.parseTable(buf, h, received, &f, rest)
+	}
+	return p.read(buf, &f, nil, received)
+}
+
+// parseTable is parse with the table of groups: it adds the candidates rest to f, or, when rest is nil,
+// every rate-limit field of the whole header. It is a function of its own so that the table is zeroed
+// only on this path.
+//
+//go:noinline
+func (p *Parser) parseTable(buf *quotaBuf, h http.Header, received time.Time, f *fields, rest []candidate) (time.Time, []Quota) {
+	var g groups
+	if rest == nil {
+		for name, lines := range h {
+			if isDate(name) || limitish(name) {
+				f.add(&g, name, lines)
+			}
+		}
+	}
+	for _, cand := range rest {
+		f.add(&g, cand.name, cand.lines)
+	}
+	return p.read(buf, f, &g, received)
+}
+
+// read turns the collected fields and groups (nil when parse needed none) into the Observation's RetryAt
+// and Quotas, the quotas in buf while they fit.
+func (p *Parser) read(buf *quotaBuf, f *fields, g *groups, received time.Time) (time.Time, []Quota) {
 	if !f.found {
 		return time.Time{}, nil
 	}
-	f.sortDims()
 	r := reader{p: *p, c: clock{received: received, date: f.date}}
-	retryAt := r.retryAfter(&f)
-	r.ietf(&f)
-	r.ietfSeparate(&f)
-	r.xRateLimit(&f)
-	r.dimensions(&f)
-	r.shopify(&f)
+	retryAt := r.retryAfter(f)
+	r.ietf(f)
+	r.ietfSeparate(f)
+	r.xRateLimit(f)
+	if g != nil {
+		g.sort()
+		r.dimensions(g)
+	}
+	r.shopify(f)
 	r.finish()
 	switch {
 	case r.spill != nil:
@@ -146,8 +202,10 @@ func (p *Parser) parse(buf *quotaBuf, h http.Header, received time.Time, c []can
 	return retryAt, nil
 }
 
-// reader turns collected fields into quotas: inline while they fit, then in spill. parse copies the
-// inline ones into the caller's storage.
+// reader turns collected fields into quotas: inline while they fit, then in spill. read copies the inline
+// ones into the caller's storage. (Inline rather than in the caller's buffer: the quotas hold times whose
+// location pointer comes from the reader, and escape analysis, which does not tell a struct's fields
+// apart, would move the caller's buffer to the heap.)
 type reader struct {
 	p      Parser
 	c      clock

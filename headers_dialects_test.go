@@ -114,6 +114,12 @@ var vectorsDialects = []vector{
 	{name: "Salesforce Sforce-Limit-Info api-usage and per-app usage (developer.salesforce.com)", h: hdr(
 		"Sforce-Limit-Info: api-usage=25/5000; per-app-api-usage=17/250(appName=sample-connected-app)"),
 		quotas: []Quota{q("api-usage", "requests", 5000, 4975, 0, none), q("per-app-api-usage", "requests", 250, 233, 0, none)}},
+	// The same page's first example: api-usage alone, read as the org's daily API requests (used 25 of
+	// 5000), not as any other quota (a misread was reported); lowercase as HTTP/2 sends it.
+	{name: "Salesforce Sforce-Limit-Info api-usage alone (developer.salesforce.com)", h: hdr("Sforce-Limit-Info: api-usage=25/5000"),
+		quotas: []Quota{q("api-usage", "requests", 5000, 4975, 0, none)}},
+	{name: "Salesforce sforce-limit-info in lowercase (HTTP/2)", h: rawHdr("sforce-limit-info: api-usage=25/5000"),
+		quotas: []Quota{q("api-usage", "requests", 5000, 4975, 0, none)}},
 
 	// developer.atlassian.com/cloud/jira/platform/rate-limiting.
 	{name: "Jira Cloud 429 with NearLimit and RateLimit-Reason (developer.atlassian.com)", h: hdr(date(0), "Retry-After: 30",
@@ -186,12 +192,13 @@ func TestParseHeadersXDailyUserLimitBinds(t *testing.T) {
 func TestStructuralNamesAllocateNothingForKnownNames(t *testing.T) {
 	h := http.Header{"X-App-Limit-24hour-Remaining": {"5"}, "X-Ms-Ratelimit-Remaining-Subscription-Reads": {"9"}}
 	var f fields
+	var g groups
 	allocs := testing.AllocsPerRun(100, func() {
-		f = fields{}
+		f, g = fields{}, groups{}
 		for name, lines := range h {
-			f.add(name, lines)
+			f.add(&g, name, lines)
 		}
 	})
 	assert.Zero(t, allocs)
-	assert.Equal(t, 2, f.ndims)
+	assert.Equal(t, 2, g.n)
 }

@@ -15,9 +15,9 @@ import (
 //     resets as RFC 3339 times (which can be a second before Date: clamped to now), and anthropic-priority-*
 //     for the priority tier (policy "priority").
 //   - Names recognised by their structure (names.go), read by what their values carry (groups.go).
-func (r *reader) dimensions(f *fields) {
-	for i := 0; i < f.ndims; i++ {
-		d := &f.dims[i]
+func (r *reader) dimensions(g *groups) {
+	for i := 0; i < g.n; i++ {
+		d := &g.d[i]
 		if d.family == familyStructural {
 			r.structuralGroup(d)
 			continue

@@ -40,7 +40,7 @@ const (
 const maxNameWords = 10
 
 // structural records a field recognised by the structure of its name, if it is one.
-func (f *fields) structural(name string, lines []string) {
+func (f *fields) structural(g *groups, name string, lines []string) {
 	var words [maxNameWords]string
 	n := 0
 	for rest := name; rest != ""; {
@@ -126,7 +126,7 @@ func (f *fields) structural(name string, lines []string) {
 		// period or a dimension to say that requests are counted.
 		return
 	}
-	d := f.dimFields(familyStructural, policy, dimension)
+	d := g.find(familyStructural, policy, dimension)
 	if d == nil {
 		return
 	}

@@ -1,6 +1,7 @@
 package ratekit
 
 import (
+	"math/bits"
 	"slices"
 	"strings"
 	"time"
@@ -27,13 +28,6 @@ type fields struct {
 
 	shopify []string
 
-	// Per-quota groups of fields found by the form or the structure of their names:
-	// x-ratelimit-{limit,remaining,reset}-<dimension>[-<period>] (OpenAI, Groq, Azure, Cerebras, Kong),
-	// anthropic-{ratelimit,priority}-<dimension>-{limit,remaining,reset}, and any other name with a limit
-	// word and a field word (names.go).
-	dims  [maxDims]dimFields
-	ndims int
-
 	found  bool // any rate-limit field at all (Date alone is not one)
 	merges int  // names merged with another of the same letters in another case, up to maxMerges
 }
@@ -45,6 +39,17 @@ const maxMerges = 16
 
 // maxDims bounds the per-dimension quotas read from one response: Anthropic sends the most, eight.
 const maxDims = 8
+
+// groups holds the per-quota groups of fields found by the form or the structure of their names:
+// x-ratelimit-{limit,remaining,reset}-<dimension>[-<period>] (OpenAI, Groq, Azure, Cerebras, Kong),
+// anthropic-{ratelimit,priority}-<dimension>-{limit,remaining,reset}, and any other name with a limit word
+// and a field word (names.go). At 2.7 KB it is most of a parse's state, so it is kept apart from fields:
+// parse zeroes one only when a field outside the canonical names of the common dialects may need it, and
+// passes it by parameter, so that escape analysis keeps it on the stack.
+type groups struct {
+	d [maxDims]dimFields
+	n int
+}
 
 type xFields struct {
 	limit, remaining, reset, resetAfter, used, resource, bucket, duration []string
@@ -84,29 +89,91 @@ const maxCandidates = 8
 
 // limitish reports whether a field name may be a rate-limit field: it contains "limit" or "retry" in any
 // case, or begins with "anthropic-" (whose priority fields name no limit). It is the only work done for
-// the ordinary fields of a response: a byte loop that stops at the rare letters m and y, the middle of
-// "limit" and the end of "retry", without allocating.
+// the ordinary fields of a response, so it reads a name eight bytes at a time: it looks for the rare
+// letters m and y (the middle of "limit", the end of "retry"), which most names lack, and checks the
+// letters around each one it finds. Names shorter than five letters hold neither word.
 func limitish(name string) bool {
-	for i := 2; i < len(name); i++ {
-		switch name[i] | 0x20 {
-		case 'm':
-			if i+2 < len(name) && name[i-2]|0x20 == 'l' && name[i-1]|0x20 == 'i' && name[i+1]|0x20 == 'i' && name[i+2]|0x20 == 't' {
-				return true
-			}
-		case 'y':
-			if i >= 4 && name[i-4]|0x20 == 'r' && name[i-3]|0x20 == 'e' && name[i-2]|0x20 == 't' && name[i-1]|0x20 == 'r' {
-				return true
-			}
+	n := len(name)
+	switch {
+	case n < len("limit"):
+		return false
+	case n < 8: // two overlapping halves: bytes 0-3, then n-4 to n-1
+		w := uint64(load4(name, 0)) | uint64(load4(name, n-4))<<32
+		return limitishHits(name, letterMY(w), 0, n-8)
+	}
+	for i := 0; i < n-8; i += 8 {
+		if hits := letterMY(load8(name, i)); hits != 0 && limitishHits(name, hits, i, i) {
+			return true
 		}
 	}
-	return len(name) > 10 && name[0]|0x20 == 'a' && foldHasPrefix(name, "anthropic-")
+	// The last word overlaps the one before: checking a letter twice is harmless.
+	if hits := letterMY(load8(name, n-8)); hits != 0 && limitishHits(name, hits, n-8, n-8) {
+		return true
+	}
+	return n > len("anthropic-") && name[0]|0x20 == 'a' && foldHasPrefix(name, "anthropic-")
+}
+
+// limitishHits reports whether one of the m and y letters flagged in hits (letterMY of a word of name) is
+// that of "limit" or "retry". Byte b of the word is name[lo+b] for b < 4, name[hi+b] for the others.
+func limitishHits(name string, hits uint64, lo, hi int) bool {
+	for ; hits != 0; hits &= hits - 1 {
+		b := bits.TrailingZeros64(hits) / 8
+		i := lo + b
+		if b >= 4 {
+			i = hi + b
+		}
+		if limitishAt(name, i) {
+			return true
+		}
+	}
+	return false
+}
+
+// limitishAt reports whether name[i] is the m of "limit" or the y of "retry", in any case.
+func limitishAt(name string, i int) bool {
+	switch name[i] | 0x20 {
+	case 'm':
+		return i >= 2 && i+2 < len(name) && name[i-2]|0x20 == 'l' && name[i-1]|0x20 == 'i' &&
+			name[i+1]|0x20 == 'i' && name[i+2]|0x20 == 't'
+	case 'y':
+		return i >= 4 && name[i-4]|0x20 == 'r' && name[i-3]|0x20 == 'e' && name[i-2]|0x20 == 't' &&
+			name[i-1]|0x20 == 'r'
+	}
+	return false
+}
+
+// load4 reads s[i:i+4] as a little-endian word.
+func load4(s string, i int) uint32 {
+	s = s[i : i+4]
+	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
+}
+
+// load8 reads s[i:i+8] as a little-endian word (the compiler merges the byte loads into one).
+func load8(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// letterMY returns a mask with the high bit set in each byte of w that is m, M, y or Y, and no other.
+func letterMY(w uint64) uint64 {
+	const ones, case20 = 0x0101010101010101, 0x2020202020202020
+	w |= case20 // ASCII lowercase for letters; no other byte becomes m or y (0x4d, 0x59 are M and Y)
+	return zeroBytes(w^('m'*ones)) | zeroBytes(w^('y'*ones))
+}
+
+// zeroBytes returns a mask with the high bit set in each byte of v that is zero, and no other (the exact
+// form of the has-zero-byte test: no borrow crosses bytes).
+func zeroBytes(v uint64) uint64 {
+	const lows = 0x7f7f7f7f7f7f7f7f
+	return ^((v&lows + lows) | v | lows)
 }
 
 // isDate reports whether name is Date in any case.
 func isDate(name string) bool { return len(name) == 4 && foldEqual(name, "date") }
 
-// add records one candidate field.
-func (f *fields) add(name string, lines []string) {
+// add records one candidate field; fields of per-quota groups go in g.
+func (f *fields) add(g *groups, name string, lines []string) {
 	if len(lines) == 0 {
 		return
 	}
@@ -135,26 +202,26 @@ func (f *fields) add(name string, lines []string) {
 			}
 		}
 	case 'x':
-		if f.scanX(name, lines) {
+		if f.scanX(g, name, lines) {
 			return
 		}
 	case 'a':
 		if foldHasPrefix(name, "anthropic-ratelimit-") {
-			f.anthropic(name, "", name[len("anthropic-ratelimit-"):], lines)
+			f.anthropic(g, name, "", name[len("anthropic-ratelimit-"):], lines)
 			return
 		} else if foldHasPrefix(name, "anthropic-priority-") {
-			f.anthropic(name, "priority", name[len("anthropic-priority-"):], lines)
+			f.anthropic(g, name, "priority", name[len("anthropic-priority-"):], lines)
 			return
 		}
 	}
-	f.structural(name, lines)
+	f.structural(g, name, lines)
 }
 
-// sortDims fixes the order of the groups, which map iteration randomises, so merging quotas is
+// sort fixes the order of the groups, which map iteration randomises, so merging quotas is
 // deterministic.
-func (f *fields) sortDims() {
-	if f.ndims > 1 {
-		slices.SortFunc(f.dims[:f.ndims], func(a, b dimFields) int {
+func (g *groups) sort() {
+	if g.n > 1 {
+		slices.SortFunc(g.d[:g.n], func(a, b dimFields) int {
 			switch {
 			case a.family != b.family:
 				return int(a.family) - int(b.family)
@@ -245,7 +312,7 @@ func (f *fields) scanR(name string, lines []string) bool {
 	return true
 }
 
-func (f *fields) scanX(name string, lines []string) bool {
+func (f *fields) scanX(g *groups, name string, lines []string) bool {
 	var x *xFields
 	var rest string
 	switch {
@@ -287,11 +354,11 @@ func (f *fields) scanX(name string, lines []string) bool {
 	case foldEqual(rest, "duration"): // tollbooth: the window
 		dst = &x.duration
 	case foldHasPrefix(rest, "limit-"):
-		return f.dimension(name, rest[len("limit-"):], fieldLimit, lines)
+		return f.dimension(g, name, rest[len("limit-"):], fieldLimit, lines)
 	case foldHasPrefix(rest, "remaining-"):
-		return f.dimension(name, rest[len("remaining-"):], fieldRemaining, lines)
+		return f.dimension(g, name, rest[len("remaining-"):], fieldRemaining, lines)
 	case foldHasPrefix(rest, "reset-"):
-		return f.dimension(name, rest[len("reset-"):], fieldReset, lines)
+		return f.dimension(g, name, rest[len("reset-"):], fieldReset, lines)
 	default:
 		return false
 	}
@@ -314,7 +381,7 @@ const (
 // "tokens", "tokens_usage_based": the set is open) optionally followed by a period, as Cerebras sends
 // ("requests-day"): the period becomes the policy and its window. A period alone is Kong's form
 // (X-RateLimit-Limit-Minute), a quota of requests. A suffix of more words goes to the structural reader.
-func (f *fields) dimension(name, suffix string, field int, lines []string) bool {
+func (f *fields) dimension(g *groups, name, suffix string, field int, lines []string) bool {
 	policy := ""
 	var window time.Duration
 	if p, w, ok := period(suffix); ok {
@@ -327,7 +394,7 @@ func (f *fields) dimension(name, suffix string, field int, lines []string) bool 
 	if suffix == "" || strings.IndexByte(suffix, '-') >= 0 && !dimensionWord(suffix) {
 		return false
 	}
-	d := f.dimFields(familyOpenAI, policy, lowerName(suffix))
+	d := g.find(familyOpenAI, policy, lowerName(suffix))
 	if d == nil {
 		return true
 	}
@@ -337,7 +404,7 @@ func (f *fields) dimension(name, suffix string, field int, lines []string) bool 
 }
 
 // anthropic records an anthropic-ratelimit-<dimension>-<field> header (or anthropic-priority-...).
-func (f *fields) anthropic(name, policy, rest string, lines []string) {
+func (f *fields) anthropic(g *groups, name, policy, rest string, lines []string) {
 	i := strings.LastIndexByte(rest, '-')
 	if i <= 0 {
 		return
@@ -353,7 +420,7 @@ func (f *fields) anthropic(name, policy, rest string, lines []string) {
 	default:
 		return
 	}
-	d := f.dimFields(familyAnthropic, policy, lowerName(rest[:i]))
+	d := g.find(familyAnthropic, policy, lowerName(rest[:i]))
 	if d == nil {
 		return
 	}
@@ -408,19 +475,23 @@ func mergeLines(have, lines []string) []string {
 	return merged
 }
 
-// dimFields finds or adds the entry of (family, policy, dimension); nil when the table is full.
-func (f *fields) dimFields(family dimFamily, policy, dimension string) *dimFields {
-	for i := 0; i < f.ndims; i++ {
-		d := &f.dims[i]
+// find finds or adds the entry of (family, policy, dimension); nil when the table is full, or there is no
+// table.
+func (g *groups) find(family dimFamily, policy, dimension string) *dimFields {
+	if g == nil {
+		return nil
+	}
+	for i := 0; i < g.n; i++ {
+		d := &g.d[i]
 		if d.family == family && d.policy == policy && d.dimension == dimension {
 			return d
 		}
 	}
-	if f.ndims == maxDims {
+	if g.n == maxDims {
 		return nil
 	}
-	d := &f.dims[f.ndims]
-	f.ndims++
+	d := &g.d[g.n]
+	g.n++
 	*d = dimFields{family: family, policy: policy, dimension: dimension}
 	return d
 }

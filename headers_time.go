@@ -113,7 +113,9 @@ const maxClockSkew = 15 * time.Minute
 const dateSlack = 2 * time.Second
 
 // parseHTTPDate reads an HTTP-date. IMF-fixdate, the form every current server sends, is read by hand
-// (a fifth of the cost of time.Parse); the obsolete forms go through http.ParseTime.
+// (BenchmarkHTTPDate: about 50 ns against 125 ns for http.ParseTime or time.Parse, which it short-cuts; the
+// Date header of every response with an absolute reset goes through it); the obsolete forms go through
+// http.ParseTime.
 func parseHTTPDate(v string) (time.Time, bool) {
 	// "Mon, 23 Nov 2026 18:00:00 GMT"
 	if len(v) == 29 && v[3] == ',' && v[4] == ' ' && v[7] == ' ' && v[11] == ' ' && v[16] == ' ' &&

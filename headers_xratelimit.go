@@ -45,6 +45,16 @@ func (r *reader) draft3Limit(field string, lines []string, q *Quota) {
 	q.Window = ietfWindow(&list, list.member(0))
 	for i := 1; i < list.len(); i++ {
 		m := list.member(i)
+		if n, ok := m.val.integer(); ok && n == first {
+			// The limit in force, restated with its window: read before ietfPolicy names it after its
+			// serialization, a string built only for a quota of its own.
+			if w := ietfWindow(&list, m); q.Window == 0 {
+				q.Window = w
+				continue
+			} else if w == q.Window {
+				continue
+			}
+		}
 		extra := r.ietfPolicy(&list, m)
 		if extra.Limit == first && q.Window == 0 {
 			q.Window = extra.Window
@@ -75,17 +85,14 @@ func (r *reader) xRateLimit(f *fields) {
 		limit, okLimit := minCount(x.limit)
 		used, okUsed := minCount(x.used)
 		remaining, okRemaining := minCount(x.remaining)
-		name := "X-RateLimit-Reset"
-		if i == 1 {
-			name = "X-Rate-Limit-Reset"
-		}
+		names := &xFieldNames[i]
 		switch {
 		case okLimit:
 			q.Limit = limit
 		case len(x.limit) > 0:
 			// draft-polli-ratelimit-headers-00 style, as WHOOP and Envoy send it: the limit in force, then
 			// each policy with its window, `100, 100;window=60, 10000;window=86400`.
-			r.draft3Limit(name[:len(name)-len("Reset")]+"Limit", x.limit, &q)
+			r.draft3Limit(names.limit, x.limit, &q)
 		}
 		if q.Limit < 0 && okUsed && okRemaining {
 			q.Limit = used + remaining
@@ -95,13 +102,20 @@ func (r *reader) xRateLimit(f *fields) {
 			q.Window = w // tollbooth's X-Rate-Limit-Duration
 		}
 		if len(x.resetAfter) > 0 {
-			q.Reset = r.reset(name+"-After", x.resetAfter, ResetDelaySeconds)
+			q.Reset = r.reset(names.resetAfter, x.resetAfter, ResetDelaySeconds)
 		}
 		if q.Reset.IsZero() {
-			q.Reset = r.reset(name, x.reset, r.p.ResetFormat)
+			q.Reset = r.reset(names.reset, x.reset, r.p.ResetFormat)
 		}
 		r.add(q)
 	}
+}
+
+// xFieldNames are the names of the fields of fields.x, for the Parser's Suspect hook: constants, so that
+// reporting them allocates nothing (Discord's reset-after and WHOOP's limit are read on every response).
+var xFieldNames = [2]struct{ limit, reset, resetAfter string }{
+	{"X-RateLimit-Limit", "X-RateLimit-Reset", "X-RateLimit-Reset-After"},
+	{"X-Rate-Limit-Limit", "X-Rate-Limit-Reset", "X-Rate-Limit-Reset-After"},
 }
 
 // shopify reads X-Shopify-Shop-Api-Call-Limit: "32/40", used over bucket size.

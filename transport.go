@@ -169,18 +169,21 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		// 4. Send.
 		resp, err := s.base.RoundTrip(sent)
 		now = time.Now()
-		// 5. Observe. The response's quotas go in a pooled buffer, so reading them allocates nothing; no
-		// step below keeps the slice, only copies of its values.
+		// 5. Observe. The response's quotas go in a pooled buffer (taken only when it has rate-limit
+		// fields), so reading them allocates nothing; no step below keeps the slice, only copies of its
+		// values.
 		a := answer{}
-		quotas := getQuotaBuf()
+		var quotas *quotaBuf
 		if resp != nil {
 			p := k.parser(s)
 			a = answer{responded: true, status: resp.StatusCode}
-			a.obs.RetryAt, a.obs.Quotas = p.parseInto(quotas, resp.Header, now)
+			a.obs.RetryAt, a.obs.Quotas, quotas = p.parsePooled(resp.Header, now)
 			tk.costs.cover(s, req, a.obs.Quotas)
 		}
 		out := k.complete(s, &tk, a, now)
-		putQuotaBuf(quotas)
+		if quotas != nil {
+			putQuotaBuf(quotas, a.obs.Quotas)
+		}
 		s.report(name, req, out)
 		if s.limiter != nil && out.rateLimited {
 			k.publish(ctx, s, now)
