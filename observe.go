@@ -56,11 +56,11 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 		if !charged {
 			own = tk.costs.of(q.Dimension) // the bucket is new: the server counted the request all the same
 		}
-		held := b.reset // the reset the bucket waited for, before this report replaces it
+		held, turned := b.reset, b.turnover() // what the bucket waited for, before this report replaces it
 		b.sync(q, now, tk.seq, k.seq, own)
 		if out.rateLimited {
 			b.refused()
-			b.noteRefusal(held, q.Reset, tk.sentAt, now)
+			b.noteRefusal(held, turned, q.Reset, tk.sentAt, now)
 		} else {
 			b.noteCarryOver(q, held, tk.sentAt, now, own, s.limiter != nil)
 		}
