@@ -63,6 +63,7 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 			b.noteRefusal(held, turned, q.Reset, tk.sentAt, now)
 		} else {
 			b.noteCarryOver(q, held, tk.sentAt, now, own, s.limiter != nil)
+			b.noteKept(q, held, turned, tk.sentAt, own)
 		}
 		if out.rateLimited && q.Exhausted() && k.resetInMilliseconds(obs.RetryAt, q.Reset, now) && s.resetFormats[k.host] == ResetAuto {
 			k.resetFormat.Store(uint32(ResetDelayMilliseconds))

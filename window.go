@@ -24,14 +24,11 @@ import "time"
 // found open before the reset the last report gave (the client came back early on a Retry-After, say)
 // shows the reset comes after the end. The window's length is then what the answer that opened it said,
 // rounded the other way: the least whole second that ends it after the epoch's second began, or the
-// delay itself. Until there is evidence either way, the bucket tries that end once, with one request
+// delay itself. Until there is evidence either way, the bucket tries an epoch's end once, with one request
 // (key.go sends one after a turnover, and the others after its answer): a new window is the evidence, a
-// refusal refutes it, and so does any later refusal of a request sent between the learnt end and the
-// reset; from there the bucket waits for the reset, for good.
+// refusal or an answer from the same window refutes it, and so does any later one of a request sent
+// between the learnt end and the reset; from there the bucket waits for the reset, for good.
 //
-// A server that states its window (the IETF policy's w) says the length outright: a fixed window that
-// held the request which opened it ends no later than that request's answer plus the window, wherever the
-// window is anchored, so the bucket turns over there when that comes before the reset.
 
 // turnoverMargin is how long after a window's learnt end the next one is taken to be open: servers compare
 // with <= or <, and a request on the instant may land in either window.
@@ -74,10 +71,8 @@ func whole(t time.Time) bool { return !t.IsZero() && t.Nanosecond() == 0 }
 // the answer (ParseHeaders reads a reset just past as now), shows a floored reset; one sent before the
 // reset but at or after an end learnt before it refutes that end.
 func (b *bucket) noteRefusal(held, turned, reset, sent, received time.Time) {
-	if b.mode == modeFixed && !held.IsZero() && sent.Before(held) {
-		if turned.Before(held) && !sent.Before(turned) {
-			b.notEarly = true
-		}
+	if turned.Before(held) && !sent.Before(turned) && sent.Before(held) {
+		b.notEarly = true
 		return
 	}
 	if held.IsZero() || held.Nanosecond() != 0 || sent.Before(held) || reset.IsZero() || reset.After(received) {
@@ -86,12 +81,25 @@ func (b *bucket) noteRefusal(held, turned, reset, sent, received time.Time) {
 	b.floored = true
 }
 
+// noteKept takes an answer that was no refusal, reporting q, to a request of cost own sent at sent, when
+// the bucket held the reset held and took its window to turn over at turned (before the report): one sent
+// between an end learnt before the reset and the reset that finds no new window open refutes that end, as
+// a refusal does (a sliding log frees its oldest entry there, not the quota).
+func (b *bucket) noteKept(q Quota, held, turned, sent time.Time, own int64) {
+	if !turned.Before(held) || sent.Before(turned) || !sent.Before(held) || q.Remaining < 0 {
+		return
+	}
+	if b.limit > 0 && q.Remaining+own < b.limit {
+		b.notEarly = true
+	}
+}
+
 // turnover is when the bucket takes its fixed window to turn over: the reset reported, or the learnt end
 // of the window, when that end is one the reset's rounding allows: within the second after a reset seen
-// floored; within the second before it where the server stated its window, or a window was seen to end
-// before its reset, or to try that once; unless a refusal refuted an end before the reset.
+// floored; within the second before it where a window was seen to end before its reset, or to try that
+// once; unless an answer refuted an end before the reset. Only a fixed window turns over.
 func (b *bucket) turnover() time.Time {
-	if b.opened.IsZero() || b.reset.IsZero() {
+	if b.mode != modeFixed || b.opened.IsZero() || b.reset.IsZero() {
 		return b.reset
 	}
 	if b.floored {
@@ -105,10 +113,10 @@ func (b *bucket) turnover() time.Time {
 	switch {
 	case b.notEarly:
 		return b.reset
-	case b.window > 0:
-		span = b.window
-	case b.early || b.reset.Equal(b.said):
-		// Seen early; or untested, and tried (not where a Retry-After moved the reset: it said when).
+	case b.early || whole(b.reset) && b.reset.Equal(b.said):
+		// Seen early; or untested, and tried where the reset is an epoch's whole second (not where a
+		// Retry-After moved it: it said when). A delay is not tried: what a sliding log frees one request
+		// early reads as a refill, and turns the bucket rolling, which overspends it.
 		span = b.spanUp
 	}
 	if span <= 0 {

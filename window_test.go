@@ -154,14 +154,10 @@ func TestTurnoverReadsTheResetWithItsPrecision(t *testing.T) {
 		{"floored: a second after the opening, past the reset", at(time.Second), time.Time{}, time.Time{}, bucket{floored: true}, learnt},
 		{"an epoch that cannot be rounded up (the end would come before the opening): the reset", at(time.Second), time.Time{}, time.Time{},
 			bucket{}, at(time.Second)},
-		{"untested delay, moved on by a later answer: the opening's, tried once", delay, opened.Add(1030 * time.Millisecond), time.Time{},
-			bucket{}, learnt},
-		{"the stated window, before a delay moved on", delay, opened.Add(1030 * time.Millisecond), time.Time{}, bucket{window: time.Second, notEarly: false},
-			learnt},
-		{"the stated window, beyond the reset: the reset", opened.Add(900 * time.Millisecond), time.Time{}, time.Time{}, bucket{window: time.Second},
-			opened.Add(900 * time.Millisecond)},
-		{"the stated window, more than a second before the reset: the reset", at(3 * time.Second), time.Time{}, time.Time{}, bucket{window: time.Second},
-			at(3 * time.Second)},
+		{"untested delay, moved on by a later answer: the reset", delay, opened.Add(1030 * time.Millisecond), time.Time{},
+			bucket{}, opened.Add(1030 * time.Millisecond)},
+		{"a delay seen early: the opening's", delay, opened.Add(1030 * time.Millisecond), time.Time{}, bucket{early: true}, learnt},
+		{"a delay the later answers did not move: the reset", delay, time.Time{}, time.Time{}, bucket{}, delay},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -213,6 +209,23 @@ func TestEarlyEndEvidence(t *testing.T) {
 		b.noteRefusal(held, b.turnover(), held, at(1413*time.Millisecond), at(1414*time.Millisecond))
 		assert.True(t, b.notEarly)
 		assert.Equal(t, held, b.turnover())
+	})
+	t.Run("an answer from the same window after the learnt end refutes it (a sliding log)", func(t *testing.T) {
+		b := &bucket{limit: 10, remaining: 0, mode: modeFixed}
+		b.noteOpening(Quota{Limit: 10, Remaining: 9, Reset: held}, at(412*time.Millisecond), 1)
+		b.reset = held
+		turned := b.turnover()
+		require.Equal(t, at(1413*time.Millisecond), turned, "tried once")
+		b.noteKept(Quota{Limit: 10, Remaining: 0, Reset: held}, held, turned, turned, 1)
+		assert.True(t, b.notEarly)
+	})
+	t.Run("a new window there does not", func(t *testing.T) {
+		b := &bucket{limit: 10, remaining: 0, mode: modeFixed}
+		b.noteOpening(Quota{Limit: 10, Remaining: 9, Reset: held}, at(412*time.Millisecond), 1)
+		b.reset = held
+		turned := b.turnover()
+		b.noteKept(Quota{Limit: 10, Remaining: 9, Reset: at(3 * time.Second)}, held, turned, turned, 1)
+		assert.False(t, b.notEarly)
 	})
 	t.Run("a refusal before the learnt end does not", func(t *testing.T) {
 		b := &bucket{limit: 10, remaining: 0, mode: modeFixed, early: true}
