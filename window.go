@@ -28,7 +28,6 @@ import "time"
 // (key.go sends one after a turnover, and the others after its answer): a new window is the evidence, a
 // refusal or an answer from the same window refutes it, and so does any later one of a request sent
 // between the learnt end and the reset; from there the bucket waits for the reset, for good.
-//
 
 // turnoverMargin is how long after a window's learnt end the next one is taken to be open: servers compare
 // with <= or <, and a request on the instant may land in either window.
