@@ -56,7 +56,11 @@ type bucket struct {
 	refill     refillMeter   // the refill rate measured from Remaining over time
 	opened     time.Time     // when the current window opened, at the latest (see window.go)
 	span       time.Duration // the window's length, read where it opened
+	spanUp     time.Duration // the window's length if its whole-second reset was rounded up; 0: it cannot be
+	said       time.Time     // the reset the last report said (a Retry-After may have moved reset since)
 	floored    bool          // the server's whole-second reset was seen to come before the window's end
+	early      bool          // a window was seen to end before its whole-second reset: the server rounds up
+	notEarly   bool          // a refusal refuted an end before the reset (window.go)
 	notSliding bool          // the sliding model was refuted (sliding.go)
 	misses     int           // refusals of requests the sliding model let through
 	// the units this client sent in the window that ends at sentWindow, and in the one before

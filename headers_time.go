@@ -115,11 +115,13 @@ const dateSlack = 2 * time.Second
 // parseHTTPDate reads an HTTP-date. IMF-fixdate, the form every current server sends, is read by hand
 // (BenchmarkHTTPDate: about 50 ns against 125 ns for http.ParseTime or time.Parse, which it short-cuts; the
 // Date header of every response with an absolute reset goes through it); the obsolete forms go through
-// http.ParseTime.
+// http.ParseTime. IMF-fixdate with the zone written "UTC" is read too: it is what Go's time.RFC1123 layout
+// writes of a UTC time, which servers format their resets and Retry-After with (sethvargo/go-limiter's
+// httplimit), and http.ParseTime refuses it, which left such a server's every reset unread.
 func parseHTTPDate(v string) (time.Time, bool) {
 	// "Mon, 23 Nov 2026 18:00:00 GMT"
 	if len(v) == 29 && v[3] == ',' && v[4] == ' ' && v[7] == ' ' && v[11] == ' ' && v[16] == ' ' &&
-		v[19] == ':' && v[22] == ':' && v[25] == ' ' && v[26:] == "GMT" {
+		v[19] == ':' && v[22] == ':' && v[25] == ' ' && (v[26:] == "GMT" || v[26:] == "UTC") {
 		day, ok1 := digits(v[5:7])
 		year, ok2 := digits(v[12:16])
 		hour, ok3 := digits(v[17:19])
@@ -309,10 +311,7 @@ func parseDate(v string) (time.Time, bool) {
 			return t, true
 		}
 	}
-	if t, err := http.ParseTime(v); err == nil {
-		return t, true
-	}
-	return time.Time{}, false
+	return parseHTTPDate(v)
 }
 
 // parseDecimal reads a non-negative decimal number: digits, optionally a dot and more digits. Signs,

@@ -59,13 +59,14 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 		if q.Remaining >= 0 && unknownCost(&tk.costs, q.Dimension) {
 			k.meterCost(b, q, tk.seq, now)
 		}
-		held := b.reset // the reset the bucket waited for, before this report replaces it
+		held, turned := b.reset, b.turnover() // what the bucket waited for, before this report replaces it
 		b.sync(q, now, tk.seq, k.seq, own)
 		if out.rateLimited {
 			b.refused()
-			b.noteRefusal(held, q.Reset, tk.sentAt, now)
+			b.noteRefusal(held, turned, q.Reset, tk.sentAt, now)
 		} else {
 			b.noteCarryOver(q, held, tk.sentAt, now, own, s.limiter != nil)
+			b.noteKept(q, held, turned, tk.sentAt, own)
 		}
 		if out.rateLimited && q.Exhausted() && k.resetInMilliseconds(obs.RetryAt, q.Reset, now) && s.resetFormats[k.host] == ResetAuto {
 			k.resetFormat.Store(uint32(ResetDelayMilliseconds))

@@ -196,3 +196,61 @@ func nginxServer() *rwServer {
 		return true, nil
 	}}
 }
+
+// expressServer: express-rate-limit's memory store, 50 per 1 s window: a window opens at the client's first
+// request after the last one ended (resetTime = now + window, expired when resetTime <= now), rejected
+// requests count too. legacy writes X-RateLimit-Reset as the window's end in epoch seconds, ceiled; the
+// draft-7 mode writes "RateLimit: limit=50, remaining=N, reset=S" with S the ceiled seconds to the end, and
+// RateLimit-Policy: 50;w=1. A refusal adds Retry-After: the ceiled seconds to the end.
+func expressServer(legacy bool) *rwServer {
+	var end time.Time
+	var hits int
+	return &rwServer{decide: func(now time.Time) (bool, http.Header) {
+		if !end.After(now) {
+			end, hits = now.Add(time.Second), 0
+		}
+		hits++
+		ok := hits <= 50
+		rem, secs := strconv.Itoa(max(50-hits, 0)), ceilSeconds(end.Sub(now))
+		h := http.Header{}
+		if legacy {
+			h.Set("X-Ratelimit-Limit", "50")
+			h.Set("X-Ratelimit-Remaining", rem)
+			h.Set("X-Ratelimit-Reset", strconv.FormatInt(int64(math.Ceil(float64(end.UnixNano())/1e9)), 10))
+		} else {
+			h.Set("Ratelimit-Policy", "50;w=1")
+			h.Set("Ratelimit", "limit=50, remaining="+rem+", reset="+secs)
+		}
+		if !ok {
+			h.Set("Retry-After", secs)
+		}
+		return ok, h
+	}}
+}
+
+// goLimiterServer: sethvargo/go-limiter's memory store, 50 per 1 s: the bucket is refilled whole at each
+// tick since the key's first request (a fixed window at that phase), rejections do not count. The reset is
+// the tick's end as an HTTP-date (cut to the second); a refusal adds Retry-After: the same date.
+func goLimiterServer() *rwServer {
+	var start time.Time
+	var tick int64 = -1
+	var tokens int
+	return &rwServer{decide: func(now time.Time) (bool, http.Header) {
+		if start.IsZero() {
+			start = now
+		}
+		if t := int64(now.Sub(start) / time.Second); t > tick {
+			tick, tokens = t, 50
+		}
+		ok := tokens > 0
+		if ok {
+			tokens--
+		}
+		reset := start.Add(time.Duration(tick+1) * time.Second).UTC().Format(time.RFC1123)
+		h := http.Header{"X-Ratelimit-Limit": {"50"}, "X-Ratelimit-Remaining": {strconv.Itoa(tokens)}, "X-Ratelimit-Reset": {reset}}
+		if !ok {
+			h.Set("Retry-After", reset)
+		}
+		return ok, h
+	}}
+}

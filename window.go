@@ -15,14 +15,29 @@ import "time"
 //
 // Once both are known, the window turns over at its opening plus its length (a little after, since a
 // server may still count the window at its very end), not at the reset it reports.
+//
+// A reset may as well be rounded up: the server says 12:00:02 of a window that ends at 12:00:01.412, or
+// "reset in 1 s" in every answer of a one-second window, the last of them sent well into it
+// (express-rate-limit, whose windows open at a client's first request too). Waiting for it costs up to a
+// second a window, and the next window, opened on the whole second, ends just past one, so its epoch reset
+// is ceiled a second on again: half the pace. Its evidence is the mirror image of the floor's: a new window
+// found open before the reset the last report gave (the client came back early on a Retry-After, say)
+// shows the reset comes after the end. The window's length is then what the answer that opened it said,
+// rounded the other way: the least whole second that ends it after the epoch's second began, or the
+// delay itself. Until there is evidence either way, the bucket tries an epoch's end once, with one request
+// (key.go sends one after a turnover, and the others after its answer): a new window is the evidence, a
+// refusal or an answer from the same window refutes it, and so does any later one of a request sent
+// between the learnt end and the reset; from there the bucket waits for the reset, for good.
 
 // turnoverMargin is how long after a window's learnt end the next one is taken to be open: servers compare
 // with <= or <, and a request on the instant may land in either window.
 const turnoverMargin = time.Millisecond
 
 // noteOpening records where a window opened, from a report of q received at received in the answer to a
-// request of cost own.
+// request of cost own, and whether it opened before the reset the report before said.
 func (b *bucket) noteOpening(q Quota, received time.Time, own int64) {
+	said := b.said // the reset the report before this one said, before a Retry-After corrected it
+	b.said = q.Reset
 	limit := q.Limit
 	if limit < 0 {
 		limit = b.limit
@@ -30,33 +45,84 @@ func (b *bucket) noteOpening(q Quota, received time.Time, own int64) {
 	if limit <= 0 || own <= 0 || q.Remaining+own != limit || q.Reset.IsZero() || !q.Reset.After(received) {
 		return
 	}
-	span := q.Reset.Sub(received)
-	if q.Reset.Nanosecond() == 0 {
-		span = (span + time.Second - 1).Truncate(time.Second) // up to the whole second the reset was rounded to
+	if b.mode == modeFixed && !said.IsZero() && received.Before(said) && q.Reset.After(said) {
+		b.early = true // a new window before the last one's reset: that reset was rounded up
 	}
-	b.opened, b.span = received, span
+	span := q.Reset.Sub(received)
+	spanUp := span
+	if whole(q.Reset) {
+		span = (span + time.Second - 1).Truncate(time.Second) // up to the whole second the reset was rounded to
+		// Rounded up, the end is in the second before the reset: the least whole second past its start.
+		spanUp = 0
+		if since := q.Reset.Add(-time.Second).Sub(received); since >= 0 {
+			spanUp = since.Truncate(time.Second) + time.Second
+		}
+	}
+	b.opened, b.span, b.spanUp = received, span, spanUp
 }
 
+// whole reports whether t is a reset written in whole seconds of the clock (an epoch or an HTTP-date).
+func whole(t time.Time) bool { return !t.IsZero() && t.Nanosecond() == 0 }
+
 // noteRefusal takes a refusal of a request sent at sent, answered at received with a report of reset,
-// when the bucket held the reset held: a request sent at or after a whole-second reset, refused with a
-// reset that is no later than the answer (ParseHeaders reads a reset just past as now), shows a floored
-// reset.
-func (b *bucket) noteRefusal(held, reset, sent, received time.Time) {
+// when the bucket held the reset held and took its window to turn over at turned (turnover, before the
+// report): a request sent at or after a whole-second reset, refused with a reset that is no later than
+// the answer (ParseHeaders reads a reset just past as now), shows a floored reset; one sent before the
+// reset but at or after an end learnt before it refutes that end.
+func (b *bucket) noteRefusal(held, turned, reset, sent, received time.Time) {
+	if turned.Before(held) && !sent.Before(turned) && sent.Before(held) {
+		b.notEarly = true
+		return
+	}
 	if held.IsZero() || held.Nanosecond() != 0 || sent.Before(held) || reset.IsZero() || reset.After(received) {
 		return
 	}
 	b.floored = true
 }
 
-// turnover is when the bucket takes its fixed window to turn over: the reset reported, or, for a server
-// seen to floor it, the learnt end of the window, when that end is one the floored reset allows (within
-// the second after it).
+// noteKept takes an answer that was no refusal, reporting q, to a request of cost own sent at sent, when
+// the bucket held the reset held and took its window to turn over at turned (before the report): one sent
+// between an end learnt before the reset and the reset that finds no new window open refutes that end, as
+// a refusal does (a sliding log frees its oldest entry there, not the quota).
+func (b *bucket) noteKept(q Quota, held, turned, sent time.Time, own int64) {
+	if !turned.Before(held) || sent.Before(turned) || !sent.Before(held) || q.Remaining < 0 {
+		return
+	}
+	if b.limit > 0 && q.Remaining+own < b.limit {
+		b.notEarly = true
+	}
+}
+
+// turnover is when the bucket takes its fixed window to turn over: the reset reported, or the learnt end
+// of the window, when that end is one the reset's rounding allows: within the second after a reset seen
+// floored; within the second before it where a window was seen to end before its reset, or to try that
+// once; unless an answer refuted an end before the reset. Only a fixed window turns over.
 func (b *bucket) turnover() time.Time {
-	if !b.floored || b.opened.IsZero() || b.reset.IsZero() {
+	if b.mode != modeFixed || b.opened.IsZero() || b.reset.IsZero() {
 		return b.reset
 	}
-	end := b.opened.Add(b.span + turnoverMargin)
-	if end.After(b.reset) && end.Before(b.reset.Add(time.Second+turnoverMargin)) {
+	if b.floored {
+		end := b.opened.Add(b.span + turnoverMargin)
+		if end.After(b.reset) && end.Before(b.reset.Add(time.Second+turnoverMargin)) {
+			return end
+		}
+		return b.reset
+	}
+	var span time.Duration
+	switch {
+	case b.notEarly:
+		return b.reset
+	case b.early || whole(b.reset) && b.reset.Equal(b.said):
+		// Seen early; or untested, and tried where the reset is an epoch's whole second (not where a
+		// Retry-After moved it: it said when). A delay is not tried: what a sliding log frees one request
+		// early reads as a refill, and turns the bucket rolling, which overspends it.
+		span = b.spanUp
+	}
+	if span <= 0 {
+		return b.reset
+	}
+	end := b.opened.Add(span + turnoverMargin)
+	if end.Before(b.reset) && end.After(b.reset.Add(-time.Second)) {
 		return end
 	}
 	return b.reset

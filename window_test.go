@@ -2,6 +2,7 @@ package ratekit
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"testing"
 	"time"
@@ -38,23 +39,46 @@ func loneWorker(t *testing.T, e *engine, serve func(time.Time) (int, http.Header
 // firstRequestWindow answers as ulule/limiter does: a fixed window of limit requests that opens at the
 // key's first request after the last one expired, a refusal counted like an admission, and the reset an
 // epoch floored to the second, with no Retry-After.
+//
+// With ceiled it answers as express-rate-limit does instead: the window expires at its end (a request on
+// the instant opens the next), the reset is ceiled, and a refusal carries Retry-After, the ceiled seconds
+// to the window's end; with delay too, the reset is those seconds, in RateLimit-Reset (its draft-6 mode).
 type firstRequestWindow struct {
 	limit  int
 	length time.Duration
+	ceiled bool
+	delay  bool
 	opened time.Time
 	count  int
 }
 
 func (w *firstRequestWindow) answer(now time.Time) (int, http.Header) {
-	if w.opened.IsZero() || now.After(w.opened.Add(w.length)) { // expired only after its end, as ulule checks
+	end := w.opened.Add(w.length)
+	// ulule expires a window only after its end; express at it
+	if w.opened.IsZero() || now.After(end) || w.ceiled && !now.Before(end) {
 		w.opened, w.count = now, 0
+		end = now.Add(w.length)
 	}
 	w.count++
 	h := http.Header{}
-	h.Set("X-Ratelimit-Limit", fmt.Sprint(w.limit))
-	h.Set("X-Ratelimit-Remaining", fmt.Sprint(max(w.limit-w.count, 0)))
-	h.Set("X-Ratelimit-Reset", fmt.Sprint(w.opened.Add(w.length).Unix())) // floored
+	secs := fmt.Sprint(int64(math.Ceil(end.Sub(now).Seconds())))
+	reset := end.Unix() // floored
+	if w.ceiled && end.Nanosecond() != 0 {
+		reset++
+	}
+	if w.delay {
+		h.Set("Ratelimit-Limit", fmt.Sprint(w.limit))
+		h.Set("Ratelimit-Remaining", fmt.Sprint(max(w.limit-w.count, 0)))
+		h.Set("Ratelimit-Reset", secs)
+	} else {
+		h.Set("X-Ratelimit-Limit", fmt.Sprint(w.limit))
+		h.Set("X-Ratelimit-Remaining", fmt.Sprint(max(w.limit-w.count, 0)))
+		h.Set("X-Ratelimit-Reset", fmt.Sprint(reset))
+	}
 	if w.count > w.limit {
+		if w.ceiled {
+			h.Set("Retry-After", secs)
+		}
 		return http.StatusTooManyRequests, h
 	}
 	return http.StatusOK, h
@@ -78,4 +102,136 @@ func TestFlooredResetOfAWindowOpenedByTheClient(t *testing.T) {
 			assert.LessOrEqual(t, now.Sub(start), 5*time.Second+10*time.Millisecond, "elapsed")
 		})
 	}
+}
+
+// TestCeiledResetOfAWindowOpenedByTheClient: one worker sends 60 requests, each the instant the key lets
+// it, to a window of 10 a second that opens at the key's first request, its reset rounded up (an epoch, or
+// a delay in every answer) and a Retry-After on refusals (express-rate-limit). Where the Retry-After of the
+// refusal that learns the fixed window brings the key back before the reset, the window it finds open
+// shows the reset rounded up; elsewhere one request tries the end the rounding allows. From there the key
+// turns over at the window's opening plus a second. It used to wait for every ceiled epoch: 5.5-6 s for the
+// 60 (a lone worker without latency falls onto whole seconds after one such wait; with latency, as in real
+// time, the next window opened just past the second and every window cost the rest of its second). The
+// delays hold the lone worker's pace as they did.
+func TestCeiledResetOfAWindowOpenedByTheClient(t *testing.T) {
+	for _, delay := range []bool{false, true} {
+		for _, phase := range []time.Duration{0, 137 * time.Millisecond, 500 * time.Millisecond, 999 * time.Millisecond} {
+			t.Run(fmt.Sprintf("delay=%v/%v", delay, phase), func(t *testing.T) {
+				srv := &firstRequestWindow{limit: 10, length: time.Second, ceiled: true, delay: delay}
+				start := t0.Add(phase)
+				e := newEngine(t, &Transport{})
+				now, refused := loneWorker(t, e, srv.answer, start, 60)
+				// One refusal learns the fixed window (the rolling refill is tried first).
+				assert.LessOrEqual(t, refused, 1, "refused")
+				// That refusal comes up to 0.2 s into the first window, and its Retry-After, rounded up, brings
+				// the key back as long after the window's end; then five windows, each a millisecond late.
+				assert.LessOrEqual(t, now.Sub(start), 5200*time.Millisecond, "elapsed")
+			})
+		}
+	}
+}
+
+// TestTurnoverReadsTheResetWithItsPrecision: where a fixed window opened by the client turns over, by what
+// its reset and the answers said, at fixed instants. The window opened at 0.412 (its first answer then)
+// with a reset of the whole second 2 (rounded up from 1.412) or 1 (rounded down), or a delay of 1 s; the
+// bucket holds that reset, or a later answer's delay of 1 s (the rounding moved it on), or a Retry-After's.
+func TestTurnoverReadsTheResetWithItsPrecision(t *testing.T) {
+	opened := t0.Add(412 * time.Millisecond)
+	learnt := opened.Add(time.Second + turnoverMargin)
+	delay := opened.Add(time.Second)
+	tests := []struct {
+		name    string
+		opening time.Time // the reset the opening answer said
+		said    time.Time // the reset the last answer said; zero: the opening's
+		moved   time.Time // the reset a Retry-After moved it to; zero: not moved
+		b       bucket    // the evidence
+		want    time.Time
+	}{
+		{"untested: the end a rounded-up epoch allows, tried once", at(2 * time.Second), time.Time{}, time.Time{}, bucket{}, learnt},
+		{"seen early: a second after the opening", at(2 * time.Second), time.Time{}, time.Time{}, bucket{early: true}, learnt},
+		{"refuted since: the reset", at(2 * time.Second), time.Time{}, time.Time{}, bucket{early: true, notEarly: true}, at(2 * time.Second)},
+		{"a Retry-After moved the reset: when it said", at(2 * time.Second), time.Time{}, at(1900 * time.Millisecond), bucket{}, at(1900 * time.Millisecond)},
+		{"floored: a second after the opening, past the reset", at(time.Second), time.Time{}, time.Time{}, bucket{floored: true}, learnt},
+		{"an epoch that cannot be rounded up (the end would come before the opening): the reset", at(time.Second), time.Time{}, time.Time{},
+			bucket{}, at(time.Second)},
+		{"untested delay, moved on by a later answer: the reset", delay, opened.Add(1030 * time.Millisecond), time.Time{},
+			bucket{}, opened.Add(1030 * time.Millisecond)},
+		{"a delay seen early: the opening's", delay, opened.Add(1030 * time.Millisecond), time.Time{}, bucket{early: true}, learnt},
+		{"a delay the later answers did not move: the reset", delay, time.Time{}, time.Time{}, bucket{}, delay},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := tt.b
+			b.limit, b.remaining, b.mode = 10, 0, modeFixed
+			b.noteOpening(Quota{Limit: 10, Remaining: 9, Reset: tt.opening}, opened, 1)
+			b.reset = tt.opening
+			if !tt.said.IsZero() {
+				b.reset, b.said = tt.said, tt.said
+			}
+			if !tt.moved.IsZero() {
+				b.reset = tt.moved
+			}
+			assert.Equal(t, tt.want, b.turnover())
+		})
+	}
+}
+
+// TestEarlyEndEvidence: which answers show a whole-second reset rounded up, and which refusal refutes it.
+func TestEarlyEndEvidence(t *testing.T) {
+	held := at(2 * time.Second) // the last window's reset, a whole second
+	fresh := Quota{Limit: 10, Remaining: 9, Reset: at(3 * time.Second)}
+	tests := []struct {
+		name     string
+		said     time.Time
+		q        Quota
+		received time.Time
+		want     bool
+	}{
+		{"a new window before the whole-second reset", held, fresh, at(1420 * time.Millisecond), true},
+		{"a new window at the reset: no evidence", held, fresh, held, false},
+		{"a new window before a delay's reset", held.Add(time.Millisecond), fresh, at(1420 * time.Millisecond), true},
+		{"a new window at a delay's reset: no evidence", held.Add(time.Millisecond), fresh, held.Add(time.Millisecond), false},
+		{"the same window still counting", held, Quota{Limit: 10, Remaining: 3, Reset: held}, at(1420 * time.Millisecond), false},
+		{"a first report", time.Time{}, fresh, at(1420 * time.Millisecond), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := &bucket{limit: 10, remaining: 0, mode: modeFixed, said: tt.said, reset: tt.said}
+			b.noteOpening(tt.q, tt.received, 1)
+			assert.Equal(t, tt.want, b.early)
+		})
+	}
+	t.Run("a refusal between the learnt end and the reset refutes it", func(t *testing.T) {
+		b := &bucket{limit: 10, remaining: 0, mode: modeFixed, early: true}
+		b.noteOpening(Quota{Limit: 10, Remaining: 9, Reset: held}, at(412*time.Millisecond), 1)
+		b.reset = held
+		require.Equal(t, at(1413*time.Millisecond), b.turnover())
+		b.noteRefusal(held, b.turnover(), held, at(1413*time.Millisecond), at(1414*time.Millisecond))
+		assert.True(t, b.notEarly)
+		assert.Equal(t, held, b.turnover())
+	})
+	t.Run("an answer from the same window after the learnt end refutes it (a sliding log)", func(t *testing.T) {
+		b := &bucket{limit: 10, remaining: 0, mode: modeFixed}
+		b.noteOpening(Quota{Limit: 10, Remaining: 9, Reset: held}, at(412*time.Millisecond), 1)
+		b.reset = held
+		turned := b.turnover()
+		require.Equal(t, at(1413*time.Millisecond), turned, "tried once")
+		b.noteKept(Quota{Limit: 10, Remaining: 0, Reset: held}, held, turned, turned, 1)
+		assert.True(t, b.notEarly)
+	})
+	t.Run("a new window there does not", func(t *testing.T) {
+		b := &bucket{limit: 10, remaining: 0, mode: modeFixed}
+		b.noteOpening(Quota{Limit: 10, Remaining: 9, Reset: held}, at(412*time.Millisecond), 1)
+		b.reset = held
+		turned := b.turnover()
+		b.noteKept(Quota{Limit: 10, Remaining: 9, Reset: at(3 * time.Second)}, held, turned, turned, 1)
+		assert.False(t, b.notEarly)
+	})
+	t.Run("a refusal before the learnt end does not", func(t *testing.T) {
+		b := &bucket{limit: 10, remaining: 0, mode: modeFixed, early: true}
+		b.noteOpening(Quota{Limit: 10, Remaining: 9, Reset: held}, at(412*time.Millisecond), 1)
+		b.reset = held
+		b.noteRefusal(held, b.turnover(), held, at(1400*time.Millisecond), at(1401*time.Millisecond))
+		assert.False(t, b.notEarly)
+	})
 }
