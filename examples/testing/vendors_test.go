@@ -233,8 +233,9 @@ var knownVendorFailures = map[string]string{
 		"requests back only once exhausted (a CostFunc that estimates a request's tokens is the user's fix)",
 	"anthropic tier-1 output tokens": "13-15 rejections in 29-31 answers, 1m0.009s (ideal 1m0s): as for OpenAI, " +
 		"a request's output tokens are 0 to the default CostFunc",
-	"stripe test mode": "3-5 rejections in 103-105 answers, 3.09 s to 13.3 s (ideal 3 s): no headers and no " +
-		"Retry-After; the rate has to be found from rejections alone",
+	"stripe test mode": "3-6 rejections in 103-106 answers, 3.05 s to 3.15 s (ideal 3 s; 3.09 s to 17.8 s, 3-7 " +
+		"rejections before the adaptive rate measured cycles): no headers and no Retry-After; the rate has to be " +
+		"found from rejections alone, and the first burst ends with up to 4 requests in flight",
 	"shopify standard": "15 rejections in 115 answers, 30 s (ideal 30 s): the pace is right, but about one " +
 		"request in seven is rejected",
 }
