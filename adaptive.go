@@ -25,6 +25,10 @@ import (
 //     so that a refusal comes only every couple of score requests.
 //   - A refusal of a probe (no success since the last refusal) means the server is still closed: a window
 //     that will not reopen before its end. The probes then space out exponentially, up to maxProbeGap.
+//   - A server that refused several probes and then passes about a first burst at once is a window that
+//     reopened: its rate is that burst per the whole episode (the episode's first refusal found it empty
+//     too), not per the moments since the last refused probe, which would pace through the next window
+//     and probe through its closed remainder again.
 //
 // The core is pure: every method takes now. Guarded by its key's mu.
 type adaptive struct {
@@ -32,12 +36,14 @@ type adaptive struct {
 	okBefore  int64     // successes before the first refusal: about the server's burst
 	firstSent time.Time // when the first of them was sent
 
-	lim       *rate.Limiter // the pace; nil until the first refusal
-	pace      float64       // the pace between episodes; lim runs slower while probing a closed server
-	cut       time.Time     // the last refusal: rejections of requests sent before it are old news
-	inEpisode bool          // refused, and no success since
-	probes    int           // refusals in the current episode
-	cycleOK   int64         // successes of requests sent since cut
+	lim         *rate.Limiter // the pace; nil until the first refusal
+	pace        float64       // the pace between episodes; lim runs slower while probing a closed server
+	cut         time.Time     // the last refusal: rejections of requests sent before it are old news
+	inEpisode   bool          // refused, and no success since
+	probes      int           // refusals in the current episode
+	cycleOK     int64         // successes of requests sent since cut
+	epStart     time.Time     // the first refusal of the last episode: the server was empty there too
+	quietProbes int           // the probes the last episode's server refused: how long it stayed closed
 	// sumOK and sumT are the successes and seconds of the closed cycles in which the server cannot have
 	// been full (decayed together): at both ends it had less than one request left, so the server's rate
 	// is sumOK/sumT to within one request over sumT.
@@ -110,6 +116,9 @@ func (a *adaptive) success(sentAt, now time.Time) {
 		growth += (a.upper()/a.estimate() - 1) / 8
 	}
 	a.pace = max(min(a.pace*(1+growth), a.maxRate()), a.pace)
+	if a.inEpisode {
+		a.quietProbes = a.probes - 1
+	}
 	a.inEpisode, a.probes = false, 0
 	a.lim.SetLimitAt(now, rate.Limit(a.pace))
 }
@@ -122,7 +131,7 @@ func (a *adaptive) rejected(sentAt, now time.Time) {
 		// at least.
 		span := now.Sub(a.firstSent) + burstSpan
 		a.pace = max(float64(max(a.okBefore, 1))/span.Seconds(), minAdaptiveRate)
-		a.inEpisode, a.probes = true, 1
+		a.inEpisode, a.probes, a.epStart = true, 1, now
 	case !sentAt.After(a.cut):
 		return // sent before the last refusal: old news
 	case a.inEpisode:
@@ -133,7 +142,7 @@ func (a *adaptive) rejected(sentAt, now time.Time) {
 		a.probes++
 	default:
 		a.closeCycle(now)
-		a.inEpisode, a.probes = true, 1
+		a.inEpisode, a.probes, a.epStart = true, 1, now
 	}
 	a.cut, a.cycleOK, a.level, a.overflowed, a.lastOK, a.startPace = now, 0, 0, false, now, a.pace
 	// A fresh limiter, empty at now: the next request goes one interval after the refusal, or, while the
@@ -144,12 +153,23 @@ func (a *adaptive) rejected(sentAt, now time.Time) {
 // closeCycle ends the cycle at a refusal at now and sets the pace from what it measured.
 func (a *adaptive) closeCycle(now time.Time) {
 	ok, secs := float64(a.cycleOK), now.Sub(a.cut).Seconds()
+	window := false
+	if a.quietProbes > 1 && ok >= float64(a.okBefore)/2 {
+		// A window: it refused every probe for a long time, then passed about a first burst at once. Its
+		// rate is the burst per the whole episode, from its first refusal (empty) to this one (empty), not
+		// the burst per the moments since the last refused probe. The probes' time is in the sums already
+		// once bounded.
+		if !a.bounded() {
+			secs = now.Sub(a.epStart).Seconds()
+		}
+		a.overflowed, window = false, true
+	}
 	// The server may have been full in the cycle (the successes could have drained a burst, or the model
 	// says it filled): the cycle proves that the rate is at least what it refilled, not what it is.
 	// Only the first cycle's successes can tell: it began with a wait the first burst sized, long enough
 	// for a small burst to fill at a fast rate. Later ones begin near what the previous measured.
 	first := !a.bounded() && a.floor == 0
-	full := a.overflowed || (first && secs > 0 && a.drained(ok/secs)+2 >= float64(a.okBefore))
+	full := !window && (a.overflowed || (first && secs > 0 && a.drained(ok/secs)+2 >= float64(a.okBefore)))
 	switch {
 	case secs <= 0:
 	case full:

@@ -68,6 +68,42 @@ func TestAdaptiveAtFixedInstants(t *testing.T) {
 				assert.InDelta(t, 0.361, a.sumT, 0.001)
 				assert.InDelta(t, (1-paceMargin)*(13.5/0.361), a.pace, 0.01)
 			}},
+		{"a window that refuses every probe, then passes a first burst at once, is measured over the whole episode",
+			func() []event {
+				// 100 pass in the window's first moments; its remainder refuses the first refusal and the probes
+				evs := append(burst(100, 100), event{sent: 150, at: 200, refused: true})
+				for _, at := range []int{301, 1001, 5001, 15001, 25001, 35001, 45001, 55001} {
+					evs = append(evs, event{sent: at - 1, at: at, refused: true})
+				}
+				// at 60 s the window reopens: 100 pass in half a second, then it refuses again
+				for i := range 100 {
+					evs = append(evs, event{sent: 60000 + 5*i, at: 60001 + 5*i})
+				}
+				return append(evs, event{sent: 60500, at: 60501, refused: true})
+			}(),
+			func(t *testing.T, a *adaptive) {
+				// 100 from empty at 0.2 s to empty at 60.501 s: 100 a minute, not 100 per the 5.5 s since the
+				// last refused probe, which would pace the next window's burst away and probe through it again
+				assert.True(t, a.bounded())
+				assert.Zero(t, a.floor)
+				assert.InDelta(t, 60.301, a.sumT, 0.001)
+				assert.InDelta(t, (1-paceMargin)*(100.5/60.301), a.pace, 0.01)
+			}},
+		{"a burst after a long quiet that is far below the first burst is not a window: the quiet stays out",
+			func() []event {
+				evs := append(burst(100, 100), event{sent: 150, at: 200, refused: true})
+				for _, at := range []int{301, 1001, 5001, 15001, 25001, 35001, 45001, 55001} {
+					evs = append(evs, event{sent: at - 1, at: at, refused: true})
+				}
+				// a sliding counter reopens a trickle: 9 pass, then it refuses
+				for i := range 9 {
+					evs = append(evs, event{sent: 60000 + 5*i, at: 60001 + 5*i})
+				}
+				return append(evs, event{sent: 60500, at: 60501, refused: true})
+			}(),
+			func(t *testing.T, a *adaptive) {
+				assert.Greater(t, a.pace, 0.5, "9 over the 60 s episode (0.15/s) would starve the counter")
+			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var a adaptive
