@@ -25,8 +25,8 @@ import (
 //     so that a refusal comes only every couple of score requests.
 //   - A refusal of a probe (no success since the last refusal) means the server is still closed: a window
 //     that will not reopen before its end. The probes then space out exponentially, up to maxProbeGap.
-//   - A server that refused several probes and then passes about a first burst at once is a window that
-//     reopened: its rate is that burst per the whole episode (the episode's first refusal found it empty
+//   - A server that refused several probes and then passes about a first burst at once (found open soon
+//     after the last refused probe) is a window that reopened: its rate is that burst per the whole episode (the episode's first refusal found it empty
 //     too), not per the moments since the last refused probe, which would pace through the next window
 //     and probe through its closed remainder again.
 //
@@ -44,6 +44,7 @@ type adaptive struct {
 	cycleOK     int64         // successes of requests sent since cut
 	epStart     time.Time     // the first refusal of the last episode: the server was empty there too
 	quietProbes int           // the probes the last episode's server refused: how long it stayed closed
+	firstOK     time.Time     // when the cycle's first success was sent: the server had reopened by then
 	// sumOK and sumT are the successes and seconds of the closed cycles in which the server cannot have
 	// been full (decayed together): at both ends it had less than one request left, so the server's rate
 	// is sumOK/sumT to within one request over sumT.
@@ -105,6 +106,9 @@ func (a *adaptive) success(sentAt, now time.Time) {
 		a.level = max(a.level-1, 0)
 	}
 	a.lastOK = now
+	if a.cycleOK == 0 {
+		a.firstOK = sentAt
+	}
 	a.cycleOK++
 	a.rtt = now.Sub(sentAt)
 	growth := gentleGrowth
@@ -154,11 +158,13 @@ func (a *adaptive) rejected(sentAt, now time.Time) {
 func (a *adaptive) closeCycle(now time.Time) {
 	ok, secs := float64(a.cycleOK), now.Sub(a.cut).Seconds()
 	window := false
-	if a.quietProbes > 1 && ok >= float64(a.okBefore)/2 {
+	if a.quietProbes > 1 && ok >= float64(a.okBefore)/2 && a.firstOK.Sub(a.cut) <= a.cut.Sub(a.epStart) {
 		// A window: it refused every probe for a long time, then passed about a first burst at once. Its
 		// rate is the burst per the whole episode, from its first refusal (empty) to this one (empty), not
 		// the burst per the moments since the last refused probe. The probes' time is in the sums already
-		// once bounded.
+		// once bounded. Only while the probe that found it open went soon enough after the last refused
+		// one: a probe gap longer than the quiet before it hides when the window reopened, and would put
+		// the open window's idle time in the rate (a per-second window measured at a third of its rate).
 		if !a.bounded() {
 			secs = now.Sub(a.epStart).Seconds()
 		}

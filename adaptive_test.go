@@ -89,6 +89,20 @@ func TestAdaptiveAtFixedInstants(t *testing.T) {
 				assert.InDelta(t, 60.301, a.sumT, 0.001)
 				assert.InDelta(t, (1-paceMargin)*(100.5/60.301), a.pace, 0.01)
 			}},
+		{"a window found open only a probe gap longer than the quiet after it closed is not measured over the episode",
+			func() []event {
+				evs := append(burst(100, 100), event{sent: 150, at: 200, refused: true})
+				evs = append(evs, event{sent: 300, at: 301, refused: true}, event{sent: 1000, at: 1001, refused: true})
+				// it may have reopened at 1.002 s or at 5 s: 100 over the 5.3 s episode may be a fifth of its rate
+				for i := range 100 {
+					evs = append(evs, event{sent: 5000 + 5*i, at: 5001 + 5*i})
+				}
+				return append(evs, event{sent: 5500, at: 5501, refused: true})
+			}(),
+			func(t *testing.T, a *adaptive) {
+				assert.False(t, a.bounded(), "the cycle proves a lower bound only")
+				assert.InDelta(t, 99/4.5, a.floor, 0.01)
+			}},
 		{"a burst after a long quiet that is far below the first burst is not a window: the quiet stays out",
 			func() []event {
 				evs := append(burst(100, 100), event{sent: 150, at: 200, refused: true})
