@@ -1,111 +1,273 @@
 package ratekit
 
 import (
+	"math"
 	"time"
 
 	"golang.org/x/time/rate"
 )
 
-// adaptive paces a key whose server says nothing but "429": no quota headers, no Retry-After. It is AIMD,
-// as TCP does it, with refinements for rate limits:
+// adaptive paces a key whose server says nothing but "429": no quota headers, no Retry-After. What it learns
+// comes from the instants of refusals, which are the instants the server's bucket (or window) is empty:
 //
-//   - The first rate is measured, not guessed: a cycle runs from the first success after a rejection episode
-//     to the first success after the next one, and its rate is its successes over its length. Pacing starts
-//     at the rate of the first cycle; before it, a server that never rejects is never slowed down, and the
-//     key backs off as for any rejection.
-//   - The first rejection of an episode halves the rate; a rejection of a request sent after that cut
-//     quarters it: probes sent into a window that is still exhausted slow down exponentially, as backoff
-//     would, and a first rate far too high (a burst taken for a rate) comes down in a few steps.
-//   - When a long episode ends (a window exhausted near its end), the rate comes back to 90% of what the
-//     cycle achieved, but not above the rate that failed.
-//   - Between episodes the rate climbs back quickly to 90% of the rate that failed, then creeps above it, as
-//     TCP CUBIC does: rate limits are steady, so the rate that failed last time is likely to fail again.
-//     The creep is by time, a few percent per cycle period: a window only reports being exceeded when it is
-//     used up, up to a window later, so a rate that grew per success would overshoot by then.
+//   - Slow start. Until the first refusal, requests in flight grow with the successes (one more for every
+//     slowStartSuccesses), from the lone probe: the requests in flight when the server starts refusing are
+//     all refused, so the first burst must not end with every worker in flight.
+//   - The first wait is sized by the first burst: A requests passed at once, so the server allows at least
+//     A per the span a burst usually lasts (burstSpan), and the first probe goes when one of them has come
+//     back at that rate, not after a blind second.
+//   - The rate is measured between refusals: at two refusals the server had less than one unit left, so
+//     the successes in between (of requests sent after the first) are what it refilled meanwhile. Cycles
+//     add up (the span from the first refusal to the last is itself such a cycle), so the estimate
+//     tightens, to about one request over the span, as the key runs.
+//   - After each refusal the pace restarts a little below the estimate, where the server's bucket refills
+//     while the pace grows back: fast while the estimate rests on few successes, then gently above it,
+//     so that a refusal comes only every couple of score requests.
+//   - A refusal of a probe (no success since the last refusal) means the server is still closed: a window
+//     that will not reopen before its end. The probes then space out exponentially, up to maxProbeGap.
+//   - A server that refused several probes and then passes about a first burst at once (found open soon
+//     after the last refused probe) is a window that reopened: its rate is that burst per the whole episode (the episode's first refusal found it empty
+//     too), not per the moments since the last refused probe, which would pace through the next window
+//     and probe through its closed remainder again.
 //
-// Guarded by its key's mu.
+// The core is pure: every method takes now. Guarded by its key's mu.
 type adaptive struct {
-	lim        *rate.Limiter // nil until the first episode ends
-	ceiling    float64       // the rate that failed last: too high; at first, the first cycle's rate
-	failed     bool          // a paced rate has failed: ceiling is a rate known to be too high
-	cut        time.Time     // the last cut: rejections of requests sent before it are old news
-	inEpisode  bool          // rejected, and no success since
-	cycleStart time.Time     // the first success of the current cycle
-	cycleOK    int64         // successes in the current cycle
-	period     time.Duration // the length of the last long cycle: how long feedback can take
-	raised     time.Time     // the last increase
+	// Before the first refusal.
+	okBefore  int64     // successes before the first refusal: about the server's burst
+	firstSent time.Time // when the first of them was sent
+
+	lim         *rate.Limiter // the pace; nil until the first refusal
+	pace        float64       // the pace between episodes; lim runs slower while probing a closed server
+	cut         time.Time     // the last refusal: rejections of requests sent before it are old news
+	inEpisode   bool          // refused, and no success since
+	probes      int           // refusals in the current episode
+	cycleOK     int64         // successes of requests sent since cut
+	epStart     time.Time     // the first refusal of the last episode: the server was empty there too
+	quietProbes int           // the probes the last episode's server refused: how long it stayed closed
+	firstOK     time.Time     // when the cycle's first success was sent: the server had reopened by then
+	// sumOK and sumT are the successes and seconds of the closed cycles in which the server cannot have
+	// been full (decayed together): at both ends it had less than one request left, so the server's rate
+	// is sumOK/sumT to within one request over sumT.
+	sumOK, sumT float64
+	floor       float64       // the rate a cycle proved at least, when the server may have been full in it
+	level       float64       // the server's level in the current cycle, modelled at the upper estimate
+	overflowed  bool          // the model reached the burst: the cycle proves a lower bound only
+	lastOK      time.Time     // the last success of the cycle (or its start), for the model
+	startPace   float64       // the pace at the cycle's start
+	rtt         time.Duration // the round trip of the last success
 }
 
-// minAdaptiveRate is the slowest the adaptive rate goes: one request a minute.
-const minAdaptiveRate = 1.0 / 60
+const (
+	// minAdaptiveRate is the slowest the adaptive rate goes: one request a minute.
+	minAdaptiveRate = 1.0 / 60
+	// slowStartSuccesses: before the first refusal, one more request may be in flight for every this many
+	// successes. The first refusal finds about successes/slowStartSuccesses requests in flight, all refused.
+	slowStartSuccesses = 6
+	// burstSpan is how long a first burst is assumed to hold of the server's rate: per-second windows and
+	// bucket bursts of up to a second's rate (nginx's burst=10 at 50/s is 0.2 s, Stripe's 1 s) refill one
+	// request within burstSpan/burst. Longer windows refuse the first probe, and the probes space out.
+	burstSpan = 1250 * time.Millisecond
+	// paceMargin is how far below the upper estimate the pace restarts after a refusal.
+	paceMargin = 0.1
+	// fastGrowth is the pace's growth per success while no measured cycle bounds the rate from above; from
+	// the first probe, the pace reaches a rate 5 times its start in 8 successes.
+	fastGrowth = 0.25
+	// gentleGrowth is the growth per success once it does: the bound holds while the server's rate does, so
+	// the growth only follows a rate that rises, and meets an empty bucket every couple of hundred successes.
+	gentleGrowth = 0.001
+	// probeBackoff is how much longer each refused probe makes the wait for the next: a window that stays
+	// closed for its remainder is found within a few probes.
+	probeBackoff = 4
+	// maxProbeGap is the longest wait between probes of a server that stays closed, as the key's backoff.
+	maxProbeGap = 10 * time.Second
+	// maxAdaptiveRate bounds the pace where the round trip is too short to bound it.
+	maxAdaptiveRate = 10_000.0
+	// decaySuccesses: past this many successes, the sums halve, so the estimate follows a rate that changes.
+	decaySuccesses = 400
+)
 
-// success records a response that was not a rejection, of a request sent at sentAt. Only a request sent
-// after the last cut ends an episode: the others were answered before the server started refusing.
+// success records a response that was not a rejection, of a request sent at sentAt.
 func (a *adaptive) success(sentAt, now time.Time) {
-	if a.inEpisode && !sentAt.Before(a.cut) {
-		a.inEpisode = false
-		period := now.Sub(a.cycleStart).Seconds()
-		if !a.cycleStart.IsZero() && period > 0 && a.cycleOK > 0 {
-			achieved := max(float64(a.cycleOK)/period, minAdaptiveRate)
-			switch {
-			case a.lim == nil:
-				a.lim = rate.NewLimiter(rate.Limit(achieved), 1)
-				a.ceiling, a.raised = achieved, now
-				a.period = now.Sub(a.cycleStart)
-			case period >= 5 && a.cycleOK >= 10:
-				// A long cycle measures the server's rate well: the rate that failed was no better than
-				// what the cycle achieved, and the pace comes back to 90% of it at once.
-				a.period = now.Sub(a.cycleStart)
-				a.ceiling = min(a.ceiling, max(achieved, float64(a.lim.Limit())))
-				if float64(a.lim.Limit()) < 0.9*a.ceiling {
-					a.lim.SetLimitAt(now, rate.Limit(0.9*a.ceiling))
-				}
-			}
+	if a.lim == nil {
+		if a.okBefore == 0 || sentAt.Before(a.firstSent) {
+			a.firstSent = sentAt
 		}
-		a.cycleStart, a.cycleOK = now, 0
+		a.okBefore++
+		return
 	}
-	if a.cycleStart.IsZero() {
-		a.cycleStart = now
+	if !sentAt.After(a.cut) {
+		return // sent before the last refusal: the server let it through before it ran dry
+	}
+	if a.bounded() {
+		a.level += a.upper() * now.Sub(a.lastOK).Seconds()
+		if a.level >= float64(a.okBefore) {
+			a.overflowed = true
+		}
+		a.level = max(a.level-1, 0)
+	}
+	a.lastOK = now
+	if a.cycleOK == 0 {
+		a.firstOK = sentAt
 	}
 	a.cycleOK++
-	if a.lim != nil {
-		r := float64(a.lim.Limit())
-		periods := now.Sub(a.raised).Seconds() / max(a.period.Seconds(), 1)
-		var step float64
-		switch {
-		case a.failed && r < 0.9*a.ceiling:
-			step = a.ceiling / 32 // climb back quickly below the rate that failed
-		case !a.failed:
-			step = r * 0.5 * periods // the first cycle's rate is only an estimate: search above it, growing
-		default:
-			step = a.ceiling * 0.03 * periods // creep above the rate that failed
-		}
-		a.raised = now
-		a.lim.SetLimitAt(now, rate.Limit(r+step))
+	a.rtt = now.Sub(sentAt)
+	growth := gentleGrowth
+	switch {
+	case !a.bounded():
+		growth = a.searchGrowth()
+	case a.pace < (1-paceMargin/2)*a.upper():
+		// Below what the cycles allow, by as much as they are unsure of: back within a few successes.
+		growth += (a.upper()/a.estimate() - 1) / 8
 	}
+	a.pace = max(min(a.pace*(1+growth), a.maxRate()), a.pace)
+	if a.inEpisode {
+		a.quietProbes = a.probes - 1
+	}
+	a.inEpisode, a.probes = false, 0
+	a.lim.SetLimitAt(now, rate.Limit(a.pace))
 }
 
 // rejected records a rejection that said nothing, of a request sent at sentAt.
 func (a *adaptive) rejected(sentAt, now time.Time) {
-	if sentAt.Before(a.cut) {
-		return // sent before the last cut: old news
-	}
-	if a.lim != nil {
-		r := float64(a.lim.Limit())
-		factor := 0.25 // a probe refused after a cut: the rate is far off, or the window is still closed
-		if !a.inEpisode {
-			a.ceiling, a.failed, factor = r, true, 0.5
+	switch {
+	case a.lim == nil:
+		// The first refusal: A passed since the first was sent, so the server allows about A per burstSpan
+		// at least.
+		span := now.Sub(a.firstSent) + burstSpan
+		a.pace = max(float64(max(a.okBefore, 1))/span.Seconds(), minAdaptiveRate)
+		a.inEpisode, a.probes, a.epStart = true, 1, now
+	case !sentAt.After(a.cut):
+		return // sent before the last refusal: old news
+	case a.inEpisode:
+		// A probe refused: the server is still closed, and refilled nothing since the last refusal.
+		if a.bounded() {
+			a.sumT += now.Sub(a.cut).Seconds()
 		}
-		a.raised = now
-		// Not below a 16th of the rate that failed: a server that refuses for another reason than the
-		// rate (requests in flight) must not starve the key.
-		a.lim.SetLimitAt(now, rate.Limit(max(r*factor, a.ceiling/16, minAdaptiveRate)))
+		a.probes++
+	default:
+		a.closeCycle(now)
+		a.inEpisode, a.probes, a.epStart = true, 1, now
 	}
-	a.inEpisode, a.cut = true, now
+	a.cut, a.cycleOK, a.level, a.overflowed, a.lastOK, a.startPace = now, 0, 0, false, now, a.pace
+	// A fresh limiter, empty at now: the next request goes one interval after the refusal, or, while the
+	// server stays closed, probeBackoff times as long for every probe it refused.
+	a.probeAfter(now, max(min(math.Pow(probeBackoff, float64(a.probes-1))/a.pace, maxProbeGap.Seconds()), 1/a.pace))
+}
+
+// closeCycle ends the cycle at a refusal at now and sets the pace from what it measured.
+func (a *adaptive) closeCycle(now time.Time) {
+	ok, secs := float64(a.cycleOK), now.Sub(a.cut).Seconds()
+	window := false
+	if a.quietProbes > 1 && ok >= float64(a.okBefore)/2 && a.firstOK.Sub(a.cut) <= a.cut.Sub(a.epStart) {
+		// A window: it refused every probe for a long time, then passed about a first burst at once. Its
+		// rate is the burst per the whole episode, from its first refusal (empty) to this one (empty), not
+		// the burst per the moments since the last refused probe. The probes' time is in the sums already
+		// once bounded. Only while the probe that found it open went soon enough after the last refused
+		// one: a probe gap longer than the quiet before it hides when the window reopened, and would put
+		// the open window's idle time in the rate (a per-second window measured at a third of its rate).
+		if !a.bounded() {
+			secs = now.Sub(a.epStart).Seconds()
+		}
+		a.overflowed, window = false, true
+	}
+	// The server may have been full in the cycle (the successes could have drained a burst, or the model
+	// says it filled): the cycle proves that the rate is at least what it refilled, not what it is.
+	// Only the first cycle's successes can tell: it began with a wait the first burst sized, long enough
+	// for a small burst to fill at a fast rate. Later ones begin near what the previous measured.
+	first := !a.bounded() && a.floor == 0
+	full := !window && (a.overflowed || (first && secs > 0 && a.drained(ok/secs)+2 >= float64(a.okBefore)))
+	switch {
+	case secs <= 0:
+	case full:
+		a.floor = max(a.floor, (ok-1)/secs)
+		if a.bounded() && a.floor > a.upper() {
+			a.sumOK, a.sumT = 0, 0 // the rate rose above what the sums allow: measure again
+		}
+	default:
+		a.sumOK += ok
+		a.sumT += secs
+		if a.sumOK > decaySuccesses {
+			a.sumOK, a.sumT = a.sumOK/2, a.sumT/2
+		}
+	}
+	switch {
+	case a.bounded():
+		a.pace = (1 - paceMargin) * max(a.estimate(), a.floor)
+	case secs > 0:
+		a.pace = (1 - paceMargin) * max(ok/secs, a.floor)
+	}
+	a.pace = max(a.pace, minAdaptiveRate)
+}
+
+// searchGrowth is the pace's growth per success while no cycle bounds the rate: from the first probe, a
+// quarter (5 times the first pace in 8 successes); after a cycle in which the server may have been full,
+// doubling, so that the pace spends little time below the rate, where a small burst fills.
+func (a *adaptive) searchGrowth() float64 {
+	if a.floor > 0 {
+		return 1
+	}
+	return fastGrowth
+}
+
+// drained is how many of the cycle's successes were sent at a pace above rate: the most the server can
+// have held, less one, when the pace crossed it. The pace grew by searchGrowth from startPace.
+func (a *adaptive) drained(rate float64) float64 {
+	p, n := a.startPace, a.cycleOK
+	for n > 0 && p < rate {
+		p *= 1 + a.searchGrowth()
+		n--
+	}
+	return float64(n)
+}
+
+// bounded reports whether a measured cycle bounds the rate from above.
+func (a *adaptive) bounded() bool { return a.sumT > 0 && a.sumOK > 0 }
+
+// estimate is the rate the measured cycles say: half a request more than they refilled, the middle of what
+// they allow.
+func (a *adaptive) estimate() float64 { return (a.sumOK + 0.5) / a.sumT }
+
+// upper is the highest rate the measured cycles allow: one request more than they refilled.
+func (a *adaptive) upper() float64 { return (a.sumOK + 1) / a.sumT }
+
+// probeAfter lets the next request go gap seconds after now, and the pace resume at its success.
+func (a *adaptive) probeAfter(now time.Time, gap float64) {
+	a.lim = rate.NewLimiter(rate.Limit(1/gap), 1)
+	a.lim.AllowN(now, 1) // empty at now
+}
+
+// probeAt lets the next request go at until instead (the user's Backoff, in the first episode).
+func (a *adaptive) probeAt(now, until time.Time) {
+	if a.lim != nil && until.After(now) {
+		a.probeAfter(now, until.Sub(now).Seconds())
+	}
+}
+
+// measured reports whether a cycle has closed: the pace rests on a measured rate.
+func (a *adaptive) measured() bool { return a.bounded() || a.floor > 0 }
+
+// maxRate is the fastest the pace goes: a request per round trip, so that when the server runs dry, about
+// one request is in flight to be refused.
+func (a *adaptive) maxRate() float64 {
+	if a.rtt <= 0 {
+		return maxAdaptiveRate
+	}
+	// As many in flight as the slow start had when the server first refused, less one, but at least half.
+	inflight := max(0.5, float64(1+a.okBefore/slowStartSuccesses-1))
+	return min(inflight/a.rtt.Seconds(), maxAdaptiveRate)
 }
 
 // paced reports whether the adaptive rate has learned a pace.
 func (a *adaptive) paced() bool { return a.lim != nil }
+
+// window is how many requests may be in flight at once, or 0 for no bound: before the first refusal,
+// the slow start's.
+func (a *adaptive) window() int {
+	if a.lim != nil {
+		return 0
+	}
+	return 1 + int(a.okBefore/slowStartSuccesses)
+}
 
 // wait is how long until the adaptive rate lets a request go at now.
 func (a *adaptive) wait(now time.Time) time.Duration {

@@ -43,6 +43,12 @@ func (k *keyState) decide(c *costs, now time.Time) admission {
 	if d := k.adaptive.wait(now); d > a.wait {
 		a = admission{wait: d, reason: WaitAdaptive}
 	}
+	if w := k.adaptive.window(); w > 0 && k.inflight >= w && !k.hasKnownBuckets() {
+		a.unknown = true // the slow start's window is full: the next answer opens it
+		if a.wait == 0 {
+			a.reason = WaitAdaptive
+		}
+	}
 	for _, b := range k.buckets {
 		if !k.hits(b, c.route) {
 			continue

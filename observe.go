@@ -116,7 +116,8 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 		switch {
 		case until.After(now):
 			// a window whose end the bucket learnt (window.go): no blind backoff
-		case blind && k.adaptive.paced():
+		case blind && k.adaptive.paced() && (s.makeBackoff == nil || k.adaptive.measured()):
+			// the adaptive rate times the probe (adaptive.go); a Backoff the user gave times the first episode
 			until, reason = now, WaitAdaptive
 		default:
 			if !tk.sentAt.Before(k.backoffAt) {
@@ -129,6 +130,9 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 				}
 				k.backoffAt = now
 				k.backoffUntil = now.Add(d)
+				if blind {
+					k.adaptive.probeAt(now, k.backoffUntil)
+				}
 			}
 			until, reason = k.backoffUntil, WaitRejectionBackoff
 		}

@@ -231,8 +231,9 @@ var knownVendorFailures = map[string]string{
 	"openai tier-1 tokens": "0-2 rejections in 20-22 answers (2 in 2 of 60 runs), 1m0.29s-1m0.66s (ideal 1m0.054s): " +
 		"DefaultCost is 0 in tokens, so the key learns a request's 20,009 tokens from how Remaining falls " +
 		"(learnt_cost.go); a request sent before two answers showed a fall may overdraw",
-	"stripe test mode": "3-5 rejections in 103-105 answers, 3.09 s to 13.3 s (ideal 3 s): no headers and no " +
-		"Retry-After; the rate has to be found from rejections alone",
+	"stripe test mode": "3-6 rejections in 103-106 answers, 3.05 s to 3.15 s (ideal 3 s; 3.09 s to 17.8 s, 3-7 " +
+		"rejections before the adaptive rate measured cycles): no headers and no Retry-After; the rate has to be " +
+		"found from rejections alone, and the first burst ends with up to 4 requests in flight",
 	"shopify standard": "3 rejections in 103 answers, 30.45 s (ideal 30 s): the call limit has no reset, so the " +
 		"leak rate is measured from Remaining, which takes the first 10 units to come back (three 2 s " +
 		"Retry-After cycles; 15 of 115 refused before the measured rate paced)",

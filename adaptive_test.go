@@ -1,0 +1,134 @@
+package ratekit
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// The adaptive core at fixed instants (t0 + n ms): what a server that says nothing but 429 teaches it.
+func TestAdaptiveAtFixedInstants(t *testing.T) {
+	type event struct {
+		sent, at int  // ms after t0
+		refused  bool // a bare 429; else a success
+	}
+	burst := func(n, at int) []event { // n successes sent at at-1, answered at at
+		var evs []event
+		for range n {
+			evs = append(evs, event{sent: at - 1, at: at})
+		}
+		return evs
+	}
+	for _, tc := range []struct {
+		name   string
+		events []event
+		check  func(t *testing.T, a *adaptive)
+	}{
+		{"before any refusal: no pace, and the slow start widens one per slowStartSuccesses", burst(13, 5),
+			func(t *testing.T, a *adaptive) {
+				assert.False(t, a.paced())
+				assert.Equal(t, 1+13/slowStartSuccesses, a.window())
+				assert.Zero(t, a.wait(ms(5)))
+			}},
+		{"the first refusal sizes the first wait by the burst: 11 passed, so one comes back in burstSpan/11",
+			append(burst(11, 8), event{sent: 8, at: 9, refused: true}),
+			func(t *testing.T, a *adaptive) {
+				assert.True(t, a.paced())
+				assert.Zero(t, a.window(), "the slow start ends")
+				want := durationCeil((burstSpan + 8*time.Millisecond).Seconds() / 11)
+				assert.InDelta(t, float64(want), float64(a.wait(ms(9))), float64(time.Millisecond))
+			}},
+		{"a refusal of a request sent before the last one is old news",
+			append(burst(11, 8), event{sent: 8, at: 9, refused: true}, event{sent: 8, at: 10, refused: true}),
+			func(t *testing.T, a *adaptive) {
+				assert.Equal(t, 1, a.probes)
+			}},
+		{"a refused probe waits probeBackoff times longer",
+			append(burst(11, 8), event{sent: 8, at: 9, refused: true}, event{sent: 124, at: 125, refused: true}),
+			func(t *testing.T, a *adaptive) {
+				assert.Equal(t, 2, a.probes)
+				assert.InDelta(t, probeBackoff/a.pace, a.wait(ms(125)).Seconds(), 0.002)
+			}},
+		{"a cycle between two refusals measures the rate: 10 in 200 ms is 50/s, and the pace restarts below it",
+			func() []event {
+				evs := append(burst(11, 8), event{sent: 8, at: 9, refused: true})
+				// the first cycle: 3 successes, too few to have drained an 11-request burst
+				evs = append(evs, event{sent: 100, at: 101}, event{sent: 150, at: 151}, event{sent: 160, at: 161},
+					event{sent: 169, at: 170, refused: true})
+				// the second: 10 successes over 200 ms
+				for i := range 10 {
+					evs = append(evs, event{sent: 185 + 20*i, at: 186 + 20*i})
+				}
+				return append(evs, event{sent: 369, at: 370, refused: true})
+			}(),
+			func(t *testing.T, a *adaptive) {
+				assert.True(t, a.bounded())
+				assert.InDelta(t, 13.0, a.sumOK, 0.01)
+				assert.InDelta(t, 0.361, a.sumT, 0.001)
+				assert.InDelta(t, (1-paceMargin)*(13.5/0.361), a.pace, 0.01)
+			}},
+		{"a window that refuses every probe, then passes a first burst at once, is measured over the whole episode",
+			func() []event {
+				// 100 pass in the window's first moments; its remainder refuses the first refusal and the probes
+				evs := append(burst(100, 100), event{sent: 150, at: 200, refused: true})
+				for _, at := range []int{301, 1001, 5001, 15001, 25001, 35001, 45001, 55001} {
+					evs = append(evs, event{sent: at - 1, at: at, refused: true})
+				}
+				// at 60 s the window reopens: 100 pass in half a second, then it refuses again
+				for i := range 100 {
+					evs = append(evs, event{sent: 60000 + 5*i, at: 60001 + 5*i})
+				}
+				return append(evs, event{sent: 60500, at: 60501, refused: true})
+			}(),
+			func(t *testing.T, a *adaptive) {
+				// 100 from empty at 0.2 s to empty at 60.501 s: 100 a minute, not 100 per the 5.5 s since the
+				// last refused probe, which would pace the next window's burst away and probe through it again
+				assert.True(t, a.bounded())
+				assert.Zero(t, a.floor)
+				assert.InDelta(t, 60.301, a.sumT, 0.001)
+				assert.InDelta(t, (1-paceMargin)*(100.5/60.301), a.pace, 0.01)
+			}},
+		{"a window found open only a probe gap longer than the quiet after it closed is not measured over the episode",
+			func() []event {
+				evs := append(burst(100, 100), event{sent: 150, at: 200, refused: true})
+				evs = append(evs, event{sent: 300, at: 301, refused: true}, event{sent: 1000, at: 1001, refused: true})
+				// it may have reopened at 1.002 s or at 5 s: 100 over the 5.3 s episode may be a fifth of its rate
+				for i := range 100 {
+					evs = append(evs, event{sent: 5000 + 5*i, at: 5001 + 5*i})
+				}
+				return append(evs, event{sent: 5500, at: 5501, refused: true})
+			}(),
+			func(t *testing.T, a *adaptive) {
+				assert.False(t, a.bounded(), "the cycle proves a lower bound only")
+				assert.InDelta(t, 99/4.5, a.floor, 0.01)
+			}},
+		{"a burst after a long quiet that is far below the first burst is not a window: the quiet stays out",
+			func() []event {
+				evs := append(burst(100, 100), event{sent: 150, at: 200, refused: true})
+				for _, at := range []int{301, 1001, 5001, 15001, 25001, 35001, 45001, 55001} {
+					evs = append(evs, event{sent: at - 1, at: at, refused: true})
+				}
+				// a sliding counter reopens a trickle: 9 pass, then it refuses
+				for i := range 9 {
+					evs = append(evs, event{sent: 60000 + 5*i, at: 60001 + 5*i})
+				}
+				return append(evs, event{sent: 60500, at: 60501, refused: true})
+			}(),
+			func(t *testing.T, a *adaptive) {
+				assert.Greater(t, a.pace, 0.5, "9 over the 60 s episode (0.15/s) would starve the counter")
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var a adaptive
+			for _, e := range tc.events {
+				if e.refused {
+					a.rejected(ms(e.sent), ms(e.at))
+				} else {
+					a.success(ms(e.sent), ms(e.at))
+				}
+			}
+			tc.check(t, &a)
+		})
+	}
+}
