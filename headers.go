@@ -212,6 +212,9 @@ type reader struct {
 	inline quotaBuf
 	n      int     // quotas in inline
 	spill  []Quota // every quota, once more than fit inline
+	// separateWindow is the window RateLimit-Policy gives the separate RateLimit-Limit of drafts up to 6
+	// (express-rate-limit's draft-6: `RateLimit-Policy: 50;w=1` beside `RateLimit-Limit: 50`)
+	separateWindow time.Duration
 }
 
 // all returns the quotas recorded so far.

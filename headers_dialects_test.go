@@ -31,6 +31,15 @@ var vectorsDialects = []vector{
 		"x-ratelimit-remaining: 0", "x-ratelimit-reset: 42", "x-envoy-ratelimited: true"),
 		quotas: []Quota{q("", "requests", 10, 0, time.Minute, at(sec(42)))}},
 
+	// express-rate-limit 8.7.5, standardHeaders: 'draft-6' (interop's peer, as recorded): the separate fields
+	// of draft 6 beside the policy list that describes them.
+	{name: "express-rate-limit draft-6: RateLimit-Policy gives the separate RateLimit-Limit its window", h: hdr(
+		"RateLimit-Policy: 50;w=1", "RateLimit-Limit: 50", "RateLimit-Remaining: 49", "RateLimit-Reset: 1"),
+		quotas: []Quota{q("", "requests", 50, 49, time.Second, at(sec(1)))}},
+	{name: "draft 6: a policy of another limit stays a quota of its own", h: hdr(
+		"RateLimit-Policy: 50;w=1, 1000;w=3600", "RateLimit-Limit: 50", "RateLimit-Remaining: 49", "RateLimit-Reset: 1"),
+		quotas: []Quota{q("", "requests", 50, 49, time.Second, at(sec(1))), q("1000;w=3600", "requests", 1000, -1, time.Hour, none)}},
+
 	// docs.x.com x-api/fundamentals/rate-limits; plhery/node-twitter-api-v2 issues 495 and 553.
 	{name: "X API v2 15-minute, app 24-hour and user 24-hour limits (docs.x.com)", h: rawHdr(date(0),
 		"x-rate-limit-limit: 900", "x-rate-limit-remaining: 899", "x-rate-limit-reset: 1795457700",

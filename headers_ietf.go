@@ -8,8 +8,12 @@ import (
 
 // ietf reads the IETF RateLimit and RateLimit-Policy fields (and Jira's Beta-RateLimit twins).
 func (r *reader) ietf(f *fields) {
-	r.ietfPair(f.ietfState, f.ietfPolicy)
-	r.ietfPair(f.betaState, f.betaPolicy)
+	separate := int64(-1) // the separate RateLimit-Limit of drafts up to 6, which a policy may describe
+	if n, ok := minCount(f.rlLimit); ok && len(f.ietfState) == 0 {
+		separate = n
+	}
+	r.ietfPair(f.ietfState, f.ietfPolicy, separate)
+	r.ietfPair(f.betaState, f.betaPolicy, -1)
 }
 
 // ietfPair joins one RateLimit field to its RateLimit-Policy field.
@@ -18,7 +22,12 @@ func (r *reader) ietf(f *fields) {
 // `RateLimit-Policy: "minute";q=60;w=60` and `RateLimit: "minute";r=12;t=33`, joined by name only.
 // Draft 7: RateLimit is a Dictionary `limit=100, remaining=50, reset=5` of the policy now in force, and
 // RateLimit-Policy a List of unnamed limits `100;w=10, 1000;w=3600`.
-func (r *reader) ietfPair(stateLines, policyLines []string) {
+//
+// Drafts up to 6 sent the state as separate fields beside the same list of unnamed limits (express-rate-limit's
+// draft-6: `RateLimit-Policy: 50;w=1` and `RateLimit-Limit: 50`): the limit equal to separate (the separate
+// RateLimit-Limit; -1: none) is that quota's, and gives it its window (reader.separateWindow) instead of
+// becoming a quota of its own.
+func (r *reader) ietfPair(stateLines, policyLines []string, separate int64) {
 	if len(stateLines) == 0 && len(policyLines) == 0 {
 		return
 	}
@@ -38,9 +47,17 @@ func (r *reader) ietfPair(stateLines, policyLines []string) {
 		}
 	}
 	for i := range policies.len() {
-		if !joined.has(i) {
-			r.add(r.ietfPolicy(&policies, policies.member(i)))
+		if joined.has(i) {
+			continue
 		}
+		m := policies.member(i)
+		if n, ok := m.val.integer(); ok && n == separate && separate >= 0 && r.separateWindow == 0 {
+			if w := ietfWindow(&policies, m); w > 0 {
+				r.separateWindow = w
+				continue
+			}
+		}
+		r.add(r.ietfPolicy(&policies, m))
 	}
 }
 

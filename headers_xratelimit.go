@@ -20,6 +20,9 @@ func (r *reader) ietfSeparate(f *fields) {
 	} else if len(f.rlLimit) > 0 {
 		r.draft3Limit("RateLimit-Limit", f.rlLimit, &q)
 	}
+	if q.Window == 0 {
+		q.Window = r.separateWindow
+	}
 	q.Remaining = remainingOf(f.rlRemaining, q.Limit, f.rlObserved)
 	q.Reset = r.reset("RateLimit-Reset", f.rlReset, r.p.ResetFormat)
 	if q.Reset.IsZero() {
