@@ -253,7 +253,7 @@ func (a *adaptive) maxRate() float64 {
 		return maxAdaptiveRate
 	}
 	// As many in flight as the slow start had when the server first refused, less one, but at least half.
-	inflight := max(0.5, float64(1+a.okBefore/slowStartSuccesses-1))
+	inflight := max(0.5, float64(a.slowStart()-1))
 	return min(inflight/a.rtt.Seconds(), maxAdaptiveRate)
 }
 
@@ -266,8 +266,12 @@ func (a *adaptive) window() int {
 	if a.lim != nil {
 		return 0
 	}
-	return 1 + int(a.okBefore/slowStartSuccesses)
+	return a.slowStart()
 }
+
+// slowStart is the slow start's window after the successes before the first refusal: the probe, and one
+// more for every slowStartSuccesses.
+func (a *adaptive) slowStart() int { return 1 + int(a.okBefore/slowStartSuccesses) }
 
 // wait is how long until the adaptive rate lets a request go at now.
 func (a *adaptive) wait(now time.Time) time.Duration {

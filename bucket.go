@@ -224,8 +224,7 @@ func coarse(reset, received time.Time) bool {
 		return false
 	}
 	until := reset.Sub(received)
-	whole := reset.Nanosecond() == 0 || until%time.Second == 0
-	return whole && until <= 5*time.Second
+	return (whole(reset) || until%time.Second == 0) && until <= 5*time.Second
 }
 
 // measure reads the refill between the last report synced and q, received at received, in the answer to
@@ -247,7 +246,7 @@ func (b *bucket) measure(q Quota, received time.Time, own int64) {
 	}
 	// An epoch (a whole second) that may have passed leaves a restore unexplained; a delay, which moves
 	// with every report, does not mark a window's end.
-	epoch := b.reset.Nanosecond() == 0
+	epoch := whole(b.reset)
 	// One unit either way is the order in which the server counted requests in flight: growth shows in the
 	// sum of several reports.
 	switch {

@@ -85,18 +85,21 @@ func (c *costs) requests() int64 { return c.of("requests") }
 // the key's lock.
 func (c *costs) cover(s *settings, req *http.Request, quotas []Quota) {
 	for _, q := range quotas {
-		if !c.has(q.Dimension) {
-			c.add(q.Dimension, s.cost(req, q.Dimension))
-		}
+		c.ensure(s, req, q.Dimension)
 	}
 }
 
 // coverDimensions adds req's cost in each of dims the vector lacks (see costs). Outside the key's lock.
 func (c *costs) coverDimensions(s *settings, req *http.Request, dims []string) {
 	for _, d := range dims {
-		if !c.has(d) {
-			c.add(d, s.cost(req, d))
-		}
+		c.ensure(s, req, d)
+	}
+}
+
+// ensure adds req's cost in dimension, unless the vector has it.
+func (c *costs) ensure(s *settings, req *http.Request, dimension string) {
+	if !c.has(dimension) {
+		c.add(dimension, s.cost(req, dimension))
 	}
 }
 

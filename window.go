@@ -74,7 +74,7 @@ func (b *bucket) noteRefusal(held, turned, reset, sent, received time.Time) {
 		b.notEarly = true
 		return
 	}
-	if held.IsZero() || held.Nanosecond() != 0 || sent.Before(held) || reset.IsZero() || reset.After(received) {
+	if !whole(held) || sent.Before(held) || reset.IsZero() || reset.After(received) {
 		return
 	}
 	b.floored = true
