@@ -20,6 +20,25 @@ func TestAdaptiveAtFixedInstants(t *testing.T) {
 		}
 		return evs
 	}
+	probes := func(ats ...int) []event { // refused probes sent at at-1, answered at at
+		var evs []event
+		for _, at := range ats {
+			evs = append(evs, event{sent: at - 1, at: at, refused: true})
+		}
+		return evs
+	}
+	passes := func(n, from int) []event { // n successes sent 5 ms apart from from, each answered 1 ms later
+		var evs []event
+		for i := range n {
+			evs = append(evs, event{sent: from + 5*i, at: from + 1 + 5*i})
+		}
+		return evs
+	}
+	// closedMinute: 100 pass at once, then the window's remainder refuses the first refusal and 8 probes
+	closedMinute := func() []event {
+		evs := append(burst(100, 100), event{sent: 150, at: 200, refused: true})
+		return append(evs, probes(301, 1001, 5001, 15001, 25001, 35001, 45001, 55001)...)
+	}
 	for _, tc := range []struct {
 		name   string
 		events []event
@@ -70,15 +89,8 @@ func TestAdaptiveAtFixedInstants(t *testing.T) {
 			}},
 		{"a window that refuses every probe, then passes a first burst at once, is measured over the whole episode",
 			func() []event {
-				// 100 pass in the window's first moments; its remainder refuses the first refusal and the probes
-				evs := append(burst(100, 100), event{sent: 150, at: 200, refused: true})
-				for _, at := range []int{301, 1001, 5001, 15001, 25001, 35001, 45001, 55001} {
-					evs = append(evs, event{sent: at - 1, at: at, refused: true})
-				}
 				// at 60 s the window reopens: 100 pass in half a second, then it refuses again
-				for i := range 100 {
-					evs = append(evs, event{sent: 60000 + 5*i, at: 60001 + 5*i})
-				}
+				evs := append(closedMinute(), passes(100, 60000)...)
 				return append(evs, event{sent: 60500, at: 60501, refused: true})
 			}(),
 			func(t *testing.T, a *adaptive) {
@@ -92,11 +104,9 @@ func TestAdaptiveAtFixedInstants(t *testing.T) {
 		{"a window found open only a probe gap longer than the quiet after it closed is not measured over the episode",
 			func() []event {
 				evs := append(burst(100, 100), event{sent: 150, at: 200, refused: true})
-				evs = append(evs, event{sent: 300, at: 301, refused: true}, event{sent: 1000, at: 1001, refused: true})
+				evs = append(evs, probes(301, 1001)...)
 				// it may have reopened at 1.002 s or at 5 s: 100 over the 5.3 s episode may be a fifth of its rate
-				for i := range 100 {
-					evs = append(evs, event{sent: 5000 + 5*i, at: 5001 + 5*i})
-				}
+				evs = append(evs, passes(100, 5000)...)
 				return append(evs, event{sent: 5500, at: 5501, refused: true})
 			}(),
 			func(t *testing.T, a *adaptive) {
@@ -105,14 +115,8 @@ func TestAdaptiveAtFixedInstants(t *testing.T) {
 			}},
 		{"a burst after a long quiet that is far below the first burst is not a window: the quiet stays out",
 			func() []event {
-				evs := append(burst(100, 100), event{sent: 150, at: 200, refused: true})
-				for _, at := range []int{301, 1001, 5001, 15001, 25001, 35001, 45001, 55001} {
-					evs = append(evs, event{sent: at - 1, at: at, refused: true})
-				}
 				// a sliding counter reopens a trickle: 9 pass, then it refuses
-				for i := range 9 {
-					evs = append(evs, event{sent: 60000 + 5*i, at: 60001 + 5*i})
-				}
+				evs := append(closedMinute(), passes(9, 60000)...)
 				return append(evs, event{sent: 60500, at: 60501, refused: true})
 			}(),
 			func(t *testing.T, a *adaptive) {
