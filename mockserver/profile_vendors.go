@@ -24,7 +24,9 @@ const (
 	// Used 199000, Requested 1200. Please try again in 660ms. ...", "type": "tokens", "param": null, "code":
 	// "rate_limit_exceeded"}}). Tiers (gpt-4o-mini's limits): "free" 3 RPM / 40,000 TPM, "tier-1" (the
 	// default) 500 / 200,000, "tier-2" 5,000 / 2,000,000, "tier-3" 5,000 / 4,000,000, "tier-4" 10,000 /
-	// 10,000,000, "tier-5" 30,000 / 150,000,000.
+	// 10,000,000, "tier-5" 30,000 / 150,000,000. (OpenAI publishes these per model on its models pages, not
+	// in the rate-limit guide; checked on 2026-12-02 only against third-party copies that agree on tier-1's
+	// 500 / 200,000, since the vendor's pages cannot be reached from here.)
 	ProfileOpenAI = "openai"
 	// ProfileAnthropic is Anthropic's Messages API (https://docs.claude.com/en/api/rate-limits, "Response
 	// headers"; https://docs.claude.com/en/api/errors for the body): requests, input tokens and output tokens
@@ -35,7 +37,9 @@ const (
 	// RFC 3339 instants of full replenishment; a rejection is 429 with retry-after (seconds, rounded up) and
 	// {"type":"error","error":{"type":"rate_limit_error","message":"..."}}. Tiers (Claude Sonnet's limits):
 	// "tier-1" (the default) 50 RPM / 30,000 ITPM / 8,000 OTPM, "tier-2" 1,000 / 450,000 / 90,000, "tier-3"
-	// 2,000 / 800,000 / 160,000, "tier-4" 4,000 / 2,000,000 / 400,000.
+	// 2,000 / 800,000 / 160,000, "tier-4" 4,000 / 2,000,000 / 400,000. (Checked on 2026-12-02 against
+	// third-party copies of the vendor's table, which agree on tiers 1, 2 and 4 for Sonnet 4.x; Anthropic has
+	// since renamed its tiers Start, Build and Scale, with other numbers per model.)
 	ProfileAnthropic = "anthropic"
 	// ProfileStripe is Stripe's API (https://docs.stripe.com/rate-limits, "Rate limiter"; the 429 body of
 	// https://docs.stripe.com/error-codes#rate-limit): requests per second per secret key (Authorization:
