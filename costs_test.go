@@ -20,7 +20,8 @@ import (
 // computed their costs before its answer named the token quota. Admitted on those costs, each 1,000-token
 // request would be charged 0 tokens, and the eleven that waited would all go into a quota of 8,000 (seen
 // against mockserver's Anthropic profile: a waiter refused, then a 2-hour pace). CostFunc is
-// asked again for the dimension it was not asked about, and no request is refused.
+// asked again for the dimension it was not asked about, and no request is refused; without CostFunc, the key
+// charges what the probe's answer showed a request costs.
 func TestRequestsWaitingForTheProbeAreChargedWhatCostFuncSays(t *testing.T) {
 	const limit, cost, n, workers = 8000, 1000, 12, 12
 	for _, tc := range []struct {
@@ -34,7 +35,11 @@ func TestRequestsWaitingForTheProbeAreChargedWhatCostFuncSays(t *testing.T) {
 			}
 			return ratekit.DefaultCost(req, dim)
 		}},
-		{name: "without CostFunc (tokens cost 0)", refused: true},
+		// the key learns the cost from the probe's answer (learnt_cost.go), and charges the waiters with it
+		{name: "without CostFunc"},
+		{name: "with a CostFunc that says tokens cost 0", refused: true, costFunc: func(req *http.Request, dim string) int64 {
+			return ratekit.DefaultCost(req, dim) // the caller's word, never second-guessed
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -80,7 +85,7 @@ func TestRequestsWaitingForTheProbeAreChargedWhatCostFuncSays(t *testing.T) {
 				if tc.refused {
 					// the control: the test sees requests charged too little (some then fail after their
 					// retries, the server sending no Retry-After)
-					assert.Positive(t, refused.Load(), "without CostFunc the token quota is overdrawn")
+					assert.Positive(t, refused.Load(), "charged 0 tokens, the requests overdraw the quota")
 					return
 				}
 				require.Equal(t, int64(n), ok.Load(), "every request completes")

@@ -74,6 +74,7 @@ func (k *keyState) dimensions() []string {
 // ticket is a request admitted and in flight.
 type ticket struct {
 	seq     uint64
+	ahead   int // the requests in flight when it was sent
 	probe   bool
 	costs   costs
 	n       int
@@ -112,7 +113,7 @@ func (k *keyState) admitNow(c *costs, now time.Time, retry bool) ticket {
 	if !retry {
 		k.budget.deposit()
 	}
-	tk := ticket{seq: k.seq, sentAt: now, costs: *c}
+	tk := ticket{seq: k.seq, ahead: k.inflight, sentAt: now, costs: *c}
 	for _, b := range k.buckets {
 		if turn := b.turnover(); b.mode == modeFixed && !b.reset.IsZero() && !now.Before(turn) && !b.observed.After(turn) {
 			// The window turned over since the last report: learn its budget from one request before the

@@ -57,7 +57,7 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 			own = tk.costs.of(q.Dimension) // the bucket is new: the server counted the request all the same
 		}
 		if q.Remaining >= 0 && unknownCost(&tk.costs, q.Dimension) {
-			k.meterCost(b, q, tk.seq, now)
+			k.meterCost(b, q, tk.seq, tk.ahead, now)
 		}
 		held, turned := b.reset, b.turnover() // what the bucket waited for, before this report replaces it
 		b.sync(q, now, tk.seq, k.seq, own)

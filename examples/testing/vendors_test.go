@@ -226,11 +226,8 @@ func cmpErr(first, err error) error {
 var knownVendorFailures = map[string]string{
 	"github unauthenticated": "2 rejections in 72 answers, 1h0m0.40s-1h0m0.45s (ideal 1h): the window's end " +
 		"is learnt from the first 403, the second is one more probe",
-	"github secondary": "22-26 rejections in 1,022-1,026 answers, 7 s (ideal 6.67 s): the secondary limit is in " +
+	"github secondary": "16-27 rejections in 1,016-1,027 answers (60 runs), 7 s (ideal 6.67 s): the secondary limit is in " +
 		"no header, and its Retry-After: 1 is 67 ms rounded up to the second",
-	"openai tier-1 tokens": "0-2 rejections in 20-22 answers (2 in 2 of 60 runs), 1m0.29s-1m0.66s (ideal 1m0.054s): " +
-		"DefaultCost is 0 in tokens, so the key learns a request's 20,009 tokens from how Remaining falls " +
-		"(learnt_cost.go); a request sent before two answers showed a fall may overdraw",
 	"stripe test mode": "3-6 rejections in 103-106 answers, 3.05 s to 3.15 s (ideal 3 s; 3.09 s to 17.8 s, 3-7 " +
 		"rejections before the adaptive rate measured cycles): no headers and no Retry-After; the rate has to be " +
 		"found from rejections alone, and the first burst ends with up to 4 requests in flight",
