@@ -6,11 +6,11 @@ import (
 )
 
 // A request's cost in a dimension only the caller knows ("tokens": DefaultCost is 0 there) is what the
-// server's Remaining says it was. When CostFunc is nil, a key learns it per quota from how Remaining falls
-// between two answers, divided by the requests admitted between them, and charges it from then on: a
-// client of OpenAI's or Anthropic's token quotas that was told nothing paces to them instead of sending
-// requests that cost nothing until the quota is exhausted. A CostFunc is the caller's word, and is never
-// second-guessed.
+// server's Remaining says it was. When CostFunc is nil, a key learns it per quota: from the first answer (what
+// the quota lacks of its limit), then from how Remaining falls between two answers over the requests the
+// server may have counted between them, and charges it from then on: a client of OpenAI's or Anthropic's
+// token quotas that was told nothing paces to them instead of sending requests that cost nothing until the
+// quota is exhausted. A CostFunc is the caller's word, and is never second-guessed.
 
 // maxCostMeters bounds the meters a key keeps: one per token quota the server reports, a handful.
 const maxCostMeters = 8
@@ -26,8 +26,8 @@ type costMeter struct {
 	prior     bool      // perReq is the first answer's guess, (limit - remaining) / requests sent, not a measurement
 }
 
-// costWeight is how much a new measurement moves the estimate: requests in flight at once make one drop
-// cover more or fewer requests than were admitted between the two answers, so measurements are averaged.
+// costWeight is how much a new measurement moves the estimate: a fall is only as exact as the refill model
+// that is added back, so measurements are averaged.
 const costWeight = 0.3
 
 // unknownCost reports whether the caller alone knows what a request costs in dimension: its cost in c is 0
