@@ -88,6 +88,8 @@ func TestMeasuredRefillIsItsLowEnd(t *testing.T) {
 		want    float64
 	}{
 		{"too few units to read", [][2]float64{{5, 0.5}}, 0},
+		{"too few units to read over a second", [][2]float64{{2, 1.5}}, 0},
+		{"a few units over a second: a slow bucket's 2 a second, read as 1.5", [][2]float64{{4, 2}}, 3 / 2.0},
 		{"too short to read", [][2]float64{{12, 0.05}}, 0},
 		{"20 units in 0.4 s: 47.5 a second, not 50", [][2]float64{{10, 0.2}, {10, 0.2}}, 19 / 0.4},
 		{"10 units in 0.2 s: 45 a second", [][2]float64{{10, 0.2}}, 9 / 0.2},

@@ -15,6 +15,16 @@ type refillMeter struct {
 // may be one unit off, and a rate read from fewer units is noise.
 const minRefillUnits = 10
 
+// fewRefillUnits, over at least slowRefillSpan, is a measurement too: a bucket that refills a few units a
+// second (Shopify's 2) takes five seconds to show ten, and until then the key would probe its empty bucket
+// into a rejection at each Retry-After. The low end of a few units over a second or more is a fraction of
+// the rate (3 units in 2 s read as 1 a second, of 1.5), which the samples that follow raise; the one unit
+// either way that the order of requests in flight adds to a sample is a small part of it over a second.
+const (
+	fewRefillUnits = 3
+	slowRefillSpan = time.Second
+)
+
 // add takes a sample: units came back over dt; full says the bucket was full at its end.
 func (m *refillMeter) add(units float64, dt time.Duration, full bool) {
 	secs := dt.Seconds()
@@ -33,11 +43,12 @@ func (m *refillMeter) add(units float64, dt time.Duration, full bool) {
 	}
 }
 
-// measured is the measured rate, or 0 before enough samples (a tenth of a second's worth). It is the low end
+// measured is the measured rate, or 0 before enough samples (ten units over a tenth of a second, or three over
+// a second). It is the low end
 // of what the samples allow: Remaining is an integer, so the units counted may be one more than came back,
 // and a client paced at a rate a hair above the server's meets an empty bucket within seconds.
 func (m *refillMeter) measured() float64 {
-	if m.secs < 0.1 || m.units < minRefillUnits {
+	if m.secs < 0.1 || m.units < minRefillUnits && (m.units < fewRefillUnits || m.secs < slowRefillSpan.Seconds()) {
 		return 0
 	}
 	return (m.units - 1) / m.secs

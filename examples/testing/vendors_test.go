@@ -231,9 +231,6 @@ var knownVendorFailures = map[string]string{
 	"stripe test mode": "3-6 rejections in 103-106 answers, 3.05 s to 3.15 s (ideal 3 s; 3.09 s to 17.8 s, 3-7 " +
 		"rejections before the adaptive rate measured cycles): no headers and no Retry-After; the rate has to be " +
 		"found from rejections alone, and the first burst ends with up to 4 requests in flight",
-	"shopify standard": "3 rejections in 103 answers, 30.45 s (ideal 30 s): the call limit has no reset, so the " +
-		"leak rate is measured from Remaining, which takes the first 10 units to come back (three 2 s " +
-		"Retry-After cycles; 15 of 115 refused before the measured rate paced)",
 }
 
 // TestRatekitKeepsToEveryVendorProfile: ratekit with its defaults completes each batch at the profile's pace

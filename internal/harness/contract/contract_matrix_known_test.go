@@ -9,14 +9,10 @@ import (
 // matrixKnownFailures are the cells of the matrix that miss their bounds today, with what they measured when
 // recorded (the same in three runs). They still run; a cell that starts passing says so, to be moved out.
 // The shopify dialect (X-Shopify-Shop-Api-Call-Limit: used/size, as Shopify's REST Admin API sends it) tells
-// what remains but not when it comes back: ratekit measures the refill from Remaining over time, which costs
-// the buckets 11 rejections in 811 answers before it paces (a third of the answers before the measured rate
-// was used, and 25 requests of the sliding counter given up), and paces concurrency by the rate it finds.
+// what remains but not when it comes back: ratekit measures the refill from Remaining over time (3 of 803
+// answers rejected for the buckets), and paces concurrency by the rate it finds.
 var matrixKnownFailures = map[string]knownFailure{
-	"token-bucket/shopify": {goodput: 1.000, rejected: 0.014},
-	"leaky-bucket/shopify": {goodput: 1.000, rejected: 0.014},
-	"gcra/shopify":         {goodput: 1.000, rejected: 0.014},
-	"concurrency/shopify":  {goodput: 0.448, rejected: 0},
+	"concurrency/shopify": {goodput: 0.448, rejected: 0},
 }
 
 // checkMatrixCell checks a matrix cell's bounds, or, for a known failure, logs its numbers beside the bounds,
