@@ -105,62 +105,74 @@ func realworldBounds(c scoreboard.Cell) bounds {
 	return b
 }
 
-// knownFailure is what a cell that misses its bounds measured when it was recorded.
+// knownFailure is what a cell that misses its bounds measured when it was recorded: the worst of five runs.
 type knownFailure struct {
-	goodput  float64
-	rejected float64 // share of the answers
+	goodput  float64 // the lowest of the runs
+	rejected float64 // share of the answers, the highest of the runs
 	// completed, when above 0, is how many requests the cell completed when recorded, fewer than N: the
 	// client gave up on the others (nginx's 503 without Retry-After). The cell must complete at least
-	// that many (the fewest of three runs, less a quarter for the runs' spread); every other known failure
+	// that many (the fewest of five runs, less a quarter for the runs' spread); every other known failure
 	// must complete all of them.
 	completed int
 }
 
-// knownFailures are the cells that miss their bounds today, with what they measured when they were recorded
-// (seed realworldSeed; the mean of three runs: 8 workers at one virtual instant interleave differently from
-// run to run, so the numbers move by a few percent). They still run; their numbers are logged beside the bound, and a cell that starts
-// passing says so loudly, to be moved out of this table. The issue "Estimate the quota from imprecise
+// knownFailureSlack is how much worse than its record a known failure may measure before the test fails: a
+// known failure is a floor, not a licence. One more rejection in a 40-request cell is 2.4 points; the
+// goodput of the cells whose 8 workers interleave differently from run to run moves by less than 0.05
+// beyond its worst recorded run.
+var knownFailureSlack = knownFailure{goodput: 0.05, rejected: 0.03}
+
+// knownFailures are the cells that miss their bounds today, with the worst of five runs when they were
+// recorded (seed realworldSeed; 8 workers at one virtual instant interleave differently from run to run,
+// so a few cells move by several percent). They still run; their numbers are logged beside the bound; a
+// cell that starts passing says so loudly, to be moved out of this table, and a cell that measures worse
+// than its record by more than knownFailureSlack fails. The issue "Estimate the quota from imprecise
 // headers" is to empty it.
+//
+// Recorded 2026-12-03 at e8dfa42. Earlier records of three cells were wrong, not regressions: every commit
+// back to 28df303 measures leaky-bucket-queue 2/s at 0.746 (recorded 0.882) and sliding-window-counter/ietf
+// 2/s at 7/47 rejected (recorded 1/41). The silent cells traded goodput for fewer rejections when the
+// adaptive rate began measuring cycles (sliding-window-log/none 2/s 0.627 -> 0.472 goodput, 20.5% -> 9.1%
+// rejected).
 var knownFailures = map[string]knownFailure{
-	// Passes in about half the runs: 10 to 12 of 210 answers rejected, against at most 5%.
-	"sliding-window-counter/none 50/s burst 10":    {goodput: 0.80, rejected: 0.052},
 	"profile httprate 2/s":                         {goodput: 0.514, rejected: 0.024},
-	"profile ulule-limiter 50/s burst 10":          {goodput: 0.660, rejected: 0.115},
-	"profile ulule-limiter 10/s":                   {goodput: 0.625, rejected: 0.135},
-	"profile ulule-limiter 2/s":                    {goodput: 0.629, rejected: 0.442},
-	"profile tollbooth 100/min burst 10":           {goodput: 1.000, rejected: 0.482},
-	"profile nginx 50/s burst 10":                  {goodput: 0.809, rejected: 0.315, completed: 120},
-	"profile nginx 10/s":                           {goodput: 0.180, rejected: 0.859, completed: 12},
-	"profile nginx 10/s (429)":                     {goodput: 0.241, rejected: 0.083},
-	"profile nginx 2/s":                            {goodput: 0.092, rejected: 0.935, completed: 2},
-	"profile nginx 2/s (429)":                      {goodput: 0.547, rejected: 0.200},
-	"profile nginx 100/min burst 10":               {goodput: 0.066, rejected: 0.946, completed: 14},
+	"profile ulule-limiter 50/s burst 10":          {goodput: 0.521, rejected: 0.119},
+	"profile ulule-limiter 10/s":                   {goodput: 0.986, rejected: 0.020},
+	"profile ulule-limiter 2/s":                    {goodput: 0.988, rejected: 0.048},
+	"profile tollbooth 100/min burst 10":           {goodput: 0.994, rejected: 0.148},
+	"profile nginx 50/s burst 10":                  {goodput: 0.649, rejected: 0.325, completed: 125},
+	"profile nginx 10/s":                           {goodput: 0.160, rejected: 0.876, completed: 12},
+	"profile nginx 10/s (429)":                     {goodput: 0.329, rejected: 0.029},
+	"profile nginx 2/s":                            {goodput: 0.100, rejected: 0.930, completed: 3},
+	"profile nginx 2/s (429)":                      {goodput: 0.702, rejected: 0.070},
+	"profile nginx 100/min burst 10":               {goodput: 0.063, rejected: 0.948, completed: 15},
 	"fixed-window/ietf 50/s burst 10":              {goodput: 0.746, rejected: 0.005},
 	"fixed-window/ietf 10/s":                       {goodput: 0.901, rejected: 0.010},
-	"fixed-window/ietf 2/s":                        {goodput: 0.943, rejected: 0.024},
+	"fixed-window/ietf 2/s":                        {goodput: 0.946, rejected: 0.024},
 	"fixed-window/x-ratelimit 50/s burst 10":       {goodput: 0.842, rejected: 0.005},
 	"fixed-window/x-ratelimit 10/s":                {goodput: 0.927, rejected: 0.010},
 	"fixed-window/x-ratelimit 2/s":                 {goodput: 0.942, rejected: 0.024},
-	"fixed-window/none 50/s burst 10":              {goodput: 0.515, rejected: 0.052},
-	"fixed-window/none 10/s":                       {goodput: 0.660, rejected: 0.112},
-	"fixed-window/none 2/s":                        {goodput: 0.737, rejected: 0.189},
+	"fixed-window/none 50/s burst 10":              {goodput: 0.495, rejected: 0.138},
+	"fixed-window/none 10/s":                       {goodput: 0.783, rejected: 0.099},
+	"fixed-window/none 2/s":                        {goodput: 0.763, rejected: 0.091},
 	"sliding-window-log/ietf 50/s burst 10":        {goodput: 0.896, rejected: 0.005},
 	"sliding-window-log/ietf 2/s":                  {goodput: 0.954, rejected: 0.024},
 	"sliding-window-log/x-ratelimit 50/s burst 10": {goodput: 0.896, rejected: 0.005},
 	"sliding-window-log/x-ratelimit 2/s":           {goodput: 0.954, rejected: 0.024},
-	"sliding-window-log/none 50/s burst 10":        {goodput: 0.538, rejected: 0.052},
-	"sliding-window-log/none 10/s":                 {goodput: 0.545, rejected: 0.099},
-	"sliding-window-log/none 2/s":                  {goodput: 0.627, rejected: 0.205},
-	"sliding-window-counter/ietf 2/s":              {goodput: 0.996, rejected: 0.024},
-	"sliding-window-counter/x-ratelimit 10/s":      {goodput: 0.535, rejected: 0.010},
+	"sliding-window-log/none 50/s burst 10":        {goodput: 0.456, rejected: 0.138},
+	"sliding-window-log/none 10/s":                 {goodput: 0.525, rejected: 0.074},
+	"sliding-window-log/none 2/s":                  {goodput: 0.472, rejected: 0.091},
+	"sliding-window-counter/ietf 2/s":              {goodput: 0.994, rejected: 0.149},
+	"sliding-window-counter/x-ratelimit 10/s":      {goodput: 0.938, rejected: 0.010},
 	"sliding-window-counter/x-ratelimit 2/s":       {goodput: 0.980, rejected: 0.024},
-	"sliding-window-counter/none 10/s":             {goodput: 0.697, rejected: 0.096},
-	"sliding-window-counter/none 2/s":              {goodput: 0.830, rejected: 0.216},
-	"token-bucket/none 2/s":                        {goodput: 0.810, rejected: 0.200},
-	"leaky-bucket/none 2/s":                        {goodput: 0.844, rejected: 0.200},
-	"leaky-bucket-queue/ietf 2/s":                  {goodput: 0.882, rejected: 0.000},
-	"leaky-bucket-queue/x-ratelimit 2/s":           {goodput: 0.882, rejected: 0.000},
-	"gcra/none 2/s":                                {goodput: 0.812, rejected: 0.200},
+	"sliding-window-counter/none 50/s burst 10":    {goodput: 0.749, rejected: 0.095},
+	"sliding-window-counter/none 10/s":             {goodput: 0.632, rejected: 0.083},
+	"sliding-window-counter/none 2/s":              {goodput: 0.980, rejected: 0.167},
+	"token-bucket/none 2/s":                        {goodput: 0.954, rejected: 0.111},
+	"leaky-bucket/none 2/s":                        {goodput: 0.954, rejected: 0.111},
+	"leaky-bucket-queue/ietf 2/s":                  {goodput: 0.746, rejected: 0.000},
+	"leaky-bucket-queue/x-ratelimit 2/s":           {goodput: 0.746, rejected: 0.000},
+	"gcra/none 2/s":                                {goodput: 0.954, rejected: 0.111},
 }
 
 // realworldRow is one line of the summary table.
@@ -212,6 +224,14 @@ func TestContractRealWorld(t *testing.T) {
 				case k.completed == 0 && r.Completed != c.N:
 					t.Errorf("known failure %s: %d of %d requests completed (first error: %v): it must still complete every request",
 						c.Label(), r.Completed, c.N, r.FirstErr)
+				}
+				if r.Goodput() < k.goodput-knownFailureSlack.goodput {
+					t.Errorf("known failure %s got worse: goodput %.3f, recorded %.3f (slack %.2f)",
+						c.Label(), r.Goodput(), k.goodput, knownFailureSlack.goodput)
+				}
+				if r.RejectedShare() > k.rejected+knownFailureSlack.rejected {
+					t.Errorf("known failure %s got worse: %.1f%% rejected, recorded %.1f%% (slack %.0f points)",
+						c.Label(), 100*r.RejectedShare(), 100*k.rejected, 100*knownFailureSlack.rejected)
 				}
 				t.Logf("known failure: goodput %.3f (bound %.2f), rejected %d/%d = %.1f%% (bound %.0f%%), %d/%d done; recorded %+v",
 					r.Goodput(), b.minGoodput, r.Rejected, r.Hits, 100*r.RejectedShare(), 100*b.maxRejected, r.Completed, c.N, k)
