@@ -100,6 +100,11 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 		return out
 	}
 	out.resumeAt = obs.ResumeAt()
+	if obs.RetryAt.IsZero() && whole(out.resumeAt) {
+		// An exhausted quota's reset in whole seconds is the instant its window ends, which the server may
+		// still count (it compares with <= or <): the request sent on it lands in either window.
+		out.resumeAt = out.resumeAt.Add(turnoverMargin)
+	}
 	until, reason := out.resumeAt, WaitServerPause
 	if until.IsZero() || !until.After(now) {
 		// The server said nothing about when. A server that never says anything is paced by the adaptive

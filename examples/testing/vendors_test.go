@@ -224,8 +224,6 @@ func cmpErr(first, err error) error {
 // today, with what was measured over several runs (the workers' interleaving varies them a little): they
 // run, and their misses are logged instead of failing the test. Remove a line when ratekit meets the bound.
 var knownVendorFailures = map[string]string{
-	"github unauthenticated": "2 rejections in 72 answers, 1h0m0.40s-1h0m0.45s (ideal 1h): the window's end " +
-		"is learnt from the first 403, the second is one more probe",
 	"github secondary": "16-27 rejections in 1,016-1,027 answers (60 runs), 7 s (ideal 6.67 s): the secondary limit is in " +
 		"no header, and its Retry-After: 1 is 67 ms rounded up to the second",
 	"stripe test mode": "3-6 rejections in 103-106 answers, 3.05 s to 3.15 s (ideal 3 s; 3.09 s to 17.8 s, 3-7 " +
