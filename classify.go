@@ -26,6 +26,12 @@ func isRateLimited(status int, obs Observation) bool {
 	return false
 }
 
+// overloaded reports whether an answer that is no rate-limit refusal still says the server is overloaded:
+// a 503 without Retry-After.
+func overloaded(status int, obs Observation) bool {
+	return status == http.StatusServiceUnavailable && obs.RetryAt.IsZero()
+}
+
 // waitsForReset reports whether a rejection asks to wait until the quota's reset (a fixed window) rather
 // than less (a sliding window, whose capacity comes back before the reset): retryAt, when set, is within a
 // tenth of the wait, or 1.5 s of rounding, of the reset.

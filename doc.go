@@ -15,7 +15,8 @@
 // coming back at the rate its reset implies, or all at once at the reset for a fixed window (which the first
 // rejection reveals). A 429, a 503 with Retry-After or a 403 with an exhausted quota pauses the whole key;
 // one probe then learns the new budget before the others follow. Servers that send no headers at all get an
-// adaptive rate. Transport.Limiter shares paces and pauses with other processes (package redisquota).
+// adaptive rate, which a bare 503 after requests that passed slows as a refusal does (a proxy's limiter, or
+// an overloaded server); the 503 itself is retried only for idempotent requests. Transport.Limiter shares paces and pauses with other processes (package redisquota).
 // The hooks (OnWait, OnRetry, OnQuota, OnQuotaLow) report what a Transport does; LogHooks turns them into
 // log/slog records.
 //

@@ -33,14 +33,17 @@ type keyState struct {
 	pauseStatus int  // the status of the response that caused the pause
 	needProbe   bool // the next request goes alone: a new key, or the end of a pause
 	probing     bool // that request is in flight; the others wait for its answer
-	inflight    int
-	flights     []flight  // the requests in flight and their cost in "requests", for buckets created meanwhile
-	seq         uint64    // admissions so far: requests are numbered in the order they are sent
-	queue       []*waiter // waiting requests, in order
-	lastUsed    time.Time
-	evicted     bool
-	sent        int64 // requests sent, retries included
-	rejected    int64 // rate-limit answers
+	// passed: a request passed since the last plain 503 cut the pace (observe.go); 503s with no success
+	// between them are an outage, which the error backoff spaces, not a limiter
+	passed   bool
+	inflight int
+	flights  []flight  // the requests in flight and their cost in "requests", for buckets created meanwhile
+	seq      uint64    // admissions so far: requests are numbered in the order they are sent
+	queue    []*waiter // waiting requests, in order
+	lastUsed time.Time
+	evicted  bool
+	sent     int64 // requests sent, retries included
+	rejected int64 // rate-limit answers
 
 	ceiling  *rate.Limiter   // the user's ceiling (Transport.Limit), or nil
 	adaptive adaptive        // the pace for servers that say nothing

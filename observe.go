@@ -94,8 +94,21 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 		if k.backoff != nil {
 			k.backoff.Reset()
 		}
-		if !k.hasKnownBuckets() {
+		switch {
+		case k.hasKnownBuckets():
+		case overloaded(a.status, obs):
+			// Not a refusal the request may be sent again for (the server may have begun it), but after
+			// requests that passed, the key's pace is cut as a refusal's is: a proxy's limiter (nginx's
+			// limit_req) says 503 and nothing else, and an overloaded server is no better served by the
+			// other requests at once. 503s with nothing passing between them are an outage: the error
+			// backoff spaces their retries, and the pace is not cut to a request a minute.
+			if k.passed {
+				k.adaptive.rejected(tk.sentAt, now)
+				k.needProbe, k.passed = true, false
+			}
+		default:
 			k.adaptive.success(tk.sentAt, now)
+			k.passed = true
 		}
 		return out
 	}

@@ -44,6 +44,7 @@ var floors = map[string]floor{
 	"ulule-limiter/redis 10/s":        {efficiency: realTimeFloor, completed: 1}, // 1.00, 2/62 (0.72, 8/68 before)
 	"nginx/nodelay 50/s":              {efficiency: realTimeFloor, completed: 1}, // 0.94, 6/206; 0.94, 5/205; 0.95, 4/204 (0.75-0.80, 4-11/211 before the adaptive rate measured cycles)
 	"nginx/nodelay 10/s":              {efficiency: realTimeFloor, completed: 1}, // 0.99, 3/63; 0.98, 3/63; 0.99, 3/63 (0.93-0.98, 4-8/68 before)
+	"nginx/nodelay-503 10/s":          {efficiency: realTimeFloor, completed: 1}, // nginx's default bare 503: see the interop README
 	"nginx/delay 50/s":                {efficiency: realTimeFloor, completed: 1}, // 1.00, 0/200; 0.99; 0.24 loaded
 	"express-rate-limit/legacy 50/s":  {efficiency: realTimeFloor, completed: 1}, // 0.93-0.94, 1/201 in 4 runs (0.53-0.69 before the ceiled reset was read); 0.22 loaded
 	"express-rate-limit/draft-6 50/s": {efficiency: realTimeFloor, completed: 1}, // 0.90-0.94, 1/201 in 4 runs (0.72-0.92 before); 0.24 loaded

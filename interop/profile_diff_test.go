@@ -111,6 +111,7 @@ func TestProfilesMatchRealTimePeers(t *testing.T) {
 		{RedisRate(PerSecond10), mockserver.Config{Profile: mockserver.ProfileRedisRate}},
 		{Nginx(PerSecond50, true), mockserver.Config{Profile: mockserver.ProfileNginx, RejectStatus: http.StatusTooManyRequests}},
 		{Nginx(PerSecond10, true), mockserver.Config{Profile: mockserver.ProfileNginx, RejectStatus: http.StatusTooManyRequests}},
+		{NginxStatus(PerSecond10, true, 503), mockserver.Config{Profile: mockserver.ProfileNginx}},
 	}
 	for _, c := range peers {
 		for _, s := range Schedules() {
