@@ -220,15 +220,38 @@ func cmpErr(first, err error) error {
 	return err
 }
 
+// knownVendorFailure is a case where ratekit does worse than the profile's pace or rejection bound today:
+// the worst it measured over the runs recorded, and why.
+type knownVendorFailure struct {
+	rejected int64         // the most rejections recorded
+	elapsed  time.Duration // the longest batch recorded
+	why      string
+}
+
+// worse reports how a run measured worse than the record by more than the runs' spread (a tenth more
+// rejections, at least one; 5% longer), or "" when it did not.
+func (k knownVendorFailure) worse(rejected int64, elapsed time.Duration) string {
+	switch {
+	case rejected > k.rejected+max(k.rejected/10, 1):
+		return fmt.Sprintf("%d rejections, recorded at most %d", rejected, k.rejected)
+	case elapsed > k.elapsed+k.elapsed/20:
+		return fmt.Sprintf("%v, recorded at most %v", elapsed, k.elapsed)
+	}
+	return ""
+}
+
 // knownVendorFailures are the cases where ratekit does worse than the profile's pace or rejection bound
-// today, with what was measured over several runs (the workers' interleaving varies them a little): they
-// run, and their misses are logged instead of failing the test. Remove a line when ratekit meets the bound.
-var knownVendorFailures = map[string]string{
-	"github secondary": "16-27 rejections in 1,016-1,027 answers (60 runs), 7 s (ideal 6.67 s): the secondary limit is in " +
-		"no header, and its Retry-After: 1 is 67 ms rounded up to the second",
-	"stripe test mode": "3-6 rejections in 103-106 answers, 3.05 s to 3.15 s (ideal 3 s; 3.09 s to 17.8 s, 3-7 " +
-		"rejections before the adaptive rate measured cycles): no headers and no Retry-After; the rate has to be " +
-		"found from rejections alone, and the first burst ends with up to 4 requests in flight",
+// today, with the worst measured over several runs (the workers' interleaving varies them a little): they
+// run, their misses against the bounds are logged instead of failing the test, and a run worse than the
+// record fails. Remove a line when ratekit meets the bound.
+var knownVendorFailures = map[string]knownVendorFailure{
+	"github secondary": {rejected: 27, elapsed: 7 * time.Second, why: "16-27 rejections in 1,016-1,027 answers " +
+		"(60 runs; 20-27 in 20 runs at 09b10e8), 7 s (ideal 6.67 s): the secondary limit is in no header, and its " +
+		"Retry-After: 1 is 67 ms rounded up to the second"},
+	"stripe test mode": {rejected: 6, elapsed: 3148 * time.Millisecond, why: "3-6 rejections in 103-106 answers, 3.05 s to " +
+		"3.15 s (ideal 3 s; 3.09 s to 17.8 s, 3-7 rejections before the adaptive rate measured cycles): no headers " +
+		"and no Retry-After; the rate has to be found from rejections alone, and the first burst ends with up to 4 " +
+		"requests in flight"},
 }
 
 // TestRatekitKeepsToEveryVendorProfile: ratekit with its defaults completes each batch at the profile's pace
@@ -255,7 +278,10 @@ func TestRatekitKeepsToEveryVendorProfile(t *testing.T) {
 				known, isKnown := knownVendorFailures[c.name]
 				check := assert.New(t)
 				if isKnown {
-					t.Logf("known failure: %s", known)
+					t.Logf("known failure: %s", known.why)
+					if worse := known.worse(s.rejected, s.elapsed); worse != "" {
+						t.Errorf("known failure %s got worse: %s", c.name, worse)
+					}
 					check = assert.New(&logOnly{t})
 				}
 				check.NoError(s.firstErr)
