@@ -49,8 +49,20 @@ type Parser struct {
 
 // Parse reads h as ParseHeaders does, with p's options.
 func (p *Parser) Parse(h http.Header, received time.Time) Observation {
+	var c candidates
+	if !c.scan(h) {
+		return Observation{} // most responses: no buffer zeroed
+	}
+	return p.parseCandidates(h, received, &c)
+}
+
+// parseCandidates is the rest of Parse once the scan found candidates. It is a function of its own so that
+// its buffer is zeroed only then.
+//
+//go:noinline
+func (p *Parser) parseCandidates(h http.Header, received time.Time, c *candidates) Observation {
 	var buf quotaBuf
-	retryAt, inline := p.parseInto(&buf, h, received)
+	retryAt, inline := p.parse(&buf, h, received, c)
 	var qs []Quota
 	if len(inline) > 0 {
 		qs = slices.Clone(inline) // the one allocation: the caller keeps the quotas
