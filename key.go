@@ -122,7 +122,10 @@ func (k *keyState) admitInto(tk *ticket, c *costs, now time.Time, retry bool) {
 	if !retry {
 		k.budget.deposit()
 	}
-	*tk = ticket{seq: k.seq, ahead: k.inflight, sentAt: now, costs: *c}
+	// Every field, one by one: a composite literal is built aside and then copied, twice the stores.
+	tk.seq, tk.ahead, tk.probe, tk.sentAt = k.seq, k.inflight, false, now
+	tk.costs = *c
+	tk.n, tk.charges, tk.more = 0, [len(tk.charges)]charge{}, nil
 	for _, b := range k.buckets {
 		if turn := b.turnover(); b.mode == modeFixed && !b.reset.IsZero() && !now.Before(turn) && !b.observed.After(turn) {
 			// The window turned over since the last report: learn its budget from one request before the
