@@ -3,7 +3,6 @@ package ratekit
 import (
 	"net/http"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 )
@@ -49,8 +48,20 @@ type Parser struct {
 
 // Parse reads h as ParseHeaders does, with p's options.
 func (p *Parser) Parse(h http.Header, received time.Time) Observation {
+	var c candidates
+	if !c.scan(h) {
+		return Observation{} // most responses: no buffer zeroed
+	}
+	return p.parseCandidates(h, received, &c)
+}
+
+// parseCandidates is the rest of Parse once the scan found candidates. It is a function of its own so that
+// its buffer is zeroed only then.
+//
+//go:noinline
+func (p *Parser) parseCandidates(h http.Header, received time.Time, c *candidates) Observation {
 	var buf quotaBuf
-	retryAt, inline := p.parseInto(&buf, h, received)
+	retryAt, inline := p.parse(&buf, h, received, c)
 	var qs []Quota
 	if len(inline) > 0 {
 		qs = slices.Clone(inline) // the one allocation: the caller keeps the quotas
@@ -285,14 +296,22 @@ func (r *reader) finish() {
 			qs[i].Remaining = qs[i].Limit
 		}
 	}
-	if len(qs) > 1 {
-		slices.SortFunc(qs, func(a, b Quota) int {
-			if c := strings.Compare(a.Policy, b.Policy); c != 0 {
-				return c
-			}
-			return strings.Compare(a.Dimension, b.Dimension)
-		})
+	// An insertion sort: at most maxQuotas quotas, most often two, for which slices.SortFunc's setup and
+	// indirect calls cost more than the sort. add merges quotas of one policy and dimension, so no two
+	// compare equal and every correct sort gives this order.
+	for i := 1; i < len(qs); i++ {
+		for j := i; j > 0 && quotaBefore(&qs[j], &qs[j-1]); j-- {
+			qs[j], qs[j-1] = qs[j-1], qs[j]
+		}
 	}
+}
+
+// quotaBefore reports whether a sorts before b: by policy, then dimension.
+func quotaBefore(a, b *Quota) bool {
+	if a.Policy != b.Policy {
+		return a.Policy < b.Policy
+	}
+	return a.Dimension < b.Dimension
 }
 
 // reset reads the field lines of a reset of undefined unit with the pinned format. Of several values the

@@ -110,7 +110,15 @@ func limitish(name string) bool {
 	if hits := letterMY(load8(name, n-8)); hits != 0 && limitishHits(name, hits, n-8, n-8) {
 		return true
 	}
-	return n > len("anthropic-") && name[0]|0x20 == 'a' && foldHasPrefix(name, "anthropic-")
+	return n > len("anthropic-") && isAnthropicPrefix(name)
+}
+
+// isAnthropicPrefix is foldHasPrefix(name, "anthropic-") for a name of at least ten bytes, a word at a time:
+// OR-ing 0x20 into a byte lowercases a letter and maps no other byte to a letter of "anthropi", and the
+// hyphen, which OR-ing would confuse with a carriage return, is compared exactly.
+func isAnthropicPrefix(name string) bool {
+	const lowerCase = 0x2020202020202020
+	return load8(name, 0)|lowerCase == load8("anthropic-", 0) && name[8]|0x20 == 'c' && name[9] == '-'
 }
 
 // limitishHits reports whether one of the m and y letters flagged in hits (letterMY of a word of name) is

@@ -110,13 +110,25 @@ func (tk *ticket) each(fn func(*charge)) {
 	}
 }
 
-// admitNow records the request in flight and charges it to every bucket. Requires mu held.
+// admitNow records the request in flight and charges it to every bucket, and returns its ticket. Requires
+// mu held.
 func (k *keyState) admitNow(c *costs, now time.Time, retry bool) ticket {
+	var tk ticket
+	k.admitInto(&tk, c, now, retry)
+	return tk
+}
+
+// admitInto is admitNow writing the ticket to tk: a ticket is a few hundred bytes, which the request's
+// fast path (admit, then wait, then RoundTrip) would otherwise copy at each return. Requires mu held.
+func (k *keyState) admitInto(tk *ticket, c *costs, now time.Time, retry bool) {
 	k.seq++
 	if !retry {
 		k.budget.deposit()
 	}
-	tk := ticket{seq: k.seq, ahead: k.inflight, sentAt: now, costs: *c}
+	// Every field, one by one: a composite literal is built aside and then copied, twice the stores.
+	tk.seq, tk.ahead, tk.probe, tk.sentAt = k.seq, k.inflight, false, now
+	tk.costs = *c
+	tk.n, tk.charges, tk.more = 0, [len(tk.charges)]charge{}, nil
 	for _, b := range k.buckets {
 		if turn := b.turnover(); b.mode == modeFixed && !b.reset.IsZero() && !now.Before(turn) && !b.observed.After(turn) {
 			// The window turned over since the last report: learn its budget from one request before the
@@ -142,7 +154,6 @@ func (k *keyState) admitNow(c *costs, now time.Time, retry bool) ticket {
 	k.sent++
 	k.flights = append(k.flights, flight{seq: tk.seq, cost: c.requests()})
 	k.lastUsed = now
-	return tk
 }
 
 // end takes a request out of flight. Requires mu held.

@@ -40,11 +40,13 @@ func (w *waiter) signal() {
 // with the context's error when the context ends. A request that finds no queue and may go takes the key's
 // lock once; one that waits is admitted by whoever changes the state that held it back (an answer, the
 // request before it), so it does not take the lock again to leave.
-func (k *keyState) admit(ctx context.Context, s *settings, req *http.Request, c *costs, at place, now time.Time) (ticket, error) {
+//
+// The ticket is written to tk.
+func (k *keyState) admit(ctx context.Context, s *settings, req *http.Request, c *costs, at place, now time.Time, tk *ticket) error {
 	k.mu.Lock()
 	if k.evicted {
 		k.mu.Unlock()
-		return ticket{}, errEvicted
+		return errEvicted
 	}
 	retry := at != placeNew
 	for len(k.queue) == 0 {
@@ -52,15 +54,15 @@ func (k *keyState) admit(ctx context.Context, s *settings, req *http.Request, c 
 		if a.recost {
 			if !k.recost(s, req, c) {
 				k.mu.Unlock()
-				return ticket{}, errEvicted
+				return errEvicted
 			}
 			now = time.Now()
 			continue
 		}
 		if a.ready() {
-			tk := k.admitNow(c, now, retry)
+			k.admitInto(tk, c, now, retry)
 			k.mu.Unlock()
-			return tk, nil
+			return nil
 		}
 		break
 	}
@@ -83,7 +85,8 @@ func (k *keyState) admit(ctx context.Context, s *settings, req *http.Request, c 
 		k.dispatch(now)
 		if w.admitted.Load() {
 			k.mu.Unlock()
-			return w.tk, nil
+			*tk = w.tk
+			return nil
 		}
 		select { // a signal sent while this goroutine holds the lock is its own: it decides below anyway
 		case <-w.ready:
@@ -95,7 +98,7 @@ func (k *keyState) admit(ctx context.Context, s *settings, req *http.Request, c 
 			if !k.recost(s, req, c) {
 				k.leave(w)
 				k.mu.Unlock()
-				return ticket{}, errEvicted
+				return errEvicted
 			}
 			w.costs, now = *c, time.Now()
 			continue
@@ -110,7 +113,7 @@ func (k *keyState) admit(ctx context.Context, s *settings, req *http.Request, c 
 			k.leave(w)
 			k.dispatch(now)
 			k.mu.Unlock()
-			return ticket{}, err
+			return err
 		}
 		k.mu.Unlock()
 
@@ -130,7 +133,8 @@ func (k *keyState) admit(ctx context.Context, s *settings, req *http.Request, c 
 		select {
 		case <-w.ready:
 			if w.admitted.Load() { // set before the signal, by the goroutine that admitted it under the lock
-				return w.tk, nil
+				*tk = w.tk
+				return nil
 			}
 		case <-fire:
 		case <-ctx.Done():
@@ -142,7 +146,7 @@ func (k *keyState) admit(ctx context.Context, s *settings, req *http.Request, c 
 				k.dispatch(time.Now())
 			}
 			k.mu.Unlock()
-			return ticket{}, ctx.Err()
+			return ctx.Err()
 		}
 		if timer != nil && !timer.Stop() {
 			select { // drain a fired timer so Reset starts clean
@@ -154,12 +158,13 @@ func (k *keyState) admit(ctx context.Context, s *settings, req *http.Request, c 
 		now = time.Now()
 		if w.admitted.Load() {
 			k.mu.Unlock()
-			return w.tk, nil
+			*tk = w.tk
+			return nil
 		}
 		if k.evicted {
 			k.leave(w)
 			k.mu.Unlock()
-			return ticket{}, errEvicted
+			return errEvicted
 		}
 	}
 }

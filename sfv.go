@@ -304,16 +304,17 @@ func (p *sfParser) key() (string, bool) {
 	if !(c >= 'a' && c <= 'z') && c != '*' {
 		return "", false
 	}
-	p.pos++
-	for p.pos < len(p.s) {
-		c := p.s[p.pos]
+	s, pos := p.s, start+1
+	for pos < len(s) {
+		c := s[pos]
 		if (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.' || c == '*' {
-			p.pos++
+			pos++
 			continue
 		}
 		break
 	}
-	return p.s[start:p.pos], true
+	p.pos = pos
+	return s[start:pos], true
 }
 
 // itemOrInnerList parses a bare item, or validates and skips an Inner List (with its items' parameters).
@@ -389,39 +390,43 @@ func (p *sfParser) bareItem(v *sfValue) bool {
 
 // number parses an Integer (at most 15 digits) or a Decimal (at most 12 integer and 3 fraction digits).
 func (p *sfParser) number(v *sfValue) bool {
+	// The scanning loops of this parser work on local copies of s and pos, written back once: through p,
+	// every byte would cost a load and a store of pos. A failed parse discards the parser, so pos is
+	// written back only on success.
+	s, pos := p.s, p.pos
 	neg := false
-	if p.peek() == '-' {
+	if pos < len(s) && s[pos] == '-' {
 		neg = true
-		p.pos++
+		pos++
 	}
 	var whole int64
 	digits := 0
-	for p.pos < len(p.s) && p.s[p.pos] >= '0' && p.s[p.pos] <= '9' {
+	for pos < len(s) && s[pos] >= '0' && s[pos] <= '9' {
 		if digits == 15 {
 			return false
 		}
-		whole = whole*10 + int64(p.s[p.pos]-'0')
+		whole = whole*10 + int64(s[pos]-'0')
 		digits++
-		p.pos++
+		pos++
 	}
 	if digits == 0 {
 		return false
 	}
 	kind := sfInteger
 	milli := whole * 1000
-	if p.peek() == '.' {
+	if pos < len(s) && s[pos] == '.' {
 		if digits > 12 {
 			return false
 		}
-		p.pos++
+		pos++
 		frac, fracDigits := int64(0), 0
-		for p.pos < len(p.s) && p.s[p.pos] >= '0' && p.s[p.pos] <= '9' {
+		for pos < len(s) && s[pos] >= '0' && s[pos] <= '9' {
 			if fracDigits == 3 {
 				return false
 			}
-			frac = frac*10 + int64(p.s[p.pos]-'0')
+			frac = frac*10 + int64(s[pos]-'0')
 			fracDigits++
-			p.pos++
+			pos++
 		}
 		if fracDigits == 0 {
 			return false
@@ -435,6 +440,7 @@ func (p *sfParser) number(v *sfValue) bool {
 	if neg {
 		milli = -milli
 	}
+	p.pos = pos
 	*v = sfValue{kind: kind, milli: milli}
 	return true
 }
@@ -442,21 +448,21 @@ func (p *sfParser) number(v *sfValue) bool {
 // str parses a String, unescaping \" and \\ (the only allocation this parser makes, and only when a
 // backslash is present).
 func (p *sfParser) str(v *sfValue) bool {
-	p.pos++ // the opening quote
-	start := p.pos
+	s, pos := p.s, p.pos+1 // past the opening quote
+	start := pos
 	escaped := false
-	for p.pos < len(p.s) {
-		c := p.s[p.pos]
+	for pos < len(s) {
+		c := s[pos]
 		switch {
 		case c == '\\':
-			if p.pos+1 >= len(p.s) || (p.s[p.pos+1] != '"' && p.s[p.pos+1] != '\\') {
+			if pos+1 >= len(s) || (s[pos+1] != '"' && s[pos+1] != '\\') {
 				return false
 			}
 			escaped = true
-			p.pos += 2
+			pos += 2
 		case c == '"':
-			raw := p.s[start:p.pos]
-			p.pos++
+			raw := s[start:pos]
+			p.pos = pos + 1
 			if escaped {
 				raw = unescapeSFString(raw)
 			}
@@ -465,7 +471,7 @@ func (p *sfParser) str(v *sfValue) bool {
 		case c < 0x20 || c > 0x7e:
 			return false
 		default:
-			p.pos++
+			pos++
 		}
 	}
 	return false

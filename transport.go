@@ -161,7 +161,8 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		// 2. The costs, once per attempt, outside any lock.
 		c := s.costsOf(req, k.dimensions())
 		// 3. Wait for the key.
-		k, tk, err := t.wait(ctx, s, k, req, &c, at, now)
+		var tk ticket
+		k, err = t.wait(ctx, s, k, req, &c, at, now, &tk)
 		if err != nil {
 			closeBody(sent)
 			return nil, err
@@ -230,18 +231,18 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // wait waits for the key's turn (step 3): the fleet's shared pace, then the key's own, looking the key up
-// again if it was forgotten meanwhile.
-func (t *Transport) wait(ctx context.Context, s *settings, k *keyState, req *http.Request, c *costs, at place, now time.Time) (*keyState, ticket, error) {
+// again if it was forgotten meanwhile. The ticket is written to tk.
+func (t *Transport) wait(ctx context.Context, s *settings, k *keyState, req *http.Request, c *costs, at place, now time.Time, tk *ticket) (*keyState, error) {
 	for {
 		if s.limiter != nil {
 			if err := k.reserveShared(ctx, s, WaitEvent{Key: k.name, Request: req}, c.requests(), now); err != nil {
-				return k, ticket{}, err
+				return k, err
 			}
 			now = time.Now()
 		}
-		tk, err := k.admit(ctx, s, req, c, at, now)
+		err := k.admit(ctx, s, req, c, at, now, tk)
 		if err != errEvicted {
-			return k, tk, err
+			return k, err
 		}
 		now = time.Now()
 		k = t.lookup(s, k.name, req, now)
