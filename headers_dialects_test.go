@@ -127,6 +127,10 @@ var vectorsDialects = []vector{
 	// 5000), not as any other quota (a misread was reported); lowercase as HTTP/2 sends it.
 	{name: "Salesforce Sforce-Limit-Info api-usage alone (developer.salesforce.com)", h: hdr("Sforce-Limit-Info: api-usage=25/5000"),
 		quotas: []Quota{q("api-usage", "requests", 5000, 4975, 0, none)}},
+	// A connected app's name is free text: spaces and a semicolon inside the parentheses are part of it.
+	{name: "Salesforce per-app usage of an app named with spaces and a semicolon", h: hdr(
+		"Sforce-Limit-Info: api-usage=18/5000;per-app-api-usage=17/250(appName=My Sample App; EU)"),
+		quotas: []Quota{q("api-usage", "requests", 5000, 4982, 0, none), q("per-app-api-usage", "requests", 250, 233, 0, none)}},
 	{name: "Salesforce sforce-limit-info in lowercase (HTTP/2)", h: rawHdr("sforce-limit-info: api-usage=25/5000"),
 		quotas: []Quota{q("api-usage", "requests", 5000, 4975, 0, none)}},
 
