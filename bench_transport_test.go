@@ -62,6 +62,8 @@ var transportDialects = []struct {
 		"X-Ratelimit-Reset": {"1795460400.123"}, "X-Ratelimit-Reset-After": {"1.5"}, "X-Ratelimit-Bucket": {"abcd1234"}}},
 	{"whoop", http.Header{"X-Ratelimit-Limit": {"1000000000, 1000000000;window=60"}, "X-Ratelimit-Remaining": {"999999999"},
 		"X-Ratelimit-Reset": {"60"}}},
+	{"whoop-day", http.Header{"X-Ratelimit-Limit": {"100, 100;window=60, 10000;window=86400"}, "X-Ratelimit-Remaining": {"98"},
+		"X-Ratelimit-Reset": {"3"}}},
 }
 
 // TestTransportAddsNoAllocation checks the goal of issue 12 that allocation counts can state exactly: in

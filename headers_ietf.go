@@ -125,10 +125,11 @@ func (r *reader) ietfPolicy(policies *sfField, m *sfMember) Quota {
 			q.Limit = n
 		}
 		q.Window = ietfWindow(policies, m)
-		q.Policy = itoa(n)
+		w := int64(-1)
 		if q.Window > 0 {
-			q.Policy += ";w=" + itoa(int64(q.Window/time.Second))
+			w = int64(q.Window / time.Second)
 		}
+		q.Policy = unnamedPolicyName(n, w)
 		return q
 	}
 	name, _ := m.val.name()
