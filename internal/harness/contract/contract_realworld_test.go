@@ -129,14 +129,16 @@ var knownFailureSlack = knownFailure{goodput: 0.05, rejected: 0.03}
 // than its record by more than knownFailureSlack fails. The issue "Estimate the quota from imprecise
 // headers" is to empty it.
 //
-// Recorded 2026-12-03 at e8dfa42. Earlier records of three cells were wrong, not regressions: every commit
+// Recorded 2026-12-03 at e8dfa42; the two cells whose interleaving moves them most were sampled again under
+// -race (ulule-limiter 50/s 0.450-0.838 goodput in 30 runs, sliding-window-counter/none 50/s 0.536-0.749 in
+// 12), and hold the lowest. Earlier records of three cells were wrong, not regressions: every commit
 // back to 28df303 measures leaky-bucket-queue 2/s at 0.746 (recorded 0.882) and sliding-window-counter/ietf
 // 2/s at 7/47 rejected (recorded 1/41). The silent cells traded goodput for fewer rejections when the
 // adaptive rate began measuring cycles (sliding-window-log/none 2/s 0.627 -> 0.472 goodput, 20.5% -> 9.1%
 // rejected).
 var knownFailures = map[string]knownFailure{
 	"profile httprate 2/s":                         {goodput: 0.514, rejected: 0.024},
-	"profile ulule-limiter 50/s burst 10":          {goodput: 0.521, rejected: 0.119},
+	"profile ulule-limiter 50/s burst 10":          {goodput: 0.450, rejected: 0.127},
 	"profile ulule-limiter 10/s":                   {goodput: 0.986, rejected: 0.020},
 	"profile ulule-limiter 2/s":                    {goodput: 0.988, rejected: 0.048},
 	"profile tollbooth 100/min burst 10":           {goodput: 0.994, rejected: 0.148},
@@ -163,7 +165,7 @@ var knownFailures = map[string]knownFailure{
 	"sliding-window-counter/ietf 2/s":              {goodput: 0.994, rejected: 0.149},
 	"sliding-window-counter/x-ratelimit 10/s":      {goodput: 0.938, rejected: 0.010},
 	"sliding-window-counter/x-ratelimit 2/s":       {goodput: 0.980, rejected: 0.024},
-	"sliding-window-counter/none 50/s burst 10":    {goodput: 0.749, rejected: 0.095},
+	"sliding-window-counter/none 50/s burst 10":    {goodput: 0.536, rejected: 0.095},
 	"sliding-window-counter/none 10/s":             {goodput: 0.632, rejected: 0.083},
 	"sliding-window-counter/none 2/s":              {goodput: 0.980, rejected: 0.167},
 	"token-bucket/none 2/s":                        {goodput: 0.954, rejected: 0.111},
