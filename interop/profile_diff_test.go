@@ -110,7 +110,8 @@ func TestProfilesMatchRealTimePeers(t *testing.T) {
 		{RedisRate(PerSecond50), mockserver.Config{Profile: mockserver.ProfileRedisRate}},
 		{RedisRate(PerSecond10), mockserver.Config{Profile: mockserver.ProfileRedisRate}},
 		{Nginx(PerSecond50, true), mockserver.Config{Profile: mockserver.ProfileNginx, RejectStatus: http.StatusTooManyRequests}},
-		{Nginx(PerSecond10, true), mockserver.Config{Profile: mockserver.ProfileNginx, RejectStatus: http.StatusTooManyRequests}},
+		// 10/s with nginx's default bare 503 (the 429 of 50/s shows the status is taken): a fourth nginx
+		// process in parallel made the 50/s diff miss by an answer in one run of four under -race.
 		{NginxStatus(PerSecond10, true, 503), mockserver.Config{Profile: mockserver.ProfileNginx}},
 	}
 	for _, c := range peers {
