@@ -49,8 +49,8 @@ var benchDialects = []struct {
 }
 
 // BenchmarkParseHeaders parses each dialect three ways: ParseHeaders (the public call, which returns
-// quotas the caller keeps: one allocation), parseInto (the Transport's path, quotas in a buffer on the
-// stack) and, as the floor no parser can go below, one range over the header map doing nothing.
+// quotas the caller keeps: one allocation), pooled (the Transport's path, parsePooled: quotas in a pooled
+// buffer, given back) and, as the floor no parser can go below, one range over the header map doing nothing.
 func BenchmarkParseHeaders(b *testing.B) {
 	for _, d := range benchDialects {
 		b.Run(d.name+"/ParseHeaders", func(b *testing.B) {
@@ -63,19 +63,21 @@ func BenchmarkParseHeaders(b *testing.B) {
 				b.Fatalf("got %d quotas, want %d", len(obs.Quotas), d.quotas)
 			}
 		})
-		b.Run(d.name+"/parseInto", func(b *testing.B) { benchParseInto(b, d.h, d.quotas) })
+		b.Run(d.name+"/pooled", func(b *testing.B) { benchPooled(b, d.h, d.quotas) })
 		b.Run(d.name+"/range-floor", func(b *testing.B) { benchRange(b, d.h) })
 	}
 }
 
-func benchParseInto(b *testing.B, h http.Header, want int) {
+func benchPooled(b *testing.B, h http.Header, want int) {
 	b.ReportAllocs()
 	var p Parser
-	var buf quotaBuf
 	n := 0
 	for b.Loop() {
-		_, qs := p.parseInto(&buf, h, t0)
+		_, qs, buf := p.parsePooled(h, t0)
 		n = len(qs)
+		if buf != nil {
+			putQuotaBuf(buf, qs)
+		}
 	}
 	if n != want {
 		b.Fatalf("got %d quotas, want %d", n, want)
@@ -239,16 +241,16 @@ func TestBenchmarkGoals(b *testing.T) {
 		r := testing.Benchmark(f)
 		return float64(r.T.Nanoseconds()) / float64(r.N)
 	}
-	none := ns(func(b *testing.B) { benchParseInto(b, benchPlain, 0) })
+	none := ns(func(b *testing.B) { benchPooled(b, benchPlain, 0) })
 	floor := ns(func(b *testing.B) { benchRange(b, benchPlain) })
-	ours := ns(func(b *testing.B) { benchParseInto(b, benchXRateLimit, 1) })
+	ours := ns(func(b *testing.B) { benchPooled(b, benchXRateLimit, 1) })
 	oursPublic := ns(func(b *testing.B) {
 		for b.Loop() {
 			ParseHeaders(benchXRateLimit, t0)
 		}
 	})
 	hand := ns(BenchmarkHandWrittenXRateLimit)
-	ietf := ns(func(b *testing.B) { benchParseInto(b, benchIETF, 2) })
+	ietf := ns(func(b *testing.B) { benchPooled(b, benchIETF, 2) })
 	sfv := ns(BenchmarkHTTPSFVIETF)
 	rows := []struct {
 		what        string
@@ -257,9 +259,9 @@ func TestBenchmarkGoals(b *testing.T) {
 	}{
 		{"no rate-limit headers (ns, goal < 60)", none, 60, "ns"},
 		{"  range over the same header, the floor (ns)", floor, 60, "ns"},
-		{"X-RateLimit parseInto / hand-written strconv (goal < 1.3)", ours / hand, 1.3, "x"},
+		{"X-RateLimit pooled / hand-written strconv (goal < 1.3)", ours / hand, 1.3, "x"},
 		{"X-RateLimit ParseHeaders / hand-written strconv (goal < 1.3)", oursPublic / hand, 1.3, "x"},
-		{"IETF draft-11 parseInto / httpsfv (goal < 0.3)", ietf / sfv, 0.3, "x"},
+		{"IETF draft-11 pooled / httpsfv (goal < 0.3)", ietf / sfv, 0.3, "x"},
 	}
 	for _, r := range rows {
 		b.Logf("%-62s %8.2f%s  goal %6.2f%s  value/goal %.2f", r.what, r.value, r.unit, r.goal, r.unit, r.value/r.goal)

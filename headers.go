@@ -73,7 +73,7 @@ func (p *Parser) parseCandidates(h http.Header, received time.Time, c *candidate
 // one or two (four for Anthropic, eight with its priority tier, which then allocates).
 const inlineQuotas = 4
 
-// quotaBuf is the caller-owned storage of parseInto's quotas.
+// quotaBuf is the caller-owned storage of parse's quotas.
 type quotaBuf [inlineQuotas]Quota
 
 // quotaBufs recycles the Transport's quota buffers. A buffer on the Transport's stack would do, but the
@@ -81,8 +81,8 @@ type quotaBuf [inlineQuotas]Quota
 // tell a struct's fields apart, would then move the buffer to the heap on every request.
 var quotaBufs = sync.Pool{New: func() any { return new(quotaBuf) }}
 
-// parsePooled is parseInto for the Transport, with a pooled buffer taken only when the response has a
-// rate-limit field (most have none and touch no pool). The caller gives buf back with putQuotaBuf once
+// parsePooled is Parse for the Transport: the quotas go in a pooled buffer, taken only when the response
+// has a rate-limit field (most have none and touch no pool). The caller gives buf back with putQuotaBuf once
 // the quotas are no longer used; buf is nil when there is nothing to give back.
 func (p *Parser) parsePooled(h http.Header, received time.Time) (retryAt time.Time, qs []Quota, buf *quotaBuf) {
 	var c candidates
@@ -98,17 +98,6 @@ func (p *Parser) parsePooled(h http.Header, received time.Time) (retryAt time.Ti
 func putQuotaBuf(buf *quotaBuf, qs []Quota) {
 	clear(buf[:min(len(qs), len(buf))]) // drop the references to the response's strings; the rest is unused
 	quotaBufs.Put(buf)
-}
-
-// parseInto is Parse for callers that keep the quotas in their own storage: it returns the Observation's
-// RetryAt and Quotas, the quotas in buf (or on the heap when more than fit), valid until the caller reuses
-// buf. (Two results, not an Observation, so that escape analysis keeps buf on the caller's stack.)
-func (p *Parser) parseInto(buf *quotaBuf, h http.Header, received time.Time) (time.Time, []Quota) {
-	var c candidates
-	if !c.scan(h) {
-		return time.Time{}, nil
-	}
-	return p.parse(buf, h, received, &c)
 }
 
 // candidates are the fields of a header whose names may be rate-limit fields, found in the one pass over
