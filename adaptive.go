@@ -55,6 +55,10 @@ type adaptive struct {
 	lastOK      time.Time     // the last success of the cycle (or its start), for the model
 	startPace   float64       // the pace at the cycle's start
 	rtt         time.Duration // the round trip of the last success
+	// backoffNext is the probe the backoff scheduled, when one on the clock's turn went before it; turnProbes
+	// counts the episode's refused probes on the clock's turns, which do not grow the backoff.
+	backoffNext time.Time
+	turnProbes  int
 }
 
 const (
@@ -150,8 +154,55 @@ func (a *adaptive) rejected(sentAt, now time.Time) {
 	}
 	a.cut, a.cycleOK, a.level, a.overflowed, a.lastOK, a.startPace = now, 0, 0, false, now, a.pace
 	// A fresh limiter, empty at now: the next request goes one interval after the refusal, or, while the
-	// server stays closed, probeBackoff times as long for every probe it refused.
-	a.probeAfter(now, max(min(math.Pow(probeBackoff, float64(a.probes-1))/a.pace, maxProbeGap.Seconds()), 1/a.pace))
+	// server stays closed, probeBackoff times as long for every probe it refused, or on the clock's turn
+	// that comes first (clockTurn).
+	gap := max(min(math.Pow(probeBackoff, float64(a.probes-1-a.turnProbes))/a.pace, maxProbeGap.Seconds()), 1/a.pace)
+	next := now.Add(time.Duration(gap * float64(time.Second)))
+	switch {
+	case a.probes <= 1:
+		a.turnProbes, a.backoffNext = 0, time.Time{}
+	case !a.backoffNext.IsZero():
+		// The probe refused was one on the clock's turn: the backoff's own probe, which it moved earlier,
+		// still stands, and the backoff does not grow for it.
+		next, a.backoffNext = a.backoffNext, time.Time{}
+		a.turnProbes++
+	}
+	if a.probes > 1 {
+		if turn, ok := clockTurn(a.epStart, now, next); ok && a.worthTurn(now, turn, next) {
+			next, a.backoffNext = turn, next
+		}
+	}
+	a.probeAfter(now, max(next.Sub(now).Seconds(), 1/a.pace))
+}
+
+// worthTurn reports whether to probe on the clock's turn at turn rather than at next, after a probe refused
+// at now: only where the pace allows a request by then (else the probe would not land on the turn), and
+// where the turn saves more waiting than the server has been closed this episode (a probe costs a refusal
+// when the window is not on the clock; the backoff's overshoot that it saves is then worth it).
+func (a *adaptive) worthTurn(now, turn, next time.Time) bool {
+	return turn.Sub(now).Seconds() >= 1/a.pace && next.Sub(turn) > turn.Sub(a.epStart)
+}
+
+// clockWindows are the window lengths a server that says nothing most likely counts in, aligned to its
+// clock: a counter per whole second, minute or hour of the epoch (Rack::Attack, httprate's sliding
+// counter, a Redis INCR keyed by the window's start). The local clock stands for the server's: both are
+// usually within milliseconds of UTC, and a turn tried off the server's costs one refusal.
+var clockWindows = [...]time.Duration{time.Second, time.Minute, time.Hour}
+
+// clockTurn is when to probe a server that has refused every probe since the episode began at start,
+// instead of at next, the probe the backoff schedules after a refused one at now: just after the first
+// turn of the clock's second, minute or hour since start that falls between now and next. A window on the
+// clock reopens there; one that does not reopen refutes that window, and the backoff goes on from there.
+// Each turn is tried at most once an episode (the first one since start, and only while it is ahead), so
+// probing on the clock adds at most len(clockWindows) probes to an episode, and usually moves one earlier.
+func clockTurn(start, now, next time.Time) (time.Time, bool) {
+	for _, w := range clockWindows {
+		turn := start.Truncate(w).Add(w + turnoverMargin)
+		if turn.After(now) && turn.Before(next) {
+			return turn, true
+		}
+	}
+	return time.Time{}, false
 }
 
 // closeCycle ends the cycle at a refusal at now and sets the pace from what it measured.

@@ -1,6 +1,7 @@
 package ratekit
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -121,6 +122,35 @@ func TestAdaptiveAtFixedInstants(t *testing.T) {
 			}(),
 			func(t *testing.T, a *adaptive) {
 				assert.Greater(t, a.pace, 0.5, "9 over the 60 s episode (0.15/s) would starve the counter")
+			}},
+		{"a window that stays closed is probed just after the clock's second turns, not at the backoff's probe",
+			// 50 pass, the first refusal at 0.21 s; probes refused at 0.246, 0.357 and 0.771 s, where the
+			// backoff would wait 64 intervals (1.6 s): the second turns at 1 s, sooner than that by more
+			// than the server has been closed
+			append(append(burst(50, 200), event{sent: 205, at: 210, refused: true}), probes(246, 357, 771)...),
+			func(t *testing.T, a *adaptive) {
+				assert.InDelta(t, (ms(1000).Add(turnoverMargin)).Sub(ms(771)).Seconds(), a.wait(ms(771)).Seconds(), 0.001)
+			}},
+		{"a refused probe on the clock's turn leaves the backoff's own probe where it was, and the backoff as it was",
+			append(append(burst(50, 200), event{sent: 205, at: 210, refused: true}), probes(246, 357, 771, 1011, 2400)...),
+			func(t *testing.T, a *adaptive) {
+				assert.Equal(t, 1, a.turnProbes)
+				// after the backoff's own probe at 2.4 s, the gap the backoff alone would give its fifth refused
+				// probe: the turn's refusal does not grow it
+				assert.InDelta(t, min(math.Pow(probeBackoff, 4)/a.pace, maxProbeGap.Seconds()), a.wait(ms(2400)).Seconds(), 0.002)
+			}},
+		{"the backoff's probe stands after a refused turn probe",
+			append(append(burst(50, 200), event{sent: 205, at: 210, refused: true}), probes(246, 357, 771, 1011)...),
+			func(t *testing.T, a *adaptive) {
+				backoff := ms(771).Add(time.Duration(math.Pow(probeBackoff, 3) / a.pace * float64(time.Second)))
+				assert.InDelta(t, backoff.Sub(ms(1011)).Seconds(), a.wait(ms(1011)).Seconds(), 0.002)
+			}},
+		{"a turn that saves less waiting than the server has been closed is not probed",
+			// closed since 0.7 s; after the probe refused at 0.857 s the backoff's next is at 1.26 s, and the
+			// turn at 1 s would save 0.26 s of a closure 0.3 s long: the backoff's probe goes
+			append(append(burst(50, 690), event{sent: 695, at: 700, refused: true}), probes(736, 847)...),
+			func(t *testing.T, a *adaptive) {
+				assert.InDelta(t, math.Pow(probeBackoff, 2)/a.pace, a.wait(ms(847)).Seconds(), 0.002)
 			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

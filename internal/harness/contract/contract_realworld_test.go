@@ -135,7 +135,10 @@ var knownFailureSlack = knownFailure{goodput: 0.05, rejected: 0.03}
 // back to 28df303 measures leaky-bucket-queue 2/s at 0.746 (recorded 0.882) and sliding-window-counter/ietf
 // 2/s at 7/47 rejected (recorded 1/41). The silent cells traded goodput for fewer rejections when the
 // adaptive rate began measuring cycles (sliding-window-log/none 2/s 0.627 -> 0.472 goodput, 20.5% -> 9.1%
-// rejected).
+// rejected). Raised on 2026-12-03 when a silent server's closed window began to be probed on the clock's
+// turn (adaptive.go clockTurn), worst of six runs, five under -race: fixed-window/none 50/s 0.495 -> 0.738,
+// 10/s 0.783 -> 0.870; sliding-window-counter/none 50/s 0.536 -> 0.755 (it no longer moves with the
+// interleaving), 10/s 0.632 -> 0.664.
 var knownFailures = map[string]knownFailure{
 	"profile httprate 2/s":                         {goodput: 0.514, rejected: 0.024},
 	"profile ulule-limiter 50/s burst 10":          {goodput: 0.450, rejected: 0.127},
@@ -152,8 +155,8 @@ var knownFailures = map[string]knownFailure{
 	"fixed-window/x-ratelimit 50/s burst 10":       {goodput: 0.842, rejected: 0.005},
 	"fixed-window/x-ratelimit 10/s":                {goodput: 0.927, rejected: 0.010},
 	"fixed-window/x-ratelimit 2/s":                 {goodput: 0.942, rejected: 0.024},
-	"fixed-window/none 50/s burst 10":              {goodput: 0.495, rejected: 0.138},
-	"fixed-window/none 10/s":                       {goodput: 0.783, rejected: 0.099},
+	"fixed-window/none 50/s burst 10":              {goodput: 0.738, rejected: 0.099},
+	"fixed-window/none 10/s":                       {goodput: 0.870, rejected: 0.099},
 	"fixed-window/none 2/s":                        {goodput: 0.763, rejected: 0.091},
 	"sliding-window-log/ietf 50/s burst 10":        {goodput: 0.896, rejected: 0.005},
 	"sliding-window-log/ietf 2/s":                  {goodput: 0.954, rejected: 0.024},
@@ -165,8 +168,8 @@ var knownFailures = map[string]knownFailure{
 	"sliding-window-counter/ietf 2/s":              {goodput: 0.994, rejected: 0.149},
 	"sliding-window-counter/x-ratelimit 10/s":      {goodput: 0.938, rejected: 0.010},
 	"sliding-window-counter/x-ratelimit 2/s":       {goodput: 0.980, rejected: 0.024},
-	"sliding-window-counter/none 50/s burst 10":    {goodput: 0.536, rejected: 0.095},
-	"sliding-window-counter/none 10/s":             {goodput: 0.632, rejected: 0.083},
+	"sliding-window-counter/none 50/s burst 10":    {goodput: 0.755, rejected: 0.099},
+	"sliding-window-counter/none 10/s":             {goodput: 0.664, rejected: 0.091},
 	"sliding-window-counter/none 2/s":              {goodput: 0.980, rejected: 0.167},
 	"token-bucket/none 2/s":                        {goodput: 0.954, rejected: 0.111},
 	"leaky-bucket/none 2/s":                        {goodput: 0.954, rejected: 0.111},
