@@ -24,7 +24,9 @@ import (
 //     while the pace grows back: fast while the estimate rests on few successes, then gently above it,
 //     so that a refusal comes only every couple of score requests.
 //   - A refusal of a probe (no success since the last refusal) means the server is still closed: a window
-//     that will not reopen before its end. The probes then space out exponentially, up to maxProbeGap.
+//     that will not reopen before its end. The probes then space out exponentially, up to maxProbeGap,
+//     except that one goes just after the clock's second, minute or hour turns, where a window on the
+//     clock reopens, when that saves more waiting than the server has been closed (clockTurn).
 //   - A server that refused several probes and then passes about a first burst at once (found open soon
 //     after the last refused probe) is a window that reopened: its rate is that burst per the whole episode (the episode's first refusal found it empty
 //     too), not per the moments since the last refused probe, which would pace through the next window
