@@ -27,6 +27,10 @@ import (
 //     that will not reopen before its end. The probes then space out exponentially, up to maxProbeGap,
 //     except that one goes just after the clock's second, minute or hour turns, where a window on the
 //     clock reopens, when that saves more waiting than the server has been closed (clockTurn).
+//   - A server found reopened on such a turn, that then passed about a first burst and refused again, counts
+//     in a window on the clock (clockWindow): each window's requests then go at its start, the first alone
+//     and two more in flight per success, up to what the window passed, and nothing until the next turn;
+//     one refusal within it puts the key back on the pace.
 //   - A server that refused several probes and then passes about a first burst at once (found open soon
 //     after the last refused probe) is a window that reopened: its rate is that burst per the whole episode (the episode's first refusal found it empty
 //     too), not per the moments since the last refused probe, which would pace through the next window
@@ -61,6 +65,59 @@ type adaptive struct {
 	// counts the episode's refused probes on the clock's turns, which do not grow the backoff.
 	backoffNext time.Time
 	turnProbes  int
+	turnAt      time.Time     // the clock's turn the pending probe goes on (zero: none)
+	turnW       time.Duration // the window of that turn
+	reopenW     time.Duration // the window on the clock a probe on its turn found the server reopened in
+	clock       clockWindow   // the window on the clock the server was found to count in
+}
+
+// clockWindow is a window on the clock that a silent server was found to count in: it refused until the
+// window's turn, then passed about what it passed at first, and refused again. Within one, the key sends no
+// more than the server passed in the window it was found in, so the window's end finds nothing in flight
+// to refuse; a refusal refutes it.
+type clockWindow struct {
+	w     time.Duration // its length (0: none)
+	cap   int64         // what the server passed in the window it was found in
+	start time.Time     // the current window's start
+	sent  int64         // requests sent since start
+	// ok counts the window's successes: its first request goes alone, and every success lets two more in
+	// flight (inFlight), so a window that did not reopen (or a log that frees one request at a time)
+	// refuses one or a few requests, not every one the key has to send.
+	ok int64
+}
+
+// inFlight is how many requests may be in flight in the current window (0: no window on the clock).
+func (c *clockWindow) inFlight() int {
+	if c.w <= 0 {
+		return 0
+	}
+	return int(min(1+2*c.ok, math.MaxInt32))
+}
+
+// full reports whether the window at now has been sent all it passes, and when the next one opens.
+func (c *clockWindow) full(now time.Time) (time.Time, bool) {
+	if c.w <= 0 || c.sent < c.cap || !now.Truncate(c.w).Equal(c.start) {
+		return time.Time{}, false
+	}
+	return c.start.Add(c.w + turnoverMargin), true
+}
+
+// take counts a request sent at now.
+func (c *clockWindow) take(now time.Time) {
+	if c.w <= 0 {
+		return
+	}
+	if ws := now.Truncate(c.w); !ws.Equal(c.start) {
+		c.start, c.sent, c.ok = ws, 0, 0
+	}
+	c.sent++
+}
+
+// passed takes a success of a request sent at sentAt.
+func (c *clockWindow) passed(sentAt time.Time) {
+	if c.w > 0 && !sentAt.Before(c.start) {
+		c.ok++
+	}
 }
 
 const (
@@ -112,6 +169,7 @@ func (a *adaptive) success(sentAt, now time.Time) {
 		a.level = max(a.level-1, 0)
 	}
 	a.lastOK = now
+	a.clock.passed(sentAt)
 	if a.cycleOK == 0 {
 		a.firstOK = sentAt
 	}
@@ -128,7 +186,11 @@ func (a *adaptive) success(sentAt, now time.Time) {
 	a.pace = max(min(a.pace*(1+growth), a.maxRate()), a.pace)
 	if a.inEpisode {
 		a.quietProbes = a.probes - 1
+		if !a.turnAt.IsZero() && !sentAt.Before(a.turnAt) {
+			a.reopenW = a.turnW // the probe on the clock's turn found it open
+		}
 	}
+	a.turnAt = time.Time{}
 	a.inEpisode, a.probes = false, 0
 	a.lim.SetLimitAt(now, rate.Limit(a.pace))
 }
@@ -144,6 +206,10 @@ func (a *adaptive) rejected(sentAt, now time.Time) {
 		a.inEpisode, a.probes, a.epStart = true, 1, now
 	case !sentAt.After(a.cut):
 		return // sent before the last refusal: old news
+	case a.clock.w > 0:
+		a.clock = clockWindow{} // refused within a window on the clock: the server does not count in it
+		a.closeCycle(now)
+		a.inEpisode, a.probes, a.epStart = true, 1, now
 	case a.inEpisode:
 		// A probe refused: the server is still closed, and refilled nothing since the last refusal.
 		if a.bounded() {
@@ -169,9 +235,10 @@ func (a *adaptive) rejected(sentAt, now time.Time) {
 		next, a.backoffNext = a.backoffNext, time.Time{}
 		a.turnProbes++
 	}
+	a.turnAt = time.Time{}
 	if a.probes > 1 {
-		if turn, ok := clockTurn(a.epStart, now, next); ok && a.worthTurn(now, turn, next) {
-			next, a.backoffNext = turn, next
+		if turn, w, ok := clockTurn(a.epStart, now, next); ok && a.worthTurn(now, turn, next) {
+			next, a.backoffNext, a.turnAt, a.turnW = turn, next, turn, w
 		}
 	}
 	a.probeAfter(now, max(next.Sub(now).Seconds(), 1/a.pace))
@@ -197,14 +264,14 @@ var clockWindows = [...]time.Duration{time.Second, time.Minute, time.Hour}
 // clock reopens there; one that does not reopen refutes that window, and the backoff goes on from there.
 // Each turn is tried at most once an episode (the first one since start, and only while it is ahead), so
 // probing on the clock adds at most len(clockWindows) probes to an episode, and usually moves one earlier.
-func clockTurn(start, now, next time.Time) (time.Time, bool) {
+func clockTurn(start, now, next time.Time) (time.Time, time.Duration, bool) {
 	for _, w := range clockWindows {
 		turn := start.Truncate(w).Add(w + turnoverMargin)
 		if turn.After(now) && turn.Before(next) {
-			return turn, true
+			return turn, w, true
 		}
 	}
-	return time.Time{}, false
+	return time.Time{}, 0, false
 }
 
 // closeCycle ends the cycle at a refusal at now and sets the pace from what it measured.
@@ -222,7 +289,13 @@ func (a *adaptive) closeCycle(now time.Time) {
 			secs = now.Sub(a.epStart).Seconds()
 		}
 		a.overflowed, window = false, true
+		if a.reopenW > 0 {
+			// and it reopened on the clock's turn: a window on the clock, which passes what this one did
+			// (and has just been sent all of it: this refusal is its end)
+			a.clock = clockWindow{w: a.reopenW, cap: a.cycleOK, start: now.Truncate(a.reopenW), sent: a.cycleOK}
+		}
 	}
+	a.reopenW = 0
 	// The server may have been full in the cycle (the successes could have drained a burst, or the model
 	// says it filled): the cycle proves that the rate is at least what it refilled, not what it is.
 	// Only the first cycle's successes can tell: it began with a wait the first burst sized, long enough
@@ -316,6 +389,9 @@ func (a *adaptive) paced() bool { return a.lim != nil }
 // window is how many requests may be in flight at once, or 0 for no bound: before the first refusal,
 // the slow start's.
 func (a *adaptive) window() int {
+	if n := a.clock.inFlight(); n > 0 {
+		return n
+	}
 	if a.lim != nil {
 		return 0
 	}
@@ -331,6 +407,13 @@ func (a *adaptive) wait(now time.Time) time.Duration {
 	if a.lim == nil {
 		return 0
 	}
+	if a.clock.w > 0 {
+		// A window on the clock: what it passes goes at once, and nothing more until the next one opens.
+		if open, full := a.clock.full(now); full {
+			return open.Sub(now)
+		}
+		return 0
+	}
 	return limiterWait(a.lim, now)
 }
 
@@ -338,5 +421,6 @@ func (a *adaptive) wait(now time.Time) time.Duration {
 func (a *adaptive) take(now time.Time) {
 	if a.lim != nil {
 		a.lim.AllowN(now, 1)
+		a.clock.take(now)
 	}
 }

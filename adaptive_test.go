@@ -40,6 +40,14 @@ func TestAdaptiveAtFixedInstants(t *testing.T) {
 		evs := append(burst(100, 100), event{sent: 150, at: 200, refused: true})
 		return append(evs, probes(301, 1001, 5001, 15001, 25001, 35001, 45001, 55001)...)
 	}
+	// clockSecond: 50 pass at once and the first refusal comes at 0.21 s; probes are refused until the
+	// one on the clock's turn at 1.001 s, which passes with 49 more, and the window refuses again at 1.27 s
+	clockSecond := func() []event {
+		evs := append(append(burst(50, 200), event{sent: 205, at: 210, refused: true}), probes(246, 357, 771)...)
+		evs = append(evs, event{sent: 1001, at: 1011})
+		evs = append(evs, passes(49, 1012)...)
+		return append(evs, event{sent: 1260, at: 1270, refused: true})
+	}
 	for _, tc := range []struct {
 		name   string
 		events []event
@@ -151,6 +159,33 @@ func TestAdaptiveAtFixedInstants(t *testing.T) {
 			append(append(burst(50, 690), event{sent: 695, at: 700, refused: true}), probes(736, 847)...),
 			func(t *testing.T, a *adaptive) {
 				assert.InDelta(t, math.Pow(probeBackoff, 2)/a.pace, a.wait(ms(847)).Seconds(), 0.002)
+			}},
+		{"a window found reopened on the clock's turn is a window on the clock: what it passed goes at its start, and nothing more until the next",
+			clockSecond(),
+			func(t *testing.T, a *adaptive) {
+				assert.Equal(t, clockWindow{w: time.Second, cap: 50, start: ms(1000), sent: 50}, a.clock)
+				assert.InDelta(t, ms(2000).Add(turnoverMargin).Sub(ms(1300)).Seconds(), a.wait(ms(1300)).Seconds(), 1e-6)
+				assert.Zero(t, a.wait(ms(2001)), "the next window's requests go at once, not at the pace")
+				assert.Equal(t, 1, a.window(), "its first request goes alone")
+			}},
+		{"within a window on the clock, every success lets two more in flight, up to what the window passed",
+			clockSecond(),
+			func(t *testing.T, a *adaptive) {
+				a.take(ms(2001))
+				a.success(ms(2001), ms(2011))
+				assert.Equal(t, 3, a.window())
+				for range 49 {
+					a.take(ms(2012))
+				}
+				assert.Positive(t, a.wait(ms(2020)), "50 sent: the window is spent")
+			}},
+		{"a refusal within a window on the clock refutes it",
+			clockSecond(),
+			func(t *testing.T, a *adaptive) {
+				a.take(ms(2001))
+				a.rejected(ms(2001), ms(2011))
+				assert.Zero(t, a.clock.w)
+				assert.Zero(t, a.window())
 			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

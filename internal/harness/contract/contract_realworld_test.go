@@ -136,9 +136,11 @@ var knownFailureSlack = knownFailure{goodput: 0.05, rejected: 0.03}
 // 2/s at 7/47 rejected (recorded 1/41). The silent cells traded goodput for fewer rejections when the
 // adaptive rate began measuring cycles (sliding-window-log/none 2/s 0.627 -> 0.472 goodput, 20.5% -> 9.1%
 // rejected). Raised on 2026-12-03 when a silent server's closed window began to be probed on the clock's
-// turn (adaptive.go clockTurn), worst of six runs, five under -race: fixed-window/none 50/s 0.495 -> 0.738,
-// 10/s 0.783 -> 0.870; sliding-window-counter/none 50/s 0.536 -> 0.755 (it no longer moves with the
-// interleaving), 10/s 0.632 -> 0.664.
+// turn and a window found reopened there to be sent its whole count at its start (adaptive.go clockTurn,
+// clockWindow), worst of six runs, five under -race: fixed-window/none 50/s 0.495 -> 0.973 goodput and
+// 13.8% -> 8.7% rejected, 10/s 0.783 -> 0.996; sliding-window-log/none 10/s 0.525 -> 0.584;
+// sliding-window-counter/none 10/s 0.632 -> 0.664 (its 50/s cell still measures 0.755 or, in one run of
+// five under -race, 0.536).
 var knownFailures = map[string]knownFailure{
 	"profile httprate 2/s":                         {goodput: 0.514, rejected: 0.024},
 	"profile ulule-limiter 50/s burst 10":          {goodput: 0.450, rejected: 0.127},
@@ -155,20 +157,20 @@ var knownFailures = map[string]knownFailure{
 	"fixed-window/x-ratelimit 50/s burst 10":       {goodput: 0.842, rejected: 0.005},
 	"fixed-window/x-ratelimit 10/s":                {goodput: 0.927, rejected: 0.010},
 	"fixed-window/x-ratelimit 2/s":                 {goodput: 0.942, rejected: 0.024},
-	"fixed-window/none 50/s burst 10":              {goodput: 0.738, rejected: 0.099},
-	"fixed-window/none 10/s":                       {goodput: 0.870, rejected: 0.099},
+	"fixed-window/none 50/s burst 10":              {goodput: 0.973, rejected: 0.087},
+	"fixed-window/none 10/s":                       {goodput: 0.996, rejected: 0.091},
 	"fixed-window/none 2/s":                        {goodput: 0.763, rejected: 0.091},
 	"sliding-window-log/ietf 50/s burst 10":        {goodput: 0.896, rejected: 0.005},
 	"sliding-window-log/ietf 2/s":                  {goodput: 0.954, rejected: 0.024},
 	"sliding-window-log/x-ratelimit 50/s burst 10": {goodput: 0.896, rejected: 0.005},
 	"sliding-window-log/x-ratelimit 2/s":           {goodput: 0.954, rejected: 0.024},
 	"sliding-window-log/none 50/s burst 10":        {goodput: 0.456, rejected: 0.138},
-	"sliding-window-log/none 10/s":                 {goodput: 0.525, rejected: 0.074},
+	"sliding-window-log/none 10/s":                 {goodput: 0.584, rejected: 0.074},
 	"sliding-window-log/none 2/s":                  {goodput: 0.472, rejected: 0.091},
 	"sliding-window-counter/ietf 2/s":              {goodput: 0.994, rejected: 0.149},
 	"sliding-window-counter/x-ratelimit 10/s":      {goodput: 0.938, rejected: 0.010},
 	"sliding-window-counter/x-ratelimit 2/s":       {goodput: 0.980, rejected: 0.024},
-	"sliding-window-counter/none 50/s burst 10":    {goodput: 0.755, rejected: 0.099},
+	"sliding-window-counter/none 50/s burst 10":    {goodput: 0.536, rejected: 0.099},
 	"sliding-window-counter/none 10/s":             {goodput: 0.664, rejected: 0.091},
 	"sliding-window-counter/none 2/s":              {goodput: 0.980, rejected: 0.167},
 	"token-bucket/none 2/s":                        {goodput: 0.954, rejected: 0.111},
