@@ -27,10 +27,11 @@ import (
 //     that will not reopen before its end. The probes then space out exponentially, up to maxProbeGap,
 //     except that one goes just after the clock's second, minute or hour turns, where a window on the
 //     clock reopens, when that saves more waiting than the server has been closed (clockTurn).
-//   - A server found reopened on such a turn, that then passed about a first burst and refused again, counts
-//     in a window on the clock (clockWindow): each window's requests then go at its start, the first alone
-//     and two more in flight per success, up to what the window passed, and nothing until the next turn;
-//     one refusal within it puts the key back on the pace.
+//   - A server found reopened on such a turn counts in a window on the clock (clockWindow), taken to pass
+//     what the first burst did: each window's requests go at its start, the first alone and two more in
+//     flight per success, up to that count, and nothing until the next turn. A refusal within it ends the
+//     cycle: a window that passed about a first burst is kept at what it passed; else the key goes back on
+//     the pace.
 //   - A server that refused several probes and then passes about a first burst at once (found open soon
 //     after the last refused probe) is a window that reopened: its rate is that burst per the whole episode (the episode's first refusal found it empty
 //     too), not per the moments since the last refused probe, which would pace through the next window
@@ -187,7 +188,11 @@ func (a *adaptive) success(sentAt, now time.Time) {
 	if a.inEpisode {
 		a.quietProbes = a.probes - 1
 		if !a.turnAt.IsZero() && !sentAt.Before(a.turnAt) {
-			a.reopenW = a.turnW // the probe on the clock's turn found it open
+			// The probe on the clock's turn found it open: take it for a window on the clock that passes
+			// what the first burst did, until a refusal within it says otherwise (then closeCycle measures
+			// what it passed, or the key goes back on the pace).
+			a.reopenW = a.turnW
+			a.clock = clockWindow{w: a.turnW, cap: max(a.okBefore, 1), start: sentAt.Truncate(a.turnW), sent: 1, ok: 1}
 		}
 	}
 	a.turnAt = time.Time{}

@@ -168,6 +168,14 @@ func TestAdaptiveAtFixedInstants(t *testing.T) {
 				assert.Zero(t, a.wait(ms(2001)), "the next window's requests go at once, not at the pace")
 				assert.Equal(t, 1, a.window(), "its first request goes alone")
 			}},
+		{"a probe on the clock's turn that passes makes it a window on the clock at once, passing what the first burst did",
+			append(append(burst(50, 200), event{sent: 205, at: 210, refused: true}), probes(246, 357, 771)...),
+			func(t *testing.T, a *adaptive) {
+				a.take(ms(1001))
+				a.success(ms(1001), ms(1011))
+				assert.Equal(t, clockWindow{w: time.Second, cap: 50, start: ms(1000), sent: 1, ok: 1}, a.clock)
+				assert.Equal(t, 3, a.window(), "not the 8 workers at once: the window's end finds few in flight")
+			}},
 		{"within a window on the clock, every success lets two more in flight, up to what the window passed",
 			clockSecond(),
 			func(t *testing.T, a *adaptive) {
