@@ -118,13 +118,14 @@ func (f *sfField) paramAt(i int) *sfParam {
 	return &f.moreParams[i-len(f.paramBuf)]
 }
 
-func (f *sfField) addMember(m sfMember) {
+// nextMember returns the slot of the member after the last, for parseMember to fill in place and count
+// once it parsed: building a member aside and copying it in cost more than parsing a typical value.
+func (f *sfField) nextMember() *sfMember {
 	if f.nMembers < len(f.memberBuf) {
-		f.memberBuf[f.nMembers] = m
-	} else {
-		f.moreMembers = append(f.moreMembers, m)
+		return &f.memberBuf[f.nMembers]
 	}
-	f.nMembers++
+	f.moreMembers = append(f.moreMembers[:f.nMembers-len(f.memberBuf)], sfMember{})
+	return &f.moreMembers[len(f.moreMembers)-1]
 }
 
 func (f *sfField) addParam(p sfParam) {
@@ -219,8 +220,11 @@ func (f *sfField) reset() {
 	f.moreMembers, f.moreParams = f.moreMembers[:0], f.moreParams[:0]
 }
 
+// parseMember parses one member into the slot after the last (every field of it written: the slot may
+// hold an earlier parse's member) and counts it.
 func (f *sfField) parseMember(p *sfParser) bool {
-	var m sfMember
+	m := f.nextMember()
+	m.key = ""
 	if f.dictionary {
 		key, ok := p.key()
 		if !ok {
@@ -260,7 +264,7 @@ func (f *sfField) parseMember(p *sfParser) bool {
 		f.addParam(sfParam{key: key, val: val})
 	}
 	m.count = f.nParams - m.first
-	f.addMember(m)
+	f.nMembers++
 	return true
 }
 
