@@ -102,7 +102,12 @@ func (r *reader) xRateLimit(f *fields) {
 		if q.Limit < 0 && okUsed && okRemaining {
 			q.Limit = used + remaining
 		}
-		q.Remaining = remainingOf(x.remaining, q.Limit, x.used)
+		switch { // remainingOf, from the counts already read
+		case okRemaining:
+			q.Remaining = remaining
+		case okUsed && q.Limit >= 0:
+			q.Remaining = max(q.Limit-used, 0)
+		}
 		if w, ok := windowValue(firstValue(x.duration)); ok {
 			q.Window = w // tollbooth's X-Rate-Limit-Duration
 		}
