@@ -2,7 +2,6 @@ package ratekit
 
 import (
 	"net/http"
-	"slices"
 	"sync"
 	"time"
 )
@@ -62,9 +61,10 @@ func (p *Parser) Parse(h http.Header, received time.Time) Observation {
 func (p *Parser) parseCandidates(h http.Header, received time.Time, c *candidates) Observation {
 	var buf quotaBuf
 	retryAt, inline := p.parse(&buf, h, received, c)
-	var qs []Quota
-	if len(inline) > 0 {
-		qs = slices.Clone(inline) // the one allocation: the caller keeps the quotas
+	qs := buf.spill // more quotas than fit inline: already on the heap, and no one else's
+	if qs == nil && len(inline) > 0 {
+		qs = make([]Quota, len(inline)) // the one allocation: the caller keeps the quotas
+		copy(qs, inline)
 	}
 	return Observation{RetryAt: retryAt, Quotas: qs}
 }

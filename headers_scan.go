@@ -467,12 +467,14 @@ func (f *fields) set(dst *[]string, lines []string) {
 
 // merge adds the lines of a field to those of its other spellings, if any.
 func (f *fields) merge(dst *[]string, lines []string) {
-	if len(*dst) > 0 {
-		if f.merges == maxMerges {
-			return
-		}
-		f.merges++
+	if len(*dst) == 0 {
+		*dst = lines // the common case, a name seen once
+		return
 	}
+	if f.merges == maxMerges {
+		return
+	}
+	f.merges++
 	*dst = mergeLines(*dst, lines)
 }
 
