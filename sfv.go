@@ -128,13 +128,13 @@ func (f *sfField) nextMember() *sfMember {
 	return &f.moreMembers[len(f.moreMembers)-1]
 }
 
-func (f *sfField) addParam(p sfParam) {
+// nextParam returns the slot of the parameter after the last, for parseMember to fill in place and count.
+func (f *sfField) nextParam() *sfParam {
 	if f.nParams < len(f.paramBuf) {
-		f.paramBuf[f.nParams] = p
-	} else {
-		f.moreParams = append(f.moreParams, p)
+		return &f.paramBuf[f.nParams]
 	}
-	f.nParams++
+	f.moreParams = append(f.moreParams[:f.nParams-len(f.paramBuf)], sfParam{})
+	return &f.moreParams[len(f.moreParams)-1]
 }
 
 // param returns the value of the last parameter named key of member m (RFC 9651: later keys override
@@ -250,18 +250,28 @@ func (f *sfField) parseMember(p *sfParser) bool {
 		if !ok {
 			return false
 		}
-		val := sfValue{kind: sfBoolean, milli: 1}
+		if f.nParams == maxSFParams {
+			// One past the cap: the caller sees the overflow and stops, once the value parsed (a malformed
+			// one is reported as such).
+			var val sfValue
+			if p.peek() == '=' {
+				p.pos++
+				if !p.bareItem(&val) {
+					return false
+				}
+			}
+			f.nParams++
+			return true
+		}
+		pm := f.nextParam() // filled in place, as the member is
+		pm.key, pm.val = key, sfValue{kind: sfBoolean, milli: 1}
 		if p.peek() == '=' {
 			p.pos++
-			if !p.bareItem(&val) {
+			if !p.bareItem(&pm.val) {
 				return false
 			}
 		}
-		if f.nParams == maxSFParams {
-			f.nParams++ // one past the cap: the caller sees the overflow and stops
-			return true
-		}
-		f.addParam(sfParam{key: key, val: val})
+		f.nParams++
 	}
 	m.count = f.nParams - m.first
 	f.nMembers++
