@@ -414,15 +414,19 @@ func (p *sfParser) number(v *sfValue) bool {
 		pos++
 	}
 	var whole int64
-	digits := 0
-	for pos < len(s) && s[pos] >= '0' && s[pos] <= '9' {
-		if digits == 15 {
+	start := pos
+	for pos < len(s) {
+		d := s[pos] - '0' // a byte below '0' wraps around: one comparison tells a digit
+		if d > 9 {
+			break
+		}
+		if pos-start == 15 {
 			return false
 		}
-		whole = whole*10 + int64(s[pos]-'0')
-		digits++
+		whole = whole*10 + int64(d)
 		pos++
 	}
+	digits := pos - start
 	if digits == 0 {
 		return false
 	}
