@@ -81,7 +81,8 @@ type sfMember struct {
 }
 
 // sfField is a parsed List or Dictionary. The fixed arrays hold typical fields without a heap allocation
-// (the field lives on its parser's stack); larger fields spill into the slices.
+// (the IETF readers take fields from a pool, sfv_scratch.go, so the arrays are not zeroed per response);
+// larger fields spill into the slices.
 type sfField struct {
 	memberBuf   [8]sfMember
 	paramBuf    [24]sfParam
