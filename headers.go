@@ -2,7 +2,6 @@ package ratekit
 
 import (
 	"net/http"
-	"slices"
 	"sync"
 	"time"
 )
@@ -62,9 +61,10 @@ func (p *Parser) Parse(h http.Header, received time.Time) Observation {
 func (p *Parser) parseCandidates(h http.Header, received time.Time, c *candidates) Observation {
 	var buf quotaBuf
 	retryAt, inline := p.parse(&buf, h, received, c)
-	var qs []Quota
-	if len(inline) > 0 {
-		qs = slices.Clone(inline) // the one allocation: the caller keeps the quotas
+	qs := buf.spill // more quotas than fit inline: already on the heap, and no one else's
+	if qs == nil && len(inline) > 0 {
+		qs = make([]Quota, len(inline)) // the one allocation: the caller keeps the quotas
+		copy(qs, inline)
 	}
 	return Observation{RetryAt: retryAt, Quotas: qs}
 }
@@ -73,8 +73,33 @@ func (p *Parser) parseCandidates(h http.Header, received time.Time, c *candidate
 // one or two (four for Anthropic, eight with its priority tier, which then allocates).
 const inlineQuotas = 4
 
-// quotaBuf is the caller-owned storage of parse's quotas.
-type quotaBuf [inlineQuotas]Quota
+// quotaBuf is the caller-owned storage of parse's quotas: inline while they fit, then in spill.
+type quotaBuf struct {
+	inline [inlineQuotas]Quota
+	n      int     // quotas in inline
+	spill  []Quota // every quota, once more than fit inline
+}
+
+// all returns the quotas recorded so far.
+func (b *quotaBuf) all() []Quota {
+	if b.spill != nil {
+		return b.spill
+	}
+	return b.inline[:b.n]
+}
+
+func (b *quotaBuf) push(q Quota) {
+	if b.spill == nil && b.n < len(b.inline) {
+		b.inline[b.n] = q
+		b.n++
+		return
+	}
+	if b.spill == nil {
+		b.spill = make([]Quota, b.n, maxQuotas)
+		copy(b.spill, b.inline[:b.n])
+	}
+	b.spill = append(b.spill, q)
+}
 
 // quotaBufs recycles the Transport's quota buffers. A buffer on the Transport's stack would do, but the
 // Transport hands the Observation to code that keeps times from it, and escape analysis, which does not
@@ -96,7 +121,8 @@ func (p *Parser) parsePooled(h http.Header, received time.Time) (retryAt time.Ti
 
 // putQuotaBuf gives back a buffer of parsePooled whose quotas, qs, are no longer used.
 func putQuotaBuf(buf *quotaBuf, qs []Quota) {
-	clear(buf[:min(len(qs), len(buf))]) // drop the references to the response's strings; the rest is unused
+	clear(buf.inline[:min(len(qs), len(buf.inline))]) // drop the references to the response's strings; the rest is unused
+	buf.n, buf.spill = 0, nil
 	quotaBufs.Put(buf)
 }
 
@@ -182,7 +208,8 @@ func (p *Parser) read(buf *quotaBuf, f *fields, g *groups, received time.Time) (
 	if !f.found {
 		return time.Time{}, nil
 	}
-	r := reader{p: *p, c: clock{received: received, date: f.date}}
+	c := clock{received: received, date: f.date}
+	r := reader{p: *p, c: &c, out: buf}
 	retryAt := r.retryAfter(f)
 	r.ietf(f)
 	r.ietfSeparate(f)
@@ -193,49 +220,25 @@ func (p *Parser) read(buf *quotaBuf, f *fields, g *groups, received time.Time) (
 	}
 	r.shopify(f)
 	r.finish()
-	switch {
-	case r.spill != nil:
-		return retryAt, r.spill
-	case r.n > 0:
-		return retryAt, buf[:copy(buf[:], r.inline[:r.n])]
+	if qs := buf.all(); len(qs) > 0 { // buf, not r.out: see reader
+		return retryAt, qs
 	}
 	return retryAt, nil
 }
 
-// reader turns collected fields into quotas: inline while they fit, then in spill. read copies the inline
-// ones into the caller's storage. (Inline rather than in the caller's buffer: the quotas hold times whose
-// location pointer comes from the reader, and escape analysis, which does not tell a struct's fields
-// apart, would move the caller's buffer to the heap.)
+// reader turns collected fields into quotas, written in place in the caller's buffer out: a buffer of the
+// reader's own, copied out at the end, cost a zeroing and a copy of 320 bytes per response. Escape
+// analysis, which does not tell a struct's fields apart, keeps out (the caller's stack buffer, for
+// ParseHeaders) and the clock off the heap only while no pointer held in the reader itself flows to the
+// heap or to a result: so the clock, whose time's location goes into every quota, is held by pointer,
+// the spilled quotas live in out, and read returns its caller's buffer, not r.out.
 type reader struct {
-	p      Parser
-	c      clock
-	inline quotaBuf
-	n      int     // quotas in inline
-	spill  []Quota // every quota, once more than fit inline
+	p   Parser
+	c   *clock
+	out *quotaBuf
 	// separateWindow is the window RateLimit-Policy gives the separate RateLimit-Limit of drafts up to 6
 	// (express-rate-limit's draft-6: `RateLimit-Policy: 50;w=1` beside `RateLimit-Limit: 50`)
 	separateWindow time.Duration
-}
-
-// all returns the quotas recorded so far.
-func (r *reader) all() []Quota {
-	if r.spill != nil {
-		return r.spill
-	}
-	return r.inline[:r.n]
-}
-
-func (r *reader) push(q Quota) {
-	if r.spill == nil && r.n < len(r.inline) {
-		r.inline[r.n] = q
-		r.n++
-		return
-	}
-	if r.spill == nil {
-		r.spill = make([]Quota, r.n, maxQuotas)
-		copy(r.spill, r.inline[:r.n])
-	}
-	r.spill = append(r.spill, q)
 }
 
 // maxQuotas bounds the quotas one response can report. Real servers send at most eight (Anthropic with its
@@ -252,7 +255,7 @@ func (r *reader) add(q Quota) {
 	if q.Limit < 0 && q.Remaining < 0 && q.Reset.IsZero() && q.Window == 0 {
 		return // says nothing
 	}
-	all := r.all()
+	all := r.out.all()
 	for i := range all {
 		old := &all[i]
 		if old.Policy != q.Policy || old.Dimension != q.Dimension {
@@ -273,13 +276,13 @@ func (r *reader) add(q Quota) {
 		return
 	}
 	if len(all) < maxQuotas {
-		r.push(q)
+		r.out.push(q)
 	}
 }
 
 // finish sorts the recorded quotas by policy and dimension and clamps Remaining to Limit.
 func (r *reader) finish() {
-	qs := r.all()
+	qs := r.out.all()
 	for i := range qs {
 		if qs[i].Limit >= 0 && qs[i].Remaining > qs[i].Limit {
 			qs[i].Remaining = qs[i].Limit

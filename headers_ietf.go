@@ -31,7 +31,9 @@ func (r *reader) ietfPair(stateLines, policyLines []string, separate int64) {
 	if len(stateLines) == 0 && len(policyLines) == 0 {
 		return
 	}
-	var policies, state sfField
+	scratch := getSFScratch() // recycled: not zeroed (sfv_scratch.go)
+	defer putSFScratch(scratch)
+	policies, state := &scratch.policies, &scratch.state
 	if len(policyLines) > 0 && !policies.parseList(policyLines) {
 		r.suspect("RateLimit-Policy", strings.Join(policyLines, ", "))
 	}
@@ -39,9 +41,9 @@ func (r *reader) ietfPair(stateLines, policyLines []string, separate int64) {
 	if len(stateLines) > 0 {
 		switch {
 		case state.parseList(stateLines):
-			r.ietfNamedState(&state, &policies, &joined)
+			r.ietfNamedState(state, policies, &joined)
 		case state.parseDictionary(stateLines):
-			r.ietfDictionaryState(&state, &policies, &joined)
+			r.ietfDictionaryState(state, policies, &joined)
 		default:
 			r.suspect("RateLimit", strings.Join(stateLines, ", "))
 		}
@@ -52,12 +54,12 @@ func (r *reader) ietfPair(stateLines, policyLines []string, separate int64) {
 		}
 		m := policies.member(i)
 		if n, ok := m.val.integer(); ok && n == separate && separate >= 0 && r.separateWindow == 0 {
-			if w := ietfWindow(&policies, m); w > 0 {
+			if w := ietfWindow(policies, m); w > 0 {
 				r.separateWindow = w
 				continue
 			}
 		}
-		r.add(r.ietfPolicy(&policies, m))
+		r.add(r.ietfPolicy(policies, m))
 	}
 }
 

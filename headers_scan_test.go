@@ -23,3 +23,20 @@ func TestIsAnthropicPrefixEveryByte(t *testing.T) {
 		}
 	}
 }
+
+// TestIsDateEveryByte checks the word-at-a-time Date test against foldEqual for every byte value at every
+// position, in names of four letters and around that length.
+func TestIsDateEveryByte(t *testing.T) {
+	for _, base := range []string{"Date", "date", "DATE", "dAtE", "Dates", "Dat"} {
+		for i := range len(base) {
+			b := []byte(base)
+			for c := 0; c < 256; c++ {
+				b[i] = byte(c)
+				name := string(b)
+				if !assert.Equal(t, foldEqual(name, "date"), isDate(name), "%q", name) {
+					return
+				}
+			}
+		}
+	}
+}

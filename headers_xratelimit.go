@@ -35,7 +35,9 @@ func (r *reader) ietfSeparate(f *fields) {
 // limit in force; a policy with the same limit gives it its window; other policies become quotas of their
 // own, with nothing known of what remains.
 func (r *reader) draft3Limit(field string, lines []string, q *Quota) {
-	var list sfField
+	scratch := getSFScratch() // recycled: not zeroed (sfv_scratch.go)
+	defer putSFScratch(scratch)
+	list := &scratch.policies
 	if !list.parseList(lines) || list.len() == 0 {
 		r.suspect(field, strings.Join(lines, ", "))
 		return
@@ -45,20 +47,20 @@ func (r *reader) draft3Limit(field string, lines []string, q *Quota) {
 		return
 	}
 	q.Limit = first
-	q.Window = ietfWindow(&list, list.member(0))
+	q.Window = ietfWindow(list, list.member(0))
 	for i := 1; i < list.len(); i++ {
 		m := list.member(i)
 		if n, ok := m.val.integer(); ok && n == first {
 			// The limit in force, restated with its window: read before ietfPolicy names it after its
 			// serialization, a string built only for a quota of its own.
-			if w := ietfWindow(&list, m); q.Window == 0 {
+			if w := ietfWindow(list, m); q.Window == 0 {
 				q.Window = w
 				continue
 			} else if w == q.Window {
 				continue
 			}
 		}
-		extra := r.ietfPolicy(&list, m)
+		extra := r.ietfPolicy(list, m)
 		if extra.Limit == first && q.Window == 0 {
 			q.Window = extra.Window
 			continue
@@ -100,7 +102,12 @@ func (r *reader) xRateLimit(f *fields) {
 		if q.Limit < 0 && okUsed && okRemaining {
 			q.Limit = used + remaining
 		}
-		q.Remaining = remainingOf(x.remaining, q.Limit, x.used)
+		switch { // remainingOf, from the counts already read
+		case okRemaining:
+			q.Remaining = remaining
+		case okUsed && q.Limit >= 0:
+			q.Remaining = max(q.Limit-used, 0)
+		}
 		if w, ok := windowValue(firstValue(x.duration)); ok {
 			q.Window = w // tollbooth's X-Rate-Limit-Duration
 		}

@@ -81,7 +81,8 @@ type sfMember struct {
 }
 
 // sfField is a parsed List or Dictionary. The fixed arrays hold typical fields without a heap allocation
-// (the field lives on its parser's stack); larger fields spill into the slices.
+// (the IETF readers take fields from a pool, sfv_scratch.go, so the arrays are not zeroed per response);
+// larger fields spill into the slices.
 type sfField struct {
 	memberBuf   [8]sfMember
 	paramBuf    [24]sfParam
@@ -118,22 +119,23 @@ func (f *sfField) paramAt(i int) *sfParam {
 	return &f.moreParams[i-len(f.paramBuf)]
 }
 
-func (f *sfField) addMember(m sfMember) {
+// nextMember returns the slot of the member after the last, for parseMember to fill in place and count
+// once it parsed: building a member aside and copying it in cost more than parsing a typical value.
+func (f *sfField) nextMember() *sfMember {
 	if f.nMembers < len(f.memberBuf) {
-		f.memberBuf[f.nMembers] = m
-	} else {
-		f.moreMembers = append(f.moreMembers, m)
+		return &f.memberBuf[f.nMembers]
 	}
-	f.nMembers++
+	f.moreMembers = append(f.moreMembers[:f.nMembers-len(f.memberBuf)], sfMember{})
+	return &f.moreMembers[len(f.moreMembers)-1]
 }
 
-func (f *sfField) addParam(p sfParam) {
+// nextParam returns the slot of the parameter after the last, for parseMember to fill in place and count.
+func (f *sfField) nextParam() *sfParam {
 	if f.nParams < len(f.paramBuf) {
-		f.paramBuf[f.nParams] = p
-	} else {
-		f.moreParams = append(f.moreParams, p)
+		return &f.paramBuf[f.nParams]
 	}
-	f.nParams++
+	f.moreParams = append(f.moreParams[:f.nParams-len(f.paramBuf)], sfParam{})
+	return &f.moreParams[len(f.moreParams)-1]
 }
 
 // param returns the value of the last parameter named key of member m (RFC 9651: later keys override
@@ -219,8 +221,11 @@ func (f *sfField) reset() {
 	f.moreMembers, f.moreParams = f.moreMembers[:0], f.moreParams[:0]
 }
 
+// parseMember parses one member into the slot after the last (every field of it written: the slot may
+// hold an earlier parse's member) and counts it.
 func (f *sfField) parseMember(p *sfParser) bool {
-	var m sfMember
+	m := f.nextMember()
+	m.key = ""
 	if f.dictionary {
 		key, ok := p.key()
 		if !ok {
@@ -246,21 +251,31 @@ func (f *sfField) parseMember(p *sfParser) bool {
 		if !ok {
 			return false
 		}
-		val := sfValue{kind: sfBoolean, milli: 1}
+		if f.nParams == maxSFParams {
+			// One past the cap: the caller sees the overflow and stops, once the value parsed (a malformed
+			// one is reported as such).
+			var val sfValue
+			if p.peek() == '=' {
+				p.pos++
+				if !p.bareItem(&val) {
+					return false
+				}
+			}
+			f.nParams++
+			return true
+		}
+		pm := f.nextParam() // filled in place, as the member is
+		pm.key, pm.val = key, sfValue{kind: sfBoolean, milli: 1}
 		if p.peek() == '=' {
 			p.pos++
-			if !p.bareItem(&val) {
+			if !p.bareItem(&pm.val) {
 				return false
 			}
 		}
-		if f.nParams == maxSFParams {
-			f.nParams++ // one past the cap: the caller sees the overflow and stops
-			return true
-		}
-		f.addParam(sfParam{key: key, val: val})
+		f.nParams++
 	}
 	m.count = f.nParams - m.first
-	f.addMember(m)
+	f.nMembers++
 	return true
 }
 
@@ -400,15 +415,19 @@ func (p *sfParser) number(v *sfValue) bool {
 		pos++
 	}
 	var whole int64
-	digits := 0
-	for pos < len(s) && s[pos] >= '0' && s[pos] <= '9' {
-		if digits == 15 {
+	start := pos
+	for pos < len(s) {
+		d := s[pos] - '0' // a byte below '0' wraps around: one comparison tells a digit
+		if d > 9 {
+			break
+		}
+		if pos-start == 15 {
 			return false
 		}
-		whole = whole*10 + int64(s[pos]-'0')
-		digits++
+		whole = whole*10 + int64(d)
 		pos++
 	}
+	digits := pos - start
 	if digits == 0 {
 		return false
 	}
