@@ -1,6 +1,7 @@
 package ratekit
 
 import (
+	"iter"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -11,14 +12,9 @@ import (
 // byte that is no case of the letter (0x0d for the hyphen, '@' for '`') nor reject one that is.
 func TestIsAnthropicPrefixEveryByte(t *testing.T) {
 	for _, base := range []string{"anthropic-ratelimit", "ANTHROPIC-PRIORITY", "Anthropic-x"} {
-		for i := 0; i <= len("anthropic-"); i++ {
-			b := []byte(base)
-			for c := 0; c < 256; c++ {
-				b[i] = byte(c)
-				name := string(b)
-				if !assert.Equal(t, foldHasPrefix(name, "anthropic-"), isAnthropicPrefix(name), "%q", name) {
-					return
-				}
+		for name := range everyByteAt(base, len("anthropic-")+1) {
+			if !assert.Equal(t, foldHasPrefix(name, "anthropic-"), isAnthropicPrefix(name), "%q", name) {
+				return
 			}
 		}
 	}
@@ -28,12 +24,23 @@ func TestIsAnthropicPrefixEveryByte(t *testing.T) {
 // position, in names of four letters and around that length.
 func TestIsDateEveryByte(t *testing.T) {
 	for _, base := range []string{"Date", "date", "DATE", "dAtE", "Dates", "Dat"} {
-		for i := range len(base) {
+		for name := range everyByteAt(base, len(base)) {
+			if !assert.Equal(t, foldEqual(name, "date"), isDate(name), "%q", name) {
+				return
+			}
+		}
+	}
+}
+
+// everyByteAt yields base with the byte at each of its first n positions replaced by every byte value in
+// turn: the inputs that tell a word-at-a-time test from the byte loop it replaces.
+func everyByteAt(base string, n int) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for i := range n {
 			b := []byte(base)
-			for c := 0; c < 256; c++ {
+			for c := range 256 {
 				b[i] = byte(c)
-				name := string(b)
-				if !assert.Equal(t, foldEqual(name, "date"), isDate(name), "%q", name) {
+				if !yield(string(b)) {
 					return
 				}
 			}
