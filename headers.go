@@ -88,6 +88,7 @@ func (b *quotaBuf) all() []Quota {
 	return b.inline[:b.n]
 }
 
+// push records q: inline while it fits, then in spill.
 func (b *quotaBuf) push(q Quota) {
 	if b.spill == nil && b.n < len(b.inline) {
 		b.inline[b.n] = q

@@ -251,28 +251,22 @@ func (f *sfField) parseMember(p *sfParser) bool {
 		if !ok {
 			return false
 		}
-		if f.nParams == maxSFParams {
-			// One past the cap: the caller sees the overflow and stops, once the value parsed (a malformed
-			// one is reported as such).
-			var val sfValue
-			if p.peek() == '=' {
-				p.pos++
-				if !p.bareItem(&val) {
-					return false
-				}
-			}
-			f.nParams++
-			return true
+		var past sfValue // one past the cap: parsed (a malformed value is reported as such), not kept
+		val := &past
+		if f.nParams < maxSFParams {
+			pm := f.nextParam() // filled in place, as the member is
+			pm.key, val = key, &pm.val
 		}
-		pm := f.nextParam() // filled in place, as the member is
-		pm.key, pm.val = key, sfValue{kind: sfBoolean, milli: 1}
+		*val = sfValue{kind: sfBoolean, milli: 1}
 		if p.peek() == '=' {
 			p.pos++
-			if !p.bareItem(&pm.val) {
+			if !p.bareItem(val) {
 				return false
 			}
 		}
-		f.nParams++
+		if f.nParams++; f.nParams > maxSFParams {
+			return true // the caller sees the overflow and stops
+		}
 	}
 	m.count = f.nParams - m.first
 	f.nMembers++
