@@ -32,6 +32,13 @@ import (
 //     flight per success, up to that count, and nothing until the next turn. A refusal within it ends the
 //     cycle: a window that passed about a first burst is kept at what it passed; else the key goes back on
 //     the pace.
+//   - The answers are also fitted to a token bucket as large as the first burst (bucket_fit.go): every pass
+//     bounds its rate from below and every refusal from above. While some rate fits them all, and no
+//     window on the clock fits them as well, the pace keeps within what fits: at least the least rate
+//     (less fitSlack), below the most the refusals allow, and at the least once the two are within
+//     fitTight. A bucket with no burst (nginx's limit_req) passes one request per interval, and the
+//     cycles' sums, which count what the key sent, not what the server could pass, would hold the pace
+//     at a third of it.
 //   - A server that refused several probes and then passes about a first burst at once (found open soon
 //     after the last refused probe) is a window that reopened: its rate is that burst per the whole episode (the episode's first refusal found it empty
 //     too), not per the moments since the last refused probe, which would pace through the next window
@@ -70,6 +77,12 @@ type adaptive struct {
 	turnW       time.Duration // the window of that turn
 	reopenW     time.Duration // the window on the clock a probe on its turn found the server reopened in
 	clock       clockWindow   // the window on the clock the server was found to count in
+	// fit is the answers since the first refusal, fitted to a token bucket (bucket_fit.go); fitLo and fitHi
+	// are the rates it fitted at the last refit (fitted: some did), refitIn the successes until the next.
+	fit          *bucketFit
+	fitLo, fitHi float64
+	fitted       bool
+	refitIn      int
 }
 
 // clockWindow is a window on the clock that a silent server was found to count in: it refused until the
@@ -159,6 +172,10 @@ func (a *adaptive) success(sentAt, now time.Time) {
 		a.okBefore++
 		return
 	}
+	a.fit.add(sentAt, true)
+	if a.refitIn--; a.refitIn <= 0 {
+		a.refit()
+	}
 	if !sentAt.After(a.cut) {
 		return // sent before the last refusal: the server let it through before it ran dry
 	}
@@ -185,6 +202,9 @@ func (a *adaptive) success(sentAt, now time.Time) {
 		growth += (a.upper()/a.estimate() - 1) / 8
 	}
 	a.pace = max(min(a.pace*(1+growth), a.maxRate()), a.pace)
+	if c, ok := a.fitCap(); ok {
+		a.pace = min(a.pace, c)
+	}
 	if a.inEpisode {
 		a.quietProbes = a.probes - 1
 		if !a.turnAt.IsZero() && !sentAt.Before(a.turnAt) {
@@ -209,7 +229,9 @@ func (a *adaptive) rejected(sentAt, now time.Time) {
 		span := now.Sub(a.firstSent) + burstSpan
 		a.pace = max(float64(max(a.okBefore, 1))/span.Seconds(), minAdaptiveRate)
 		a.inEpisode, a.probes, a.epStart = true, 1, now
+		a.fit = newBucketFit(a.okBefore, a.firstSent)
 	case !sentAt.After(a.cut):
+		a.fit.add(sentAt, false)
 		return // sent before the last refusal: old news
 	case a.clock.w > 0:
 		a.clock = clockWindow{} // refused within a window on the clock: the server does not count in it
@@ -224,6 +246,13 @@ func (a *adaptive) rejected(sentAt, now time.Time) {
 	default:
 		a.closeCycle(now)
 		a.inEpisode, a.probes, a.epStart = true, 1, now
+	}
+	a.fit.add(sentAt, false)
+	a.refit()
+	if c, ok := a.fitCap(); ok {
+		// The answers fit a bucket: the pace is at least the least rate they fit (less the slack the
+		// fit allows), and within the cap.
+		a.pace = min(max(a.pace, (1-fitSlack)*a.fitLo), c)
 	}
 	a.cut, a.cycleOK, a.level, a.overflowed, a.lastOK, a.startPace = now, 0, 0, false, now, a.pace
 	// A fresh limiter, empty at now: the next request goes one interval after the refusal, or, while the
@@ -248,6 +277,39 @@ func (a *adaptive) rejected(sentAt, now time.Time) {
 	}
 	a.probeAfter(now, max(next.Sub(now).Seconds(), 1/a.pace))
 }
+
+// refitSuccesses is how many successes go between refits of the bucket: each refit takes the answers
+// the pace has passed at since the last as evidence of a higher least rate.
+const refitSuccesses = 8
+
+// refit fits the answers to a bucket as large as the first burst.
+func (a *adaptive) refit() {
+	a.refitIn = refitSuccesses
+	a.fitLo, a.fitHi, a.fitted = a.fit.rates(float64(a.okBefore))
+}
+
+// fitCap is the fastest the bucket fit lets the pace go, and whether it fitted: below the most rate the
+// refusals allow (a pace above it has been refuted), and at the least the passes have proved once the two
+// are within fitTight of each other. A fit whose most is more than fitSpan times its least says too
+// little to go by: the passes have not shown the rate (a window that stays closed after its count, or
+// a log, fits a slow bucket until the key sends faster), and it leaves the pace alone.
+func (a *adaptive) fitCap() (float64, bool) {
+	switch {
+	case !a.fitted || a.fitHi > fitSpan*a.fitLo:
+		return 0, false
+	case a.fitHi > (1+fitTight)*a.fitLo:
+		return max((1-2*fitSlack)*a.fitHi, a.fitLo), true
+	}
+	return a.fitLo, true
+}
+
+const (
+	// fitTight is how close the most rate the bucket fit allows must be to the least for the pace to
+	// keep to the least.
+	fitTight = 0.15
+	// fitSpan is the widest ratio of the most rate to the least that the bucket fit paces by.
+	fitSpan = 2
+)
 
 // worthTurn reports whether to probe on the clock's turn at turn rather than at next, after a probe refused
 // at now: only where the pace allows a request by then (else the probe would not land on the turn), and

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The adaptive core at fixed instants (t0 + n ms): what a server that says nothing but 429 teaches it.
@@ -47,6 +48,26 @@ func TestAdaptiveAtFixedInstants(t *testing.T) {
 		evs = append(evs, event{sent: 1001, at: 1011})
 		evs = append(evs, passes(49, 1012)...)
 		return append(evs, event{sent: 1260, at: 1270, refused: true})
+	}
+	// nginx2: nginx's limit_req at 2/s with no burst: one passes, the next is refused; passes at a pace
+	// that grows, until one 0.49 s after the last is refused
+	nginx2 := func() []event {
+		evs := []event{{sent: 325, at: 335}, {sent: 335, at: 345, refused: true}}
+		for _, sent := range []int{1615, 2633, 3448, 4100, 4622} {
+			evs = append(evs, event{sent: sent, at: sent + 10})
+		}
+		evs = append(evs, event{sent: 5041, at: 5051, refused: true})
+		for _, sent := range []int{5629, 6141, 6652} { // 0.512 s and 0.511 s apart
+			evs = append(evs, event{sent: sent, at: sent + 10})
+		}
+		return append(evs, event{sent: 7142, at: 7152, refused: true}) // 0.49 s after the last
+	}
+	fixedSecond := func() []event {
+		evs := append(burst(10, 300), event{sent: 330, at: 340, refused: true}, event{sent: 474, at: 484, refused: true})
+		for _, sent := range []int{1020, 1135, 1223, 1294, 1351, 1397, 1434, 1464} {
+			evs = append(evs, event{sent: sent, at: sent + 10})
+		}
+		return evs
 	}
 	for _, tc := range []struct {
 		name   string
@@ -194,6 +215,28 @@ func TestAdaptiveAtFixedInstants(t *testing.T) {
 				a.rejected(ms(2001), ms(2011))
 				assert.Zero(t, a.clock.w)
 				assert.Zero(t, a.window())
+			}},
+		{"once the answers fit a bucket, the pace keeps between the rates they fit: a burst of one at 2/s, refused 0.49 s after a pass that came 0.511 s after the one before",
+			nginx2(),
+			func(t *testing.T, a *adaptive) {
+				require.True(t, a.fitted)
+				assert.InDelta(t, (1-fitSlack)/0.511, a.fitLo, 0.01)
+				assert.InDelta(t, 1/0.490, a.fitHi, 0.01)
+				assert.GreaterOrEqual(t, a.pace, (1-fitSlack)*a.fitLo)
+				assert.LessOrEqual(t, a.pace, a.fitLo, "within fitTight: the least rate, which the passes proved")
+				for i := range 40 {
+					sent := 7700 + 520*i
+					a.take(ms(sent))
+					a.success(ms(sent), ms(sent+10))
+				}
+				assert.LessOrEqual(t, a.pace, a.fitLo, "and successes do not grow it past")
+			}},
+		{"a window on the clock that fits the answers as well keeps the bucket fit out",
+			// a per-second window of 10: 10 passed from 0.25 s, then refusals; 8 pass from 1.02 s at a pace that
+			// grows, which a bucket of 10 at 6-7/s would pass too
+			fixedSecond(),
+			func(t *testing.T, a *adaptive) {
+				assert.False(t, a.fitted)
 			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -141,17 +141,22 @@ var knownFailureSlack = knownFailure{goodput: 0.05, rejected: 0.03}
 // 13.8% -> 5.2% rejected, 10/s 0.783 -> 0.996 and 9.9% -> 8.3%; sliding-window-counter/none 10/s
 // 0.632 -> 0.664 (its 50/s cell still measures 0.755 or, in one run of five under -race, 0.536);
 // sliding-window-log/none 10/s measures 0.598 but 0.499 in one run of five under -race (0.525 recorded
-// before, in idle runs), which is what it holds.
+// before, in idle runs), which is what it holds. Raised on 2026-12-03 when the silent server's answers began
+// to be fitted to a token bucket (bucket_fit.go), worst of nine runs, eight under -race: nginx 10/s
+// 0.329 -> 0.636 goodput, nginx 2/s 0.702 -> 0.818; token-bucket, gcra and leaky-bucket/none 2/s 11.1% ->
+// 7.0% rejected (0.954 -> 0.949 goodput; leaky-bucket's 4.8% now passes); sliding-window-counter/none 2/s
+// 16.7% -> 9.1% rejected (0.980 -> 0.972); sliding-window-log/none 2/s 0.472 -> 0.460 at 9.1% (7.0% in
+// most runs).
 var knownFailures = map[string]knownFailure{
 	"profile httprate 2/s":                         {goodput: 0.514, rejected: 0.024},
 	"profile ulule-limiter 50/s burst 10":          {goodput: 0.450, rejected: 0.127},
 	"profile ulule-limiter 10/s":                   {goodput: 0.986, rejected: 0.020},
 	"profile ulule-limiter 2/s":                    {goodput: 0.988, rejected: 0.048},
 	"profile tollbooth 100/min burst 10":           {goodput: 0.994, rejected: 0.148},
-	"profile nginx 10/s":                           {goodput: 0.329, rejected: 0.029},
-	"profile nginx 10/s (429)":                     {goodput: 0.329, rejected: 0.029},
-	"profile nginx 2/s":                            {goodput: 0.702, rejected: 0.070},
-	"profile nginx 2/s (429)":                      {goodput: 0.702, rejected: 0.070},
+	"profile nginx 10/s":                           {goodput: 0.636, rejected: 0.029},
+	"profile nginx 10/s (429)":                     {goodput: 0.636, rejected: 0.029},
+	"profile nginx 2/s":                            {goodput: 0.818, rejected: 0.070},
+	"profile nginx 2/s (429)":                      {goodput: 0.818, rejected: 0.070},
 	"fixed-window/ietf 50/s burst 10":              {goodput: 0.746, rejected: 0.005},
 	"fixed-window/ietf 10/s":                       {goodput: 0.901, rejected: 0.010},
 	"fixed-window/ietf 2/s":                        {goodput: 0.946, rejected: 0.024},
@@ -167,18 +172,17 @@ var knownFailures = map[string]knownFailure{
 	"sliding-window-log/x-ratelimit 2/s":           {goodput: 0.954, rejected: 0.024},
 	"sliding-window-log/none 50/s burst 10":        {goodput: 0.456, rejected: 0.138},
 	"sliding-window-log/none 10/s":                 {goodput: 0.499, rejected: 0.074},
-	"sliding-window-log/none 2/s":                  {goodput: 0.472, rejected: 0.091},
+	"sliding-window-log/none 2/s":                  {goodput: 0.460, rejected: 0.091},
 	"sliding-window-counter/ietf 2/s":              {goodput: 0.994, rejected: 0.149},
 	"sliding-window-counter/x-ratelimit 10/s":      {goodput: 0.938, rejected: 0.010},
 	"sliding-window-counter/x-ratelimit 2/s":       {goodput: 0.980, rejected: 0.024},
 	"sliding-window-counter/none 50/s burst 10":    {goodput: 0.536, rejected: 0.099},
 	"sliding-window-counter/none 10/s":             {goodput: 0.664, rejected: 0.091},
-	"sliding-window-counter/none 2/s":              {goodput: 0.980, rejected: 0.167},
-	"token-bucket/none 2/s":                        {goodput: 0.954, rejected: 0.111},
-	"leaky-bucket/none 2/s":                        {goodput: 0.954, rejected: 0.111},
+	"sliding-window-counter/none 2/s":              {goodput: 0.972, rejected: 0.091},
+	"token-bucket/none 2/s":                        {goodput: 0.949, rejected: 0.070},
 	"leaky-bucket-queue/ietf 2/s":                  {goodput: 0.746, rejected: 0.000},
 	"leaky-bucket-queue/x-ratelimit 2/s":           {goodput: 0.746, rejected: 0.000},
-	"gcra/none 2/s":                                {goodput: 0.954, rejected: 0.111},
+	"gcra/none 2/s":                                {goodput: 0.949, rejected: 0.070},
 }
 
 // realworldRow is one line of the summary table.
