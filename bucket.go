@@ -62,6 +62,8 @@ type bucket struct {
 	early      bool          // a window was seen to end before its whole-second reset: the server rounds up
 	notEarly   bool          // a refusal refuted an end before the reset (window.go)
 	notSliding bool          // the sliding model was refuted (sliding.go)
+	kept       time.Time     // the last end kept from an earlier answer in its window (keepsEnd)
+	endRefuted bool          // an answer to a request sent at a kept end found the window not restored
 	misses     int           // refusals of requests the sliding model let through
 	// the units this client sent in the window that ends at sentWindow, and in the one before
 	sentInWindow, sentBefore int64
@@ -142,6 +144,9 @@ func (b *bucket) sync(q Quota, received time.Time, seq, mark uint64, own int64) 
 	}
 	if q.Remaining >= 0 && b.known() && b.mode != modeConcurrent && !stale {
 		b.measure(q, received, own)
+	}
+	if b.keepsEnd(q, received) {
+		q.Reset, b.kept = b.reset, b.reset
 	}
 	b.remaining, b.reset, b.observed = q.Remaining, q.Reset, received
 	if q.Remaining < 0 {
@@ -244,9 +249,10 @@ func (b *bucket) measure(q Quota, received time.Time, own int64) {
 	if maybeTurned && full {
 		return
 	}
-	// An epoch (a whole second) that may have passed leaves a restore unexplained; a delay, which moves
-	// with every report, does not mark a window's end.
-	epoch := whole(b.reset)
+	// An epoch (a whole second) that may have passed leaves a restore unexplained, and so does an end kept
+	// from an earlier answer (keepsEnd) once it has passed, where a sliding log frees its oldest entries; a
+	// delay, which moves with every report, does not mark a window's end.
+	epoch := whole(b.reset) || b.reset.Equal(b.kept) && !received.Before(b.kept)
 	// One unit either way is the order in which the server counted requests in flight: growth shows in the
 	// sum of several reports.
 	switch {

@@ -27,9 +27,11 @@ import (
 //
 // Other clients of the same quota leave the same mark on a fixed window, so the carry-over must be no more
 // than this client sent in the window before, and a key that shares its quota through a Limiter never
-// takes it for a sliding counter.
+// takes it for a sliding counter. Nor does an end kept from an earlier answer (keepsEnd): a sliding log
+// frees its oldest entries there, which is no counter's carry-over, and the refutation of that end.
 func (b *bucket) noteCarryOver(q Quota, held, sent, received time.Time, own int64, shared bool) {
-	if shared || b.mode != modeFixed || b.notSliding || held.IsZero() || sent.Before(held) || b.inflight != 0 || own <= 0 {
+	if shared || b.mode != modeFixed || b.notSliding || held.IsZero() || held.Equal(b.kept) || sent.Before(held) ||
+		b.inflight != 0 || own <= 0 {
 		return
 	}
 	limit := b.limit

@@ -61,6 +61,24 @@ func (b *bucket) noteOpening(q Quota, received time.Time, own int64) {
 	b.opened, b.span, b.spanUp = received, span, spanUp
 }
 
+// keepsEnd reports whether a report of q received at received leaves the fixed window's end where an
+// earlier answer in the same window put it. A reset given as a delay in whole seconds is rounded up by
+// the servers that send one (express-rate-limit, the IETF drafts' examples): each answer of a window says
+// its end is within that many seconds, so the earliest bound holds, and the newest, a second from the
+// window's last answer, would wait out most of a second of the next window (a 50/s window anchored at a
+// client's first request loses a fifth of its time). Not once the first request sent at such an end found
+// the window not restored (refused, or less than the limit remaining: the delays are rounded down, or a
+// sliding log freed only its oldest entries there; refuteEnd), nor for an answer from a new window (more
+// remains, or the end passed).
+func (b *bucket) keepsEnd(q Quota, received time.Time) bool {
+	if b.mode != modeFixed || b.endRefuted || b.reset.IsZero() || !received.Before(b.reset) || whole(q.Reset) ||
+		q.Remaining < 0 || b.remaining < 0 || q.Remaining > b.remaining || !q.Reset.After(b.reset) {
+		return false
+	}
+	delay := q.Reset.Sub(received)
+	return delay > 0 && delay%time.Second == 0 && q.Reset.Sub(b.reset) < time.Second
+}
+
 // whole reports whether t is a reset written in whole seconds of the clock (an epoch or an HTTP-date).
 func whole(t time.Time) bool { return !t.IsZero() && t.Nanosecond() == 0 }
 
@@ -70,6 +88,7 @@ func whole(t time.Time) bool { return !t.IsZero() && t.Nanosecond() == 0 }
 // the answer (ParseHeaders reads a reset just past as now), shows a floored reset; one sent before the
 // reset but at or after an end learnt before it refutes that end.
 func (b *bucket) noteRefusal(held, turned, reset, sent, received time.Time) {
+	b.refuteEnd(held, sent)
 	if turned.Before(held) && !sent.Before(turned) && sent.Before(held) {
 		b.notEarly = true
 		return
@@ -85,11 +104,23 @@ func (b *bucket) noteRefusal(held, turned, reset, sent, received time.Time) {
 // between an end learnt before the reset and the reset that finds no new window open refutes that end, as
 // a refusal does (a sliding log frees its oldest entry there, not the quota).
 func (b *bucket) noteKept(q Quota, held, turned, sent time.Time, own int64) {
+	if b.limit > 0 && q.Remaining >= 0 && q.Remaining+own < b.limit {
+		b.refuteEnd(held, sent)
+	}
 	if !turned.Before(held) || sent.Before(turned) || !sent.Before(held) || q.Remaining < 0 {
 		return
 	}
 	if b.limit > 0 && q.Remaining+own < b.limit {
 		b.notEarly = true
+	}
+}
+
+// refuteEnd takes an answer that found the window not restored (a refusal, or less than the limit
+// remaining) to a request sent at sent, when the bucket held the end held: sent at or after an end kept
+// from an earlier answer, it refutes keeping them.
+func (b *bucket) refuteEnd(held, sent time.Time) {
+	if !b.kept.IsZero() && held.Equal(b.kept) && !sent.Before(held) {
+		b.endRefuted = true
 	}
 }
 

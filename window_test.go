@@ -235,3 +235,70 @@ func TestEarlyEndEvidence(t *testing.T) {
 		assert.False(t, b.notEarly)
 	})
 }
+
+// TestFixedWindowKeepsTheEarliestEndItsDelaysAllow: a fixed window whose reset is a delay in whole seconds,
+// rounded up, ends within that delay of every answer in it, so the earliest answer's bound holds, not the
+// newest's (which put each window's wait a second from its last answer: 0.746-0.842 of a 50/s window's
+// pace). At fixed instants: a window opened by the client at 0.412 s, answers at 0.412 s and 0.7 s, each
+// saying "1 s".
+func TestFixedWindowKeepsTheEarliestEndItsDelaysAllow(t *testing.T) {
+	delay := func(remaining int64, at int) Quota {
+		return Quota{Limit: 10, Remaining: remaining, Reset: ms(at + 1000)}
+	}
+	synced := func(mode bucketMode, qs ...Quota) *bucket { // each answered a second before its reset
+		b := &bucket{limit: -1, remaining: -1, mode: mode}
+		for i, q := range qs {
+			b.sync(q, q.Reset.Add(-time.Second), uint64(i+1), uint64(i+1), 1)
+		}
+		return b
+	}
+	t.Run("the earliest end holds in a fixed window", func(t *testing.T) {
+		b := synced(modeFixed, delay(9, 412), delay(3, 700))
+		assert.Equal(t, ms(1412), b.reset)
+		assert.Equal(t, ms(1412), b.turnover())
+	})
+	t.Run("a new window's answer moves it on", func(t *testing.T) {
+		b := synced(modeFixed, delay(9, 412), delay(3, 700), delay(9, 1420))
+		assert.Equal(t, ms(2420), b.reset)
+	})
+	t.Run("an answer after the end moves it on", func(t *testing.T) {
+		b := synced(modeFixed, delay(9, 412), delay(0, 1500))
+		assert.Equal(t, ms(2500), b.reset)
+	})
+	t.Run("a rolling bucket's reset is when it is full again: the newest", func(t *testing.T) {
+		b := synced(modeRolling, delay(9, 412), delay(3, 700))
+		assert.Equal(t, ms(1700), b.reset)
+	})
+	t.Run("an epoch is not a delay", func(t *testing.T) {
+		b := &bucket{limit: -1, remaining: -1, mode: modeFixed}
+		b.sync(Quota{Limit: 10, Remaining: 9, Reset: ms(2000)}, ms(412), 1, 1, 1)
+		b.sync(Quota{Limit: 10, Remaining: 3, Reset: ms(3000)}, ms(1700), 2, 2, 1)
+		assert.Equal(t, ms(3000), b.reset)
+	})
+	t.Run("the first answer at a kept end that finds the window not restored refutes keeping", func(t *testing.T) {
+		for _, refused := range []bool{false, true} {
+			b := synced(modeFixed, delay(9, 412), delay(3, 700))
+			held, turned := b.reset, b.turnover()
+			q := delay(7, 1422) // a sliding log frees its oldest entries at the kept end, not the window
+			b.sync(q, ms(1422), 3, 3, 1)
+			if refused {
+				b.noteRefusal(held, turned, q.Reset, ms(1413), ms(1422))
+			} else {
+				b.noteKept(q, held, turned, ms(1413), 1)
+			}
+			assert.True(t, b.endRefuted, "refused=%v", refused)
+			b.sync(delay(2, 1600), ms(1600), 4, 4, 1)
+			assert.Equal(t, ms(2600), b.reset, "refused=%v: the newest answer's end, from there", refused)
+		}
+	})
+	t.Run("a window found restored at the kept end keeps keeping", func(t *testing.T) {
+		b := synced(modeFixed, delay(9, 412), delay(3, 700))
+		held, turned := b.reset, b.turnover()
+		q := delay(9, 1422)
+		b.sync(q, ms(1422), 3, 3, 1)
+		b.noteKept(q, held, turned, ms(1413), 1)
+		assert.False(t, b.endRefuted)
+		b.sync(delay(2, 1600), ms(1600), 4, 4, 1)
+		assert.Equal(t, ms(2422), b.reset)
+	})
+}

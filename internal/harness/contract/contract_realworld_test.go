@@ -146,7 +146,11 @@ var knownFailureSlack = knownFailure{goodput: 0.05, rejected: 0.03}
 // 0.329 -> 0.636 goodput, nginx 2/s 0.702 -> 0.818; token-bucket, gcra and leaky-bucket/none 2/s 11.1% ->
 // 7.0% rejected (0.954 -> 0.949 goodput; leaky-bucket's 4.8% now passes); sliding-window-counter/none 2/s
 // 16.7% -> 9.1% rejected (0.980 -> 0.972); sliding-window-log/none 2/s 0.472 -> 0.460 at 9.1% (7.0% in
-// most runs).
+// most runs). Raised again when a fixed window's delays began to be read as bounds of one end (window.go
+// keepsEnd), worst of nine runs, eight under -race: fixed-window/ietf 50/s 0.746 -> 0.778, 10/s 0.901 ->
+// 0.917, 2/s 0.946 -> 0.952; fixed-window/x-ratelimit 0.842 -> 0.879, 0.927 -> 0.943, 0.942 -> 0.951;
+// sliding-window-log (ietf and x-ratelimit) 50/s 0.896 -> 0.906 goodput at one more refusal (0.5% ->
+// 1.0%), 2/s 0.954 -> 0.963; sliding-window-counter/x-ratelimit 2/s 0.980 -> 0.984.
 var knownFailures = map[string]knownFailure{
 	"profile httprate 2/s":                         {goodput: 0.514, rejected: 0.024},
 	"profile ulule-limiter 50/s burst 10":          {goodput: 0.450, rejected: 0.127},
@@ -157,25 +161,25 @@ var knownFailures = map[string]knownFailure{
 	"profile nginx 10/s (429)":                     {goodput: 0.636, rejected: 0.029},
 	"profile nginx 2/s":                            {goodput: 0.818, rejected: 0.070},
 	"profile nginx 2/s (429)":                      {goodput: 0.818, rejected: 0.070},
-	"fixed-window/ietf 50/s burst 10":              {goodput: 0.746, rejected: 0.005},
-	"fixed-window/ietf 10/s":                       {goodput: 0.901, rejected: 0.010},
-	"fixed-window/ietf 2/s":                        {goodput: 0.946, rejected: 0.024},
-	"fixed-window/x-ratelimit 50/s burst 10":       {goodput: 0.842, rejected: 0.005},
-	"fixed-window/x-ratelimit 10/s":                {goodput: 0.927, rejected: 0.010},
-	"fixed-window/x-ratelimit 2/s":                 {goodput: 0.942, rejected: 0.024},
+	"fixed-window/ietf 50/s burst 10":              {goodput: 0.778, rejected: 0.005},
+	"fixed-window/ietf 10/s":                       {goodput: 0.917, rejected: 0.010},
+	"fixed-window/ietf 2/s":                        {goodput: 0.952, rejected: 0.024},
+	"fixed-window/x-ratelimit 50/s burst 10":       {goodput: 0.879, rejected: 0.005},
+	"fixed-window/x-ratelimit 10/s":                {goodput: 0.943, rejected: 0.010},
+	"fixed-window/x-ratelimit 2/s":                 {goodput: 0.951, rejected: 0.024},
 	"fixed-window/none 50/s burst 10":              {goodput: 0.973, rejected: 0.052},
 	"fixed-window/none 10/s":                       {goodput: 0.996, rejected: 0.083},
 	"fixed-window/none 2/s":                        {goodput: 0.763, rejected: 0.091},
-	"sliding-window-log/ietf 50/s burst 10":        {goodput: 0.896, rejected: 0.005},
-	"sliding-window-log/ietf 2/s":                  {goodput: 0.954, rejected: 0.024},
-	"sliding-window-log/x-ratelimit 50/s burst 10": {goodput: 0.896, rejected: 0.005},
-	"sliding-window-log/x-ratelimit 2/s":           {goodput: 0.954, rejected: 0.024},
+	"sliding-window-log/ietf 50/s burst 10":        {goodput: 0.906, rejected: 0.010},
+	"sliding-window-log/ietf 2/s":                  {goodput: 0.963, rejected: 0.024},
+	"sliding-window-log/x-ratelimit 50/s burst 10": {goodput: 0.906, rejected: 0.010},
+	"sliding-window-log/x-ratelimit 2/s":           {goodput: 0.963, rejected: 0.024},
 	"sliding-window-log/none 50/s burst 10":        {goodput: 0.456, rejected: 0.138},
 	"sliding-window-log/none 10/s":                 {goodput: 0.499, rejected: 0.074},
 	"sliding-window-log/none 2/s":                  {goodput: 0.460, rejected: 0.091},
 	"sliding-window-counter/ietf 2/s":              {goodput: 0.994, rejected: 0.149},
 	"sliding-window-counter/x-ratelimit 10/s":      {goodput: 0.938, rejected: 0.010},
-	"sliding-window-counter/x-ratelimit 2/s":       {goodput: 0.980, rejected: 0.024},
+	"sliding-window-counter/x-ratelimit 2/s":       {goodput: 0.984, rejected: 0.024},
 	"sliding-window-counter/none 50/s burst 10":    {goodput: 0.536, rejected: 0.099},
 	"sliding-window-counter/none 10/s":             {goodput: 0.664, rejected: 0.091},
 	"sliding-window-counter/none 2/s":              {goodput: 0.972, rejected: 0.091},
