@@ -17,7 +17,9 @@
 // one probe then learns the new budget before the others follow. Servers that send no headers at all get an
 // adaptive rate, which a bare 503 after requests that passed slows as a refusal does (a proxy's limiter, or
 // an overloaded server), and which probes a server that stays closed just after the clock's second, minute
-// or hour turns, sending a window found reopened there its count at its start; the 503 itself is retried
+// or hour turns, sending a window found reopened there its count at its start, and which keeps within
+// the rates a token bucket fits the answers at, while one does and no window on the clock fits them as
+// well (nginx's limit_req with no burst passes one request per interval); the 503 itself is retried
 // only for idempotent requests. Transport.Limiter shares paces and pauses with other processes (package redisquota).
 // The hooks (OnWait, OnRetry, OnQuota, OnQuotaLow) report what a Transport does; LogHooks turns them into
 // log/slog records.
