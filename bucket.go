@@ -63,6 +63,7 @@ type bucket struct {
 	notEarly   bool          // a refusal refuted an end before the reset (window.go)
 	notSliding bool          // the sliding model was refuted (sliding.go)
 	kept       time.Time     // the last end kept from an earlier answer in its window (keepsEnd)
+	rose       bool          // Remaining rose before a reset, in a report newer than the one before
 	endRefuted bool          // an answer to a request sent at a kept end found the window not restored
 	misses     int           // refusals of requests the sliding model let through
 	// the units this client sent in the window that ends at sentWindow, and in the one before
@@ -132,6 +133,9 @@ func (b *bucket) sync(q Quota, received time.Time, seq, mark uint64, own int64) 
 		ceiling = countCeiling{tokens: b.available(received) + float64(own), r: b.syncR} // as syncOverlapping would have it
 	}
 	b.syncMark = mark
+	if b.known() && q.Remaining > b.remaining && !b.reset.IsZero() && received.Before(b.reset) {
+		b.rose = true // units came back before the reset, in a report newer than the last
+	}
 	if q.Limit >= 0 {
 		b.limit = q.Limit
 	}
@@ -144,6 +148,17 @@ func (b *bucket) sync(q Quota, received time.Time, seq, mark uint64, own int64) 
 	}
 	if q.Remaining >= 0 && b.known() && b.mode != modeConcurrent && !stale {
 		b.measure(q, received, own)
+	}
+	prevReset := b.reset
+	// A reset of now, with no more remaining, where the report before gave a whole second that has passed
+	// since, is that epoch, floored or a second after, which ParseHeaders reads as now (ulule/limiter's
+	// first window, opened just before a whole second, still counting down after it): the bucket keeps the
+	// epoch, which tells a floored window (window.go), and no quota of requests in flight restored now.
+	// Not where Remaining was seen to rise before a reset (a quota of requests in flight, or a bucket).
+	passed := whole(prevReset) && !prevReset.After(received) && q.Reset.Equal(received) && !b.rose &&
+		b.remaining >= 0 && q.Remaining >= 0 && q.Remaining <= b.remaining
+	if passed {
+		q.Reset = prevReset
 	}
 	if b.keepsEnd(q, received) {
 		q.Reset, b.kept = b.reset, b.reset
@@ -163,7 +178,8 @@ func (b *bucket) sync(q Quota, received time.Time, seq, mark uint64, own int64) 
 	// A delay of exactly 0 ("restored now") is what a quota of requests in flight says; so is an epoch of
 	// now, floored, when Remaining counts at least half the limit (a floored window's end, already past, comes
 	// when little remains).
-	restoredNow := !q.Reset.IsZero() && (until == 0 || until < 0 && until > -time.Second && b.limit > 0 && 2*(q.Remaining+own+b.inflight) >= b.limit)
+	restoredNow := !q.Reset.IsZero() && !passed &&
+		(until == 0 || until < 0 && until > -time.Second && b.limit > 0 && 2*(q.Remaining+own+b.inflight) >= b.limit)
 	switch {
 	case q.Dimension == "concurrent-requests", restoredNow && b.mode != modeFixed:
 		b.mode = modeConcurrent
@@ -310,6 +326,10 @@ func (b *bucket) wait(cost int64, now time.Time) (time.Duration, bool) {
 		return b.turnover().Sub(now), true
 	case b.mode != modeConcurrent && !b.reset.IsZero() && b.reset.After(now):
 		return b.reset.Sub(now), true
+	case b.mode != modeConcurrent && whole(b.reset) && !b.observed.Before(b.reset) && b.reset.Add(time.Second).After(now):
+		// The last report came at or after its whole-second reset and still did not show it restored: the
+		// epoch was floored, and the end is within the second after it.
+		return b.reset.Add(time.Second + turnoverMargin).Sub(now), true
 	case b.mode != modeConcurrent && !b.reset.IsZero():
 		return 0, true // reset passed: restored
 	}

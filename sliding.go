@@ -35,7 +35,8 @@ func (b *bucket) noteCarryOver(q Quota, held, sent, received time.Time, own int6
 		return
 	}
 	limit := b.limit
-	if limit <= 0 || q.Remaining < 0 || q.Remaining+own >= limit || !q.Reset.After(held) {
+	// A reset of now (an epoch just past, which ParseHeaders reads as now) is no next window's end.
+	if limit <= 0 || q.Remaining < 0 || q.Remaining+own >= limit || !q.Reset.After(held) || !q.Reset.After(received) {
 		return
 	}
 	if carried := limit - q.Remaining - own; carried > b.sentBefore {

@@ -150,10 +150,11 @@ var knownFailureSlack = knownFailure{goodput: 0.05, rejected: 0.03}
 // keepsEnd), worst of nine runs, eight under -race: fixed-window/ietf 50/s 0.746 -> 0.778, 10/s 0.901 ->
 // 0.917, 2/s 0.946 -> 0.952; fixed-window/x-ratelimit 0.842 -> 0.879, 0.927 -> 0.943, 0.942 -> 0.951;
 // sliding-window-log (ietf and x-ratelimit) 50/s 0.896 -> 0.906 goodput at one more refusal (0.5% ->
-// 1.0%), 2/s 0.954 -> 0.963; sliding-window-counter/x-ratelimit 2/s 0.980 -> 0.984.
+// 1.0%), 2/s 0.954 -> 0.963; sliding-window-counter/x-ratelimit 2/s 0.980 -> 0.984. ulule-limiter 50/s
+// (0.450-0.838 with 11-13% refused) passes since a floored epoch that passed is kept as that epoch, not
+// read as a reset of now (bucket.go sync): 0.953 with 1.0% refused in nine runs of nine.
 var knownFailures = map[string]knownFailure{
 	"profile httprate 2/s":                         {goodput: 0.514, rejected: 0.024},
-	"profile ulule-limiter 50/s burst 10":          {goodput: 0.450, rejected: 0.127},
 	"profile ulule-limiter 10/s":                   {goodput: 0.986, rejected: 0.020},
 	"profile ulule-limiter 2/s":                    {goodput: 0.988, rejected: 0.048},
 	"profile tollbooth 100/min burst 10":           {goodput: 0.994, rejected: 0.148},
