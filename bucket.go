@@ -61,10 +61,13 @@ type bucket struct {
 	floored    bool          // the server's whole-second reset was seen to come before the window's end
 	early      bool          // a window was seen to end before its whole-second reset: the server rounds up
 	notEarly   bool          // a refusal refuted an end before the reset (window.go)
+	notOnClock bool          // an answer refuted a delay's window ending on the clock's turn (clockTurn)
 	notSliding bool          // the sliding model was refuted (sliding.go)
 	kept       time.Time     // the last end kept from an earlier answer in its window (keepsEnd)
 	rose       bool          // Remaining rose before a reset, in a report newer than the one before
 	endRefuted bool          // an answer to a request sent at a kept end found the window not restored
+	endHeld    bool          // an answer to a request sent at a kept end found the window restored whole
+	lastPass   time.Time     // when the last request that passed was sent
 	misses     int           // refusals of requests the sliding model let through
 	// the units this client sent in the window that ends at sentWindow, and in the one before
 	sentInWindow, sentBefore int64
@@ -265,10 +268,11 @@ func (b *bucket) measure(q Quota, received time.Time, own int64) {
 	if maybeTurned && full {
 		return
 	}
-	// An epoch (a whole second) that may have passed leaves a restore unexplained, and so does an end kept
-	// from an earlier answer (keepsEnd) once it has passed, where a sliding log frees its oldest entries; a
-	// delay, which moves with every report, does not mark a window's end.
-	epoch := whole(b.reset) || b.reset.Equal(b.kept) && !received.Before(b.kept)
+	// An epoch (a whole second) that may have passed leaves a restore unexplained, and so do an end kept
+	// from an earlier answer (keepsEnd) and the clock's turn tried before a delay's end (clockTurn) once
+	// they have passed, where a sliding log frees its oldest entries; a delay, which moves with every
+	// report, does not mark a window's end.
+	epoch := whole(b.reset) || b.reset.Equal(b.kept) && !received.Before(b.kept) || b.pastClockTurn(received)
 	// One unit either way is the order in which the server counted requests in flight: growth shows in the
 	// sum of several reports.
 	switch {

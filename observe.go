@@ -36,7 +36,12 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 	if out.rateLimited {
 		k.rejected++
 	}
+	var tried time.Time // the end a refused trial of the clock's turn was made before (window.go)
+	exhausted := 0
 	for _, q := range obs.Quotas {
+		if q.Exhausted() {
+			exhausted++
+		}
 		b := k.bucketFor(q)
 		b.answers(tk.costs.route)
 		own, charged := int64(0), false
@@ -63,7 +68,9 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 		b.sync(q, now, tk.seq, k.seq, own)
 		if out.rateLimited {
 			b.refused()
-			b.noteRefusal(held, turned, q.Reset, tk.sentAt, now)
+			if end := b.noteRefusal(held, turned, q.Reset, tk.sentAt, now); !end.IsZero() && q.Exhausted() {
+				tried = end
+			}
 		} else {
 			b.noteCarryOver(q, held, tk.sentAt, now, own, s.limiter != nil)
 			b.noteKept(q, held, turned, tk.sentAt, own)
@@ -113,6 +120,9 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 		return out
 	}
 	out.resumeAt = obs.ResumeAt()
+	if trialResume(tried, exhausted, obs.RetryAt, now) {
+		out.resumeAt = tried
+	}
 	if obs.RetryAt.IsZero() && whole(out.resumeAt) {
 		// An exhausted quota's reset in whole seconds is the instant its window ends, which the server may
 		// still count (it compares with <= or <): the request sent on it lands in either window.
@@ -161,6 +171,17 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 	}
 	k.needProbe = true
 	return out
+}
+
+// trialResume reports whether the key resumes at tried, the end of a fixed window that the window's
+// earlier answers bound, instead of at retryAt, after the refusal at now of the key's one trial of the
+// clock's turn before that end (window.go clockTurn): only where the trial's window is the one quota
+// exhausted and retryAt is a Retry-After in whole seconds, which bounds the same end rounded up as the
+// delays were ("1" a tenth of a second before the end), and comes after it. The trial then costs a
+// refusal, not a Retry-After's second on top.
+func trialResume(tried time.Time, exhausted int, retryAt, now time.Time) bool {
+	return !tried.IsZero() && exhausted == 1 && !retryAt.IsZero() && retryAt.Sub(now)%time.Second == 0 &&
+		tried.After(now) && tried.Before(retryAt)
 }
 
 // learntTurnover is the earliest learnt end of a fixed window (window.go) still ahead at now, or zero.

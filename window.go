@@ -86,17 +86,22 @@ func whole(t time.Time) bool { return !t.IsZero() && t.Nanosecond() == 0 }
 // when the bucket held the reset held and took its window to turn over at turned (turnover, before the
 // report): a request sent at or after a whole-second reset, refused with a reset that is no later than
 // the answer (ParseHeaders reads a reset just past as now), shows a floored reset; one sent before the
-// reset but at or after an end learnt before it refutes that end.
-func (b *bucket) noteRefusal(held, turned, reset, sent, received time.Time) {
+// reset but at or after an end learnt before it refutes that end. When that end was the clock's turn
+// (clockTurn), it returns the end held, which the earlier answers of the window bound: the refusal was
+// the key's trial of the turn, and its Retry-After in whole seconds bounds the same end (observe).
+func (b *bucket) noteRefusal(held, turned, reset, sent, received time.Time) (tried time.Time) {
 	b.refuteEnd(held, sent)
 	if turned.Before(held) && !sent.Before(turned) && sent.Before(held) {
-		b.notEarly = true
-		return
+		if b.refuteEarly(held, turned) {
+			return held
+		}
+		return time.Time{}
 	}
 	if !whole(held) || sent.Before(held) || reset.IsZero() || reset.After(received) {
-		return
+		return time.Time{}
 	}
 	b.floored = true
+	return time.Time{}
 }
 
 // noteKept takes an answer that was no refusal, reporting q, to a request of cost own sent at sent, when
@@ -104,15 +109,97 @@ func (b *bucket) noteRefusal(held, turned, reset, sent, received time.Time) {
 // between an end learnt before the reset and the reset that finds no new window open refutes that end, as
 // a refusal does (a sliding log frees its oldest entry there, not the quota).
 func (b *bucket) noteKept(q Quota, held, turned, sent time.Time, own int64) {
-	if b.limit > 0 && q.Remaining >= 0 && q.Remaining+own < b.limit {
+	lastPass := b.lastPass
+	b.lastPass = later(b.lastPass, sent)
+	switch {
+	case b.limit <= 0 || q.Remaining < 0:
+	case q.Remaining+own < b.limit:
 		b.refuteEnd(held, sent)
+	case !b.kept.IsZero() && held.Equal(b.kept) && !sent.Before(held) && b.clockLength() > 0 &&
+		sent.Sub(lastPass) < b.clockLength():
+		// Restored whole at an end kept from an earlier answer, less than a window after the last request
+		// that passed: a fixed window (a sliding log would still hold that request).
+		b.endHeld = true
 	}
 	if !turned.Before(held) || sent.Before(turned) || !sent.Before(held) || q.Remaining < 0 {
 		return
 	}
 	if b.limit > 0 && q.Remaining+own < b.limit {
-		b.notEarly = true
+		b.refuteEarly(held, turned)
 	}
+}
+
+// refuteEarly takes an answer that refutes the end turned before the reset held that the bucket turned
+// over at: the clock's turn (clockTurn), or the end learnt where the window opened. It reports whether it
+// was the clock's turn.
+func (b *bucket) refuteEarly(held, turned time.Time) bool {
+	if !whole(held) && b.onClockTurn(turned) {
+		b.notOnClock = true
+		return true
+	}
+	b.notEarly = true
+	return false
+}
+
+// clockTurn is where a fixed window whose reset is a delay turns over: the turn of the clock's second,
+// minute or hour (the window's length) before the reset, where a window on the clock (a counter per whole
+// second or minute of the epoch) ends within the delay's rounding, once no answer came from the window
+// after it; else the reset. A delay says only "within t seconds": the window's end may be anywhere in the
+// second before, and on the clock it is on the turn. Only once a window was found restored whole at an
+// end kept from its earlier answers (endHeld: a fixed window, not a sliding log, which frees only its
+// oldest entries there, and whose refusal on the turn would cost a Retry-After). One request tries it (key.go sends one after a
+// turnover, the rest after its answer); a refusal, or an answer that finds the window not restored,
+// refutes it for good (notOnClock, as notEarly does an epoch's early end), and what a sliding log frees there is taken
+// for no refill (measure) and no carry-over (noteCarryOver).
+func (b *bucket) clockTurn() time.Time {
+	w := b.clockLength()
+	if w <= 0 || b.notOnClock || !b.endHeld {
+		return b.reset
+	}
+	if turn := b.reset.Truncate(w); turn.After(b.observed) && turn.Before(b.reset) {
+		return turn.Add(turnoverMargin)
+	}
+	return b.reset
+}
+
+// clockLength is the window's length (as the server said it, else as its first answer's delay read it)
+// when it is one a window on the clock counts in, else 0.
+func (b *bucket) clockLength() time.Duration {
+	w := b.window
+	if w <= 0 {
+		w = b.span
+	}
+	for _, cw := range clockWindows {
+		if w == cw {
+			return w
+		}
+	}
+	return 0
+}
+
+// pastClockTurn reports whether the bucket turns its fixed window over on the clock's turn before its
+// reset (clockTurn), and received is at or after that turn.
+func (b *bucket) pastClockTurn(received time.Time) bool {
+	w := b.clockLength()
+	if b.mode != modeFixed || whole(b.reset) || w <= 0 || !b.endHeld {
+		return false
+	}
+	turn := b.reset.Truncate(w).Add(turnoverMargin)
+	return turn.After(b.observed) && turn.Before(b.reset) && !received.Before(turn)
+}
+
+// onClockTurn reports whether t is where clockTurn turns a window over: just after the clock's turn.
+func (b *bucket) onClockTurn(t time.Time) bool {
+	w := b.clockLength()
+	return w > 0 && t.Add(-turnoverMargin).Truncate(w).Equal(t.Add(-turnoverMargin))
+}
+
+// later is the later of two times.
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // refuteEnd takes an answer that found the window not restored (a refusal, or less than the limit
@@ -127,7 +214,8 @@ func (b *bucket) refuteEnd(held, sent time.Time) {
 // turnover is when the bucket takes its fixed window to turn over: the reset reported, or the learnt end
 // of the window, when that end is one the reset's rounding allows: within the second after a reset seen
 // floored; within the second before it where a window was seen to end before its reset, or to try that
-// once; unless an answer refuted an end before the reset. Only a fixed window turns over.
+// once; for a delay, the clock's turn before it (clockTurn); unless an answer refuted an end before the
+// reset. Only a fixed window turns over.
 func (b *bucket) turnover() time.Time {
 	if b.mode != modeFixed || b.opened.IsZero() || b.reset.IsZero() {
 		return b.reset
@@ -143,10 +231,18 @@ func (b *bucket) turnover() time.Time {
 	switch {
 	case b.notEarly:
 		return b.reset
+	case !whole(b.reset):
+		if turn := b.clockTurn(); turn.Before(b.reset) {
+			return turn
+		}
+		if b.early {
+			span = b.spanUp // seen early: from where the window opened
+		}
 	case b.early || whole(b.reset) && b.reset.Equal(b.said):
 		// Seen early; or untested, and tried where the reset is an epoch's whole second (not where a
-		// Retry-After moved it: it said when). A delay is not tried: what a sliding log frees one request
-		// early reads as a refill, and turns the bucket rolling, which overspends it.
+		// Retry-After moved it: it said when). A delay's window opened by the client is not tried there:
+		// what a sliding log frees one request early reads as a refill, and turns the bucket rolling,
+		// which overspends it; the clock's turn is, once a window showed itself fixed (clockTurn).
 		span = b.spanUp
 	}
 	if span <= 0 {

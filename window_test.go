@@ -302,3 +302,101 @@ func TestFixedWindowKeepsTheEarliestEndItsDelaysAllow(t *testing.T) {
 		assert.Equal(t, ms(2422), b.reset)
 	})
 }
+
+// TestClockTurnOfADelayWindow: where a fixed window whose reset is a delay turns over, at fixed instants.
+// The window's earlier answers bound its end at 2.512 s; the last answer came at 1.6 s; its length is a
+// second (the policy's w=1).
+func TestClockTurnOfADelayWindow(t *testing.T) {
+	fixed := func() *bucket {
+		return &bucket{limit: 10, remaining: 0, mode: modeFixed, window: time.Second, reset: ms(2512), kept: ms(2512),
+			opened: ms(1512), span: time.Second, observed: ms(1600), endHeld: true}
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(b *bucket)
+		want time.Time
+		// pastTurn: an answer at 2.005 s is past the turn, where what a sliding log frees is no refill
+		pastTurn bool
+	}{
+		{"a fixed window found restored whole at a kept end: the clock's turn before the reset", func(*bucket) {}, ms(2001), true},
+		{"not yet found restored whole at a kept end: the reset", func(b *bucket) { b.endHeld = false }, ms(2512), false},
+		{"an answer came after the turn, from the same window: the reset", func(b *bucket) { b.observed = ms(2100) }, ms(2512), false},
+		{"refuted: the reset (and the answers past the turn still no refill)", func(b *bucket) { b.notOnClock = true }, ms(2512), true},
+		{"a window of two seconds counts on no clock's turn: the reset", func(b *bucket) { b.window = 2 * time.Second }, ms(2512), false},
+		{"without a policy's window, the first answer's delay is its length", func(b *bucket) { b.window = 0 }, ms(2001), true},
+		{"an epoch is not a delay: the reset", func(b *bucket) { b.reset, b.kept = ms(3000), ms(3000) }, ms(3000), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := fixed()
+			tc.edit(b)
+			assert.Equal(t, tc.want, b.turnover())
+			assert.Equal(t, tc.pastTurn, b.pastClockTurn(ms(2005)), "past the turn")
+		})
+	}
+	t.Run("a refusal of the trial refutes the turn and returns the end the window's answers bound", func(t *testing.T) {
+		b := fixed()
+		held, turned := b.reset, b.turnover()
+		assert.Equal(t, held, b.noteRefusal(held, turned, ms(3011), ms(2001), ms(2011)))
+		assert.True(t, b.notOnClock)
+		assert.False(t, b.notEarly, "an early end learnt where the window opened stays to try")
+		assert.Equal(t, ms(2512), b.turnover())
+	})
+	t.Run("an answer from the same window to the trial refutes the turn", func(t *testing.T) {
+		b := fixed()
+		held, turned := b.reset, b.turnover()
+		b.noteKept(Quota{Limit: 10, Remaining: 3, Reset: ms(3011)}, held, turned, ms(2001), 1)
+		assert.True(t, b.notOnClock)
+	})
+	t.Run("a new window at the trial keeps the turn", func(t *testing.T) {
+		b := fixed()
+		held, turned := b.reset, b.turnover()
+		b.noteKept(Quota{Limit: 10, Remaining: 9, Reset: ms(3011)}, held, turned, ms(2001), 1)
+		assert.False(t, b.notOnClock)
+	})
+}
+
+// TestRestoredWholeAtAKeptEnd: the first request at an end kept from a window's earlier answers tells a
+// fixed window from a sliding log only when the window's last request that passed was sent less than a
+// window before it (a log frees it a window after it was sent).
+func TestRestoredWholeAtAKeptEnd(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		lastPass int
+		want     bool
+	}{
+		{"the last pass 0.94 s before: a fixed window", 572, true},
+		{"the last pass 1.01 s before: a sliding log would have freed it too", 502, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := &bucket{limit: 50, remaining: 0, mode: modeFixed, window: time.Second, reset: ms(1512), kept: ms(1512),
+				lastPass: ms(tc.lastPass)}
+			b.noteKept(Quota{Limit: 50, Remaining: 49, Reset: ms(2522)}, ms(1512), ms(1512), ms(1512), 1)
+			assert.Equal(t, tc.want, b.endHeld)
+		})
+	}
+}
+
+// TestTrialResume: after its refused trial of the clock's turn, the key resumes at the end the window's
+// earlier answers bound, when the Retry-After is in whole seconds and later, and the window is the one
+// quota exhausted.
+func TestTrialResume(t *testing.T) {
+	now := ms(2011)
+	for _, tc := range []struct {
+		name      string
+		tried     time.Time
+		exhausted int
+		retryAt   time.Time
+		want      bool
+	}{
+		{"Retry-After: 1 after the bound", ms(2512), 1, ms(3011), true},
+		{"no trial", time.Time{}, 1, ms(3011), false},
+		{"another quota exhausted too", ms(2512), 2, ms(3011), false},
+		{"a Retry-After in milliseconds says when", ms(2512), 1, ms(2911), false},
+		{"the Retry-After comes first", ms(2512), 1, ms(2011 + 0), false},
+		{"no Retry-After", ms(2512), 1, time.Time{}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, trialResume(tc.tried, tc.exhausted, tc.retryAt, now))
+		})
+	}
+}

@@ -152,7 +152,9 @@ var knownFailureSlack = knownFailure{goodput: 0.05, rejected: 0.03}
 // sliding-window-log (ietf and x-ratelimit) 50/s 0.896 -> 0.906 goodput at one more refusal (0.5% ->
 // 1.0%), 2/s 0.954 -> 0.963; sliding-window-counter/x-ratelimit 2/s 0.980 -> 0.984. ulule-limiter 50/s
 // (0.450-0.838 with 11-13% refused) passes since a floored epoch that passed is kept as that epoch, not
-// read as a reset of now (bucket.go sync): 0.953 with 1.0% refused in nine runs of nine.
+// read as a reset of now (bucket.go sync): 0.953 with 1.0% refused in nine runs of nine. fixed-window/ietf
+// and x-ratelimit 50/s and 10/s pass (0.969-0.996 with 1 refusal, nine runs of nine) since a delay's
+// window found fixed is tried on the clock's turn before the end its answers bound (window.go clockTurn).
 var knownFailures = map[string]knownFailure{
 	"profile httprate 2/s":                         {goodput: 0.514, rejected: 0.024},
 	"profile ulule-limiter 10/s":                   {goodput: 0.986, rejected: 0.020},
@@ -162,11 +164,7 @@ var knownFailures = map[string]knownFailure{
 	"profile nginx 10/s (429)":                     {goodput: 0.636, rejected: 0.029},
 	"profile nginx 2/s":                            {goodput: 0.818, rejected: 0.070},
 	"profile nginx 2/s (429)":                      {goodput: 0.818, rejected: 0.070},
-	"fixed-window/ietf 50/s burst 10":              {goodput: 0.778, rejected: 0.005},
-	"fixed-window/ietf 10/s":                       {goodput: 0.917, rejected: 0.010},
 	"fixed-window/ietf 2/s":                        {goodput: 0.952, rejected: 0.024},
-	"fixed-window/x-ratelimit 50/s burst 10":       {goodput: 0.879, rejected: 0.005},
-	"fixed-window/x-ratelimit 10/s":                {goodput: 0.943, rejected: 0.010},
 	"fixed-window/x-ratelimit 2/s":                 {goodput: 0.951, rejected: 0.024},
 	"fixed-window/none 50/s burst 10":              {goodput: 0.973, rejected: 0.052},
 	"fixed-window/none 10/s":                       {goodput: 0.996, rejected: 0.083},
