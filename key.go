@@ -127,7 +127,9 @@ func (k *keyState) admitInto(tk *ticket, c *costs, now time.Time, retry bool) {
 	}
 	// Every field, one by one: a composite literal is built aside and then copied, twice the stores.
 	tk.seq, tk.ahead, tk.probe, tk.sentAt = k.seq, k.inflight, false, now
-	tk.costs = *c
+	if c != &tk.costs { // the Transport computes its costs in the ticket already
+		tk.costs = *c
+	}
 	tk.n, tk.charges, tk.more = 0, [len(tk.charges)]charge{}, nil
 	for _, b := range k.buckets {
 		if turn := b.turnover(); b.mode == modeFixed && !b.reset.IsZero() && !now.Before(turn) && !b.observed.After(turn) {
@@ -161,7 +163,11 @@ func (k *keyState) end(tk *ticket, now time.Time) {
 	k.inflight--
 	for i, f := range k.flights {
 		if f.seq == tk.seq {
-			k.flights = append(k.flights[:i], k.flights[i+1:]...)
+			if i == len(k.flights)-1 { // the latest sent, as on a key with one request in flight: no copy
+				k.flights = k.flights[:i]
+			} else {
+				k.flights = append(k.flights[:i], k.flights[i+1:]...)
+			}
 			break
 		}
 	}

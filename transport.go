@@ -158,11 +158,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		now := time.Now()
 		k := t.lookup(s, name, req, now)
 		name = k.name
-		// 2. The costs, once per attempt, outside any lock.
-		c := s.costsOf(req, k.dimensions())
-		// 3. Wait for the key.
+		// 2. The costs, once per attempt, outside any lock, computed in the ticket that admission fills.
 		var tk ticket
-		k, err = t.wait(ctx, s, k, req, &c, at, now, &tk)
+		s.costsInto(&tk.costs, req, k.dimensions())
+		// 3. Wait for the key.
+		k, err = t.wait(ctx, s, k, req, &tk.costs, at, now, &tk)
 		if err != nil {
 			closeBody(sent)
 			return nil, err
