@@ -101,13 +101,12 @@ func (tk *ticket) add(c charge) {
 	tk.n++
 }
 
-func (tk *ticket) each(fn func(*charge)) {
-	for i := 0; i < tk.n && i < len(tk.charges); i++ {
-		fn(&tk.charges[i])
+// at returns charge i of the n: a loop over at passes no closure, which cost an answer ~70 instructions.
+func (tk *ticket) at(i int) *charge {
+	if i < len(tk.charges) {
+		return &tk.charges[i]
 	}
-	for i := range tk.more {
-		fn(&tk.more[i])
-	}
+	return &tk.more[i-len(tk.charges)]
 }
 
 // admitNow records the request in flight and charges it to every bucket, and returns its ticket. Requires
