@@ -192,7 +192,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if quotas != nil {
 			putQuotaBuf(quotas, a.obs.Quotas)
 		}
-		s.report(name, req, out)
+		if s.onQuota != nil || s.onQuotaLow != nil { // most Transports set neither hook: no call, no copy of out
+			s.report(name, req, &out)
+		}
 		if s.limiter != nil && out.rateLimited {
 			k.publish(ctx, s, now)
 		}
@@ -274,7 +276,7 @@ func (t *Transport) lookup(s *settings, name string, req *http.Request, now time
 func (t *Transport) Forget(key string) bool { return t.keys.forget(key) }
 
 // report calls the quota hooks for an outcome.
-func (s *settings) report(name string, req *http.Request, out outcome) {
+func (s *settings) report(name string, req *http.Request, out *outcome) {
 	if s.onQuota != nil && out.quotas != nil {
 		s.onQuota(QuotaEvent{Key: name, Quotas: out.quotas, Request: req})
 	}
