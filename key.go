@@ -1,6 +1,7 @@
 package ratekit
 
 import (
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,6 +20,9 @@ import (
 type keyState struct {
 	name string
 	host string // the host of the key's first request, for Transport.ResetFormats
+	// hostKeyed: name is KeyByHost's key for host, a scheme, "://" and host lowercased (set at creation;
+	// read without the lock), so that registry.getLast can tell it is a request's key without building it
+	hostKeyed bool
 
 	// dims are the dimensions of the key's buckets, copied on write under mu and read without it, so a
 	// request's costs are computed before the lock is taken.
@@ -58,12 +62,39 @@ type keyState struct {
 }
 
 func newKeyState(name, host string, s *settings, now time.Time) *keyState {
-	k := &keyState{name: name, host: host, needProbe: true, lastUsed: now}
+	k := &keyState{name: name, host: host, hostKeyed: isHostKeyFor(name, host), needProbe: true, lastUsed: now}
 	if s.limit > 0 {
 		k.ceiling = rate.NewLimiter(s.limit, s.burst)
 	}
 	k.budget = newRetryBudget(s.retryBudget)
 	return k
+}
+
+// isHostKeyFor reports whether name is a scheme, "://" and host lowercased: KeyByHost's key for a request
+// to host.
+func isHostKeyFor(name, host string) bool {
+	n := len(name) - len(host)
+	if n < len("://") || name[n-3:n] != "://" {
+		return false
+	}
+	for i := range len(host) {
+		c := host[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if name[n+i] != c {
+			return false
+		}
+	}
+	return true
+}
+
+// isHostKey reports whether k is req's key by host, KeyByHost(req), without building it: req's host is
+// spelled as the host k's name was built from, and its scheme is the scheme of k's name.
+func (k *keyState) isHostKey(req *http.Request) bool {
+	u := req.URL
+	return k.hostKeyed && k.host == u.Host && len(k.name) == len(u.Scheme)+len("://")+len(u.Host) &&
+		k.name[:len(u.Scheme)] == u.Scheme
 }
 
 // dimensions returns the dimensions of the key's buckets, without the lock.

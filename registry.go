@@ -1,7 +1,9 @@
 package ratekit
 
 import (
+	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ratekit/ratekit/internal/idlemap"
@@ -14,6 +16,10 @@ type registry struct {
 	mu      sync.RWMutex
 	keys    map[string]*keyState // guarded by mu
 	sweeper idlemap.Sweeper      // guarded by mu
+	// last is the key the default KeyFunc found last, or nil: a client that calls one host finds its key
+	// without building the key's name or hashing it. It is stored with mu held (read or write), so it is
+	// always a key of keys at the time, and cleared with mu write-held when that key is forgotten.
+	last atomic.Pointer[keyState]
 }
 
 // get returns the state of key name, creating it if needed; host is the host of the request that asks.
@@ -26,24 +32,45 @@ func (r *registry) get(s *settings, name, host string, now time.Time) *keyState 
 	if k != nil && !sweepDue {
 		return k
 	}
-	return r.create(s, name, host, now)
+	return r.create(s, name, host, now, false)
 }
 
-// getBytes is get for a name held in bytes, which it copies only to create the key.
+// getBytes is get for a name held in bytes, which it copies only to create the key. The key it finds
+// becomes the last key (see registry).
 func (r *registry) getBytes(s *settings, name []byte, host string, now time.Time) *keyState {
 	timeout := s.idleTimeout
 	r.mu.RLock()
 	k := r.keys[string(name)] // no allocation: the compiler looks the bytes up as they are
 	sweepDue := r.sweeper.Due(now, timeout)
+	if k != nil && !sweepDue && r.last.Load() != k {
+		r.last.Store(k)
+	}
 	r.mu.RUnlock()
 	if k != nil && !sweepDue {
 		return k
 	}
-	return r.create(s, string(name), host, now)
+	return r.create(s, string(name), host, now, true)
 }
 
-// create returns the state of key name, creating it if needed, and sweeps idle keys when due.
-func (r *registry) create(s *settings, name, host string, now time.Time) *keyState {
+// getLast returns the last key (see registry) when it is req's key by host, KeyByHost(req), and no sweep is
+// due; else nil, and the caller looks the key up by name.
+func (r *registry) getLast(s *settings, req *http.Request, now time.Time) *keyState {
+	k := r.last.Load()
+	if k == nil || !k.isHostKey(req) {
+		return nil
+	}
+	r.mu.RLock()
+	sweepDue := r.sweeper.Due(now, s.idleTimeout)
+	r.mu.RUnlock()
+	if sweepDue {
+		return nil
+	}
+	return k
+}
+
+// create returns the state of key name, creating it if needed, and sweeps idle keys when due; last: it
+// becomes the last key (see registry).
+func (r *registry) create(s *settings, name, host string, now time.Time, last bool) *keyState {
 	timeout := s.idleTimeout
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -55,6 +82,9 @@ func (r *registry) create(s *settings, name, host string, now time.Time) *keySta
 		}
 		k = newKeyState(name, host, s, now)
 		r.keys[name] = k
+	}
+	if last {
+		r.last.Store(k)
 	}
 	return k
 }
@@ -69,6 +99,7 @@ func (r *registry) sweep(now time.Time, timeout time.Duration) {
 			return false
 		}
 		k.evict()
+		r.last.CompareAndSwap(k, nil)
 		return true
 	})
 }
@@ -82,6 +113,7 @@ func (r *registry) forget(name string) bool {
 		return false
 	}
 	delete(r.keys, name)
+	r.last.CompareAndSwap(k, nil)
 	k.mu.Lock()
 	k.evict()
 	k.mu.Unlock()

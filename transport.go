@@ -259,11 +259,23 @@ func (t *Transport) wait(ctx context.Context, s *settings, k *keyState, req *htt
 }
 
 // lookup finds the state of the request's key: name, or for the default KeyByHost (name ""), the key it
-// would build, without building it unless the key is new.
+// would build, without building it unless the key is new, nor looking it up by name when it is the last key
+// found (registry.getLast).
 func (t *Transport) lookup(s *settings, name string, req *http.Request, now time.Time) *keyState {
 	if name != "" {
 		return t.keys.get(s, name, req.URL.Host, now)
 	}
+	if k := t.keys.getLast(s, req, now); k != nil {
+		return k
+	}
+	return t.lookupHost(s, req, now)
+}
+
+// lookupHost is lookup of the key by host when it is not the last key found: the key's name is built and
+// looked up. A function of its own, so that its buffer is zeroed only then.
+//
+//go:noinline
+func (t *Transport) lookupHost(s *settings, req *http.Request, now time.Time) *keyState {
 	var buf [128]byte
 	key := appendHostKey(buf[:0], req)
 	return t.keys.getBytes(s, key, req.URL.Host, now)
