@@ -20,6 +20,10 @@ type registry struct {
 	// without building the key's name or hashing it. It is stored with mu held (read or write), so it is
 	// always a key of keys at the time, and cleared with mu write-held when that key is forgotten.
 	last atomic.Pointer[keyState]
+	// swept is the time of the last sweep (sweeper's), or nil before the first: getLast tells whether a
+	// sweep is due without taking mu, whose read lock is two atomic writes to a line every request shares.
+	// It is stored with mu write-held, when the sweeper sweeps.
+	swept atomic.Pointer[time.Time]
 }
 
 // get returns the state of key name, creating it if needed; host is the host of the request that asks.
@@ -59,10 +63,7 @@ func (r *registry) getLast(s *settings, req *http.Request, now time.Time) *keySt
 	if k == nil || !k.isHostKey(req) {
 		return nil
 	}
-	r.mu.RLock()
-	sweepDue := r.sweeper.Due(now, s.idleTimeout)
-	r.mu.RUnlock()
-	if sweepDue {
+	if swept := r.swept.Load(); swept == nil || now.Sub(*swept) >= s.idleTimeout/4 { // sweeper.Due
 		return nil
 	}
 	return k
@@ -92,7 +93,7 @@ func (r *registry) create(s *settings, name, host string, now time.Time, last bo
 // sweep forgets idle keys, when a sweep is due. Requires r.mu held; takes each key's mu (the lock order is
 // r.mu, then k.mu).
 func (r *registry) sweep(now time.Time, timeout time.Duration) {
-	idlemap.Sweep(&r.sweeper, r.keys, now, timeout, func(k *keyState) bool {
+	swept := idlemap.Sweep(&r.sweeper, r.keys, now, timeout, func(k *keyState) bool {
 		k.mu.Lock()
 		defer k.mu.Unlock()
 		if !k.idle(now, timeout) {
@@ -102,6 +103,10 @@ func (r *registry) sweep(now time.Time, timeout time.Duration) {
 		r.last.CompareAndSwap(k, nil)
 		return true
 	})
+	if swept {
+		at := now // on the heap only when it swept
+		r.swept.Store(&at)
+	}
 }
 
 // forget drops key name, reporting whether it was held.

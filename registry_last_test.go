@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -79,6 +80,29 @@ func TestLastKey(t *testing.T) {
 	assert.Nil(t, tr.keys.last.Load(), "a forgotten key is not the last key")
 	send("https://"+last.host+"/", false)
 	assert.NotSame(t, last, tr.keys.last.Load(), "the request after Forget finds a new key")
+}
+
+// TestLastKeyStillSweeps checks that requests that all find the last key still sweep idle keys when a
+// sweep is due: a client that calls one host all day forgets the hosts it called once.
+func TestLastKeyStillSweeps(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tr := &Transport{IdleTimeout: time.Minute, Base: roundTrip(func(r *http.Request) (*http.Response, error) {
+			return &http.Response{StatusCode: 200, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
+		})}
+		send := func(rawURL string) {
+			t.Helper()
+			req, err := http.NewRequest(http.MethodGet, rawURL, nil)
+			require.NoError(t, err)
+			_, err = tr.RoundTrip(req)
+			require.NoError(t, err)
+		}
+		send("https://once.test/")
+		for range 120 { // two minutes of one request a second to the last key
+			send("https://busy.test/")
+			time.Sleep(time.Second)
+		}
+		assert.Equal(t, []string{"https://busy.test"}, keyNames(tr), "keys held after once.test was idle for 2 minutes")
+	})
 }
 
 // roundTrip adapts a function to http.RoundTripper.
