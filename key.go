@@ -149,7 +149,9 @@ func (k *keyState) admitNow(c *costs, now time.Time, retry bool) ticket {
 }
 
 // admitInto is admitNow writing the ticket to tk: a ticket is a few hundred bytes, which the request's
-// fast path (admit, then wait, then RoundTrip) would otherwise copy at each return. Requires mu held.
+// fast path (admit, then wait, then RoundTrip) would otherwise copy at each return. tk is a fresh ticket,
+// zero but for its costs (which c may be): each attempt of a request declares its own, so its charges are
+// not cleared again here. Requires mu held.
 func (k *keyState) admitInto(tk *ticket, c *costs, now time.Time, retry bool) {
 	k.seq++
 	if !retry {
@@ -160,7 +162,6 @@ func (k *keyState) admitInto(tk *ticket, c *costs, now time.Time, retry bool) {
 	if c != &tk.costs { // the Transport computes its costs in the ticket already
 		tk.costs = *c
 	}
-	tk.n, tk.charges, tk.more = 0, [len(tk.charges)]charge{}, nil
 	for _, b := range k.buckets {
 		if turn := b.turnover(); b.mode == modeFixed && !b.reset.IsZero() && !now.Before(turn) && !b.observed.After(turn) {
 			// The window turned over since the last report: learn its budget from one request before the
