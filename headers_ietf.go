@@ -27,10 +27,17 @@ func (r *reader) ietf(f *fields) {
 // draft-6: `RateLimit-Policy: 50;w=1` and `RateLimit-Limit: 50`): the limit equal to separate (the separate
 // RateLimit-Limit; -1: none) is that quota's, and gives it its window (reader.separateWindow) instead of
 // becoming a quota of its own.
+//
+// It is small enough to inline, so that a response without the fields (most) costs no call.
 func (r *reader) ietfPair(stateLines, policyLines []string, separate int64) {
 	if len(stateLines) == 0 && len(policyLines) == 0 {
 		return
 	}
+	r.ietfPairOf(stateLines, policyLines, separate)
+}
+
+// ietfPairOf is ietfPair of fields present.
+func (r *reader) ietfPairOf(stateLines, policyLines []string, separate int64) {
 	scratch := getSFScratch() // recycled: not zeroed (sfv_scratch.go)
 	defer putSFScratch(scratch)
 	policies, state := &scratch.policies, &scratch.state

@@ -175,10 +175,17 @@ func remainingOf(remaining []string, limit int64, used []string) int64 {
 
 // minCount reads a count (see parseCount) from field lines a proxy may have merged ("5, 5"): the smallest
 // member wins, so a merged remaining never overstates what is left.
+//
+// It is small enough to inline, so that the many absent fields of a response cost no call.
 func minCount(lines []string) (int64, bool) {
 	if len(lines) == 0 {
 		return 0, false
 	}
+	return minCountOf(lines)
+}
+
+// minCountOf is minCount of lines present.
+func minCountOf(lines []string) (int64, bool) {
 	if len(lines) == 1 {
 		if n, ok := plainInt(lines[0]); ok {
 			return n, true // the common case: one line of digits
