@@ -8,6 +8,14 @@ import (
 
 // ietf reads the IETF RateLimit and RateLimit-Policy fields (and Jira's Beta-RateLimit twins).
 func (r *reader) ietf(f *fields) {
+	if len(f.ietfState)|len(f.ietfPolicy)|len(f.betaState)|len(f.betaPolicy) == 0 {
+		return // most responses; small enough to inline, so they cost no call
+	}
+	r.ietfOf(f)
+}
+
+// ietfOf is ietf of fields present.
+func (r *reader) ietfOf(f *fields) {
 	separate := int64(-1) // the separate RateLimit-Limit of drafts up to 6, which a policy may describe
 	if n, ok := minCount(f.rlLimit); ok && len(f.ietfState) == 0 {
 		separate = n
