@@ -50,7 +50,11 @@ var benchDialects = []struct {
 
 // BenchmarkParseHeaders parses each dialect three ways: ParseHeaders (the public call, which returns
 // quotas the caller keeps: one allocation), pooled (the Transport's path, parsePooled: quotas in a pooled
-// buffer, given back) and, as the floor no parser can go below, one range over the header map doing nothing.
+// buffer, given back) and, as the floor no parser can go below, one range over the header map doing nothing
+// (range-floor). Every header carries ten ordinary fields, as real responses do, so the floor is not small:
+// ~140 ns on the 2-core VM of issue 12, above the goal of < 60 ns for none; compare none/ParseHeaders with
+// none/range-floor (TestBenchmarkGoals prints their ratio). No parser that reads unknown vendors' fields
+// can skip the range: it must look at every name.
 func BenchmarkParseHeaders(b *testing.B) {
 	for _, d := range benchDialects {
 		b.Run(d.name+"/ParseHeaders", func(b *testing.B) {
@@ -98,7 +102,10 @@ func benchRange(b *testing.B, h http.Header) {
 }
 
 // handQuota and handParse are what a user writes who reads X-RateLimit-* by hand with strconv: three
-// lookups, three conversions, the reset taken as a delay in seconds.
+// lookups, three conversions, the reset taken as a delay in seconds. handParse spells the names as the
+// docs do (h.Get("X-RateLimit-Limit")), so each lookup canonicalises its name first, which allocates:
+// that flatters any parser compared with it. handParseCanonical is the fair baseline: the same parser
+// reading the canonical keys straight from the map, as a user who knows net/http would write it.
 type handQuota struct {
 	limit, remaining int64
 	reset            time.Time
@@ -114,11 +121,46 @@ func handParse(h http.Header, now time.Time) (handQuota, bool) {
 	return handQuota{limit: limit, remaining: remaining, reset: now.Add(time.Duration(reset) * time.Second)}, true
 }
 
+func handParseCanonical(h http.Header, now time.Time) (handQuota, bool) {
+	limit, err1 := strconv.ParseInt(canonicalGet(h, "X-Ratelimit-Limit"), 10, 64)
+	remaining, err2 := strconv.ParseInt(canonicalGet(h, "X-Ratelimit-Remaining"), 10, 64)
+	reset, err3 := strconv.ParseInt(canonicalGet(h, "X-Ratelimit-Reset"), 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil {
+		return handQuota{}, false
+	}
+	return handQuota{limit: limit, remaining: remaining, reset: now.Add(time.Duration(reset) * time.Second)}, true
+}
+
+// canonicalGet is h.Get for a key already canonical: one map lookup, no canonicalisation.
+func canonicalGet(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// handParsers are the two hand-written baselines.
+var handParsers = []struct {
+	name  string
+	parse func(http.Header, time.Time) (handQuota, bool)
+}{
+	{"Get", handParse},
+	{"canonical", handParseCanonical},
+}
+
+// BenchmarkHandWrittenXRateLimit runs both hand-written parsers on the X-RateLimit header of
+// BenchmarkParseHeaders.
 func BenchmarkHandWrittenXRateLimit(b *testing.B) {
+	for _, p := range handParsers {
+		b.Run(p.name, func(b *testing.B) { benchHand(b, p.parse) })
+	}
+}
+
+func benchHand(b *testing.B, parse func(http.Header, time.Time) (handQuota, bool)) {
 	b.ReportAllocs()
 	var q handQuota
 	for b.Loop() {
-		q, _ = handParse(benchXRateLimit, t0)
+		q, _ = parse(benchXRateLimit, t0)
 	}
 	if q.remaining != 4999 {
 		b.Fatal(q)
@@ -233,6 +275,17 @@ func BenchmarkHTTPDate(b *testing.B) {
 // TestBenchmarkGoals runs the comparisons of issue 12 in one process and prints each against its goal:
 // `RATEKIT_GOALS=1 go test -run BenchmarkGoals -v`. It asserts nothing (speed is no test's business): a
 // goal missed shows as value/goal above 1. (A benchmark cannot run testing.Benchmark; a test can.)
+//
+// Two rows say what a goal is measured against. X-RateLimit is compared with both hand-written parsers:
+// the one that calls h.Get with the documented spelling, which canonicalises and allocates three times a
+// call, and the fair one that reads the canonical keys. The goal of < 60 ns without rate-limit headers
+// is below what any parser can reach with the benchmark's ten ordinary fields: one bare range over the
+// map (range-floor, which reads each name's length and nothing else) costs ~140 ns on the 2-core VM of
+// issue 12, so the table prints ParseHeaders/none beside that floor and their ratio, the part the
+// scanner adds (its gate on each name, which recognises unknown vendors' rate-limit fields by their
+// structure and so must look at every name). The fair hand-written parser makes three map lookups and
+// never looks at the other fields, so the table also prints X-RateLimit's range-floor over it: the best
+// ratio any parser that reads the whole header can reach.
 func TestBenchmarkGoals(b *testing.T) {
 	if os.Getenv("RATEKIT_GOALS") == "" {
 		b.Skip("set RATEKIT_GOALS=1 to run the benchmarks and print the goals table")
@@ -241,15 +294,21 @@ func TestBenchmarkGoals(b *testing.T) {
 		r := testing.Benchmark(f)
 		return float64(r.T.Nanoseconds()) / float64(r.N)
 	}
+	public := func(h http.Header) func(*testing.B) {
+		return func(b *testing.B) {
+			for b.Loop() {
+				ParseHeaders(h, t0)
+			}
+		}
+	}
 	none := ns(func(b *testing.B) { benchPooled(b, benchPlain, 0) })
+	nonePublic := ns(public(benchPlain))
 	floor := ns(func(b *testing.B) { benchRange(b, benchPlain) })
 	ours := ns(func(b *testing.B) { benchPooled(b, benchXRateLimit, 1) })
-	oursPublic := ns(func(b *testing.B) {
-		for b.Loop() {
-			ParseHeaders(benchXRateLimit, t0)
-		}
-	})
-	hand := ns(BenchmarkHandWrittenXRateLimit)
+	floorXRL := ns(func(b *testing.B) { benchRange(b, benchXRateLimit) })
+	oursPublic := ns(public(benchXRateLimit))
+	hand := ns(func(b *testing.B) { benchHand(b, handParse) })
+	fair := ns(func(b *testing.B) { benchHand(b, handParseCanonical) })
 	ietf := ns(func(b *testing.B) { benchPooled(b, benchIETF, 2) })
 	sfv := ns(BenchmarkHTTPSFVIETF)
 	rows := []struct {
@@ -257,13 +316,24 @@ func TestBenchmarkGoals(b *testing.T) {
 		value, goal float64
 		unit        string
 	}{
-		{"no rate-limit headers (ns, goal < 60)", none, 60, "ns"},
+		{"no rate-limit headers, ParseHeaders (ns, goal < 60)", nonePublic, 60, "ns"},
+		{"no rate-limit headers, pooled (ns, goal < 60)", none, 60, "ns"},
 		{"  range over the same header, the floor (ns)", floor, 60, "ns"},
-		{"X-RateLimit pooled / hand-written strconv (goal < 1.3)", ours / hand, 1.3, "x"},
-		{"X-RateLimit ParseHeaders / hand-written strconv (goal < 1.3)", oursPublic / hand, 1.3, "x"},
+		{"  ParseHeaders/none / range-floor (what the scanner adds to the range)", nonePublic / floor, 0, "x"},
+		{"  hand-written strconv, h.Get (ns)", hand, 0, "ns"},
+		{"  hand-written strconv, canonical keys (ns)", fair, 0, "ns"},
+		{"X-RateLimit pooled / hand-written h.Get (goal < 1.3)", ours / hand, 1.3, "x"},
+		{"X-RateLimit pooled / hand-written canonical (goal < 1.3)", ours / fair, 1.3, "x"},
+		{"X-RateLimit ParseHeaders / hand-written h.Get (goal < 1.3)", oursPublic / hand, 1.3, "x"},
+		{"X-RateLimit ParseHeaders / hand-written canonical (goal < 1.3)", oursPublic / fair, 1.3, "x"},
+		{"  X-RateLimit range-floor / hand-written canonical (any scanner's best)", floorXRL / fair, 0, "x"},
 		{"IETF draft-11 pooled / httpsfv (goal < 0.3)", ietf / sfv, 0.3, "x"},
 	}
 	for _, r := range rows {
-		b.Logf("%-62s %8.2f%s  goal %6.2f%s  value/goal %.2f", r.what, r.value, r.unit, r.goal, r.unit, r.value/r.goal)
+		if r.goal == 0 {
+			b.Logf("%-74s %8.2f%s", r.what, r.value, r.unit)
+			continue
+		}
+		b.Logf("%-74s %8.2f%s  goal %6.2f%s  value/goal %.2f", r.what, r.value, r.unit, r.goal, r.unit, r.value/r.goal)
 	}
 }

@@ -456,7 +456,11 @@ func (b *bucket) done(seq uint64) {
 	for i, f := range b.flights {
 		if f.seq == seq {
 			b.inflight -= f.cost
-			b.flights = append(b.flights[:i], b.flights[i+1:]...)
+			if i == len(b.flights)-1 { // the latest sent, as with one request in flight: no copy
+				b.flights = b.flights[:i]
+			} else {
+				b.flights = append(b.flights[:i], b.flights[i+1:]...)
+			}
 			return
 		}
 	}

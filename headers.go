@@ -150,7 +150,8 @@ func (c *candidates) scan(h http.Header) bool {
 			}
 		case limitish(name):
 			if c.n < len(c.c) {
-				c.c[c.n] = candidate{name, lines}
+				cand := &c.c[c.n]
+				cand.name, cand.lines = name, lines
 				c.n++
 			} else {
 				c.more = true
@@ -169,16 +170,18 @@ func (p *Parser) parse(buf *quotaBuf, h http.Header, received time.Time, c *cand
 		return p.parseTable(buf, h, received, &f, nil)
 	}
 	f.date = c.date
-	rest := c.c[:0] // the candidates no canonical name matched
-	for _, cand := range c.c[:c.n] {
+	n := 0 // the candidates no canonical name matched, moved to the front; by index, not copied per turn
+	for i := range c.n {
+		cand := &c.c[i]
 		if dst := f.canonical(cand.name); dst != nil {
 			f.set(dst, cand.lines)
 		} else {
-			rest = append(rest, cand)
+			c.c[n] = *cand
+			n++
 		}
 	}
-	if len(rest) > 0 {
-		return p.parseTable(buf, h, received, &f, rest)
+	if n > 0 {
+		return p.parseTable(buf, h, received, &f, c.c[:n])
 	}
 	return p.read(buf, &f, nil, received)
 }

@@ -8,6 +8,14 @@ import (
 
 // ietf reads the IETF RateLimit and RateLimit-Policy fields (and Jira's Beta-RateLimit twins).
 func (r *reader) ietf(f *fields) {
+	if len(f.ietfState)|len(f.ietfPolicy)|len(f.betaState)|len(f.betaPolicy) == 0 {
+		return // most responses; small enough to inline, so they cost no call
+	}
+	r.ietfOf(f)
+}
+
+// ietfOf is ietf of fields present.
+func (r *reader) ietfOf(f *fields) {
 	separate := int64(-1) // the separate RateLimit-Limit of drafts up to 6, which a policy may describe
 	if n, ok := minCount(f.rlLimit); ok && len(f.ietfState) == 0 {
 		separate = n
@@ -27,10 +35,17 @@ func (r *reader) ietf(f *fields) {
 // draft-6: `RateLimit-Policy: 50;w=1` and `RateLimit-Limit: 50`): the limit equal to separate (the separate
 // RateLimit-Limit; -1: none) is that quota's, and gives it its window (reader.separateWindow) instead of
 // becoming a quota of its own.
+//
+// It is small enough to inline, so that a response without the fields (most) costs no call.
 func (r *reader) ietfPair(stateLines, policyLines []string, separate int64) {
 	if len(stateLines) == 0 && len(policyLines) == 0 {
 		return
 	}
+	r.ietfPairOf(stateLines, policyLines, separate)
+}
+
+// ietfPairOf is ietfPair of fields present.
+func (r *reader) ietfPairOf(stateLines, policyLines []string, separate int64) {
 	scratch := getSFScratch() // recycled: not zeroed (sfv_scratch.go)
 	defer putSFScratch(scratch)
 	policies, state := &scratch.policies, &scratch.state

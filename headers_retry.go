@@ -8,7 +8,17 @@ import (
 // retryAfter returns the local time after which the server allows a retry, or the zero time when it did not
 // say. retry-after-ms and x-ms-retry-after-ms (milliseconds, sent by Azure and the OpenAI SDKs' servers) are
 // more precise than Retry-After and win when they parse.
+//
+// It is small enough to inline, so that a response without the fields (most) costs no call.
 func (r *reader) retryAfter(f *fields) time.Time {
+	if len(f.retryAfterMs)|len(f.retryIn)|len(f.retryAfter) == 0 {
+		return time.Time{}
+	}
+	return r.retryAfterOf(f)
+}
+
+// retryAfterOf is retryAfter of fields present.
+func (r *reader) retryAfterOf(f *fields) time.Time {
 	if len(f.retryAfterMs) > 0 {
 		if ms, ok := maxNumber(f.retryAfterMs); ok {
 			if t, ok := r.c.afterSeconds(ms / 1000); ok {

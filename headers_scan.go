@@ -110,7 +110,8 @@ func limitish(name string) bool {
 	if hits := letterMY(load8(name, n-8)); hits != 0 && limitishHits(name, hits, n-8, n-8) {
 		return true
 	}
-	return n > len("anthropic-") && isAnthropicPrefix(name)
+	// The first letter alone rules out nearly every other name, before the prefix's words are loaded.
+	return name[0]|0x20 == 'a' && n > len("anthropic-") && isAnthropicPrefix(name)
 }
 
 // isAnthropicPrefix is foldHasPrefix(name, "anthropic-") for a name of at least ten bytes, a word at a time:
@@ -137,15 +138,16 @@ func limitishHits(name string, hits uint64, lo, hi int) bool {
 	return false
 }
 
-// limitishAt reports whether name[i] is the m of "limit" or the y of "retry", in any case.
+// limitishAt reports whether name[i] is the m of "limit" or the y of "retry", in any case. It compares four
+// letters at a time, as isDate does: OR-ing 0x20 into a byte maps only L, I, M, R, E and T to l, i, m, r, e
+// and t among the bytes that could become these letters.
 func limitishAt(name string, i int) bool {
+	const limi, retr = 'l' | 'i'<<8 | 'm'<<16 | 'i'<<24, 'r' | 'e'<<8 | 't'<<16 | 'r'<<24
 	switch name[i] | 0x20 {
 	case 'm':
-		return i >= 2 && i+2 < len(name) && name[i-2]|0x20 == 'l' && name[i-1]|0x20 == 'i' &&
-			name[i+1]|0x20 == 'i' && name[i+2]|0x20 == 't'
+		return i >= 2 && i+2 < len(name) && load4(name, i-2)|0x20202020 == limi && name[i+2]|0x20 == 't'
 	case 'y':
-		return i >= 4 && name[i-4]|0x20 == 'r' && name[i-3]|0x20 == 'e' && name[i-2]|0x20 == 't' &&
-			name[i-1]|0x20 == 'r'
+		return i >= 4 && load4(name, i-4)|0x20202020 == retr
 	}
 	return false
 }
@@ -163,18 +165,16 @@ func load8(s string, i int) uint64 {
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
-// letterMY returns a mask with the high bit set in each byte of w that is m, M, y or Y, and no other.
+// letterMY returns a mask with the high bit set in each byte of w that is m, M, y or Y, and perhaps in the
+// bytes right after one of them that are l (after an m) or x (after a y), where a borrow of the
+// has-zero-byte test crosses: a superset its callers narrow with limitishAt, which reads the letters. The exact form of the test, in which no
+// borrow crosses bytes (^((v&lows + lows) | v | lows)), costs more operations a letter, on every word of
+// every name.
 func letterMY(w uint64) uint64 {
-	const ones, case20 = 0x0101010101010101, 0x2020202020202020
+	const ones, case20, highs = 0x0101010101010101, 0x2020202020202020, 0x8080808080808080
 	w |= case20 // ASCII lowercase for letters; no other byte becomes m or y (0x4d, 0x59 are M and Y)
-	return zeroBytes(w^('m'*ones)) | zeroBytes(w^('y'*ones))
-}
-
-// zeroBytes returns a mask with the high bit set in each byte of v that is zero, and no other (the exact
-// form of the has-zero-byte test: no borrow crosses bytes).
-func zeroBytes(v uint64) uint64 {
-	const lows = 0x7f7f7f7f7f7f7f7f
-	return ^((v&lows + lows) | v | lows)
+	m, y := w^('m'*ones), w^('y'*ones)
+	return ((m-ones)&^m | (y-ones)&^y) & highs
 }
 
 // isDate reports whether name is Date in any case, a word at a time: OR-ing 0x20 into a byte maps only

@@ -11,9 +11,14 @@ import (
 // GitLab adds RateLimit-ResetTime (an HTTP-date), RateLimit-Name and RateLimit-Observed (the units used).
 // Draft 3 put the policies inside the limit: `RateLimit-Limit: 10, 10;w=1, 50;w=60`.
 func (r *reader) ietfSeparate(f *fields) {
-	if len(f.rlLimit) == 0 && len(f.rlRemaining) == 0 && len(f.rlReset) == 0 && len(f.rlResetTime) == 0 {
-		return
+	if len(f.rlLimit)|len(f.rlRemaining)|len(f.rlReset)|len(f.rlResetTime) == 0 {
+		return // most responses; small enough to inline, so they cost no call
 	}
+	r.ietfSeparateOf(f)
+}
+
+// ietfSeparateOf is ietfSeparate of fields present.
+func (r *reader) ietfSeparateOf(f *fields) {
 	q := unknownQuota(firstValue(f.rlName), "")
 	if n, ok := minCount(f.rlLimit); ok {
 		q.Limit = n
@@ -130,6 +135,14 @@ var xFieldNames = [2]struct{ limit, reset, resetAfter string }{
 
 // shopify reads X-Shopify-Shop-Api-Call-Limit: "32/40", used over bucket size.
 func (r *reader) shopify(f *fields) {
+	if len(f.shopify) == 0 {
+		return // most responses; small enough to inline, so they cost no call
+	}
+	r.shopifyOf(f)
+}
+
+// shopifyOf is shopify of a field present.
+func (r *reader) shopifyOf(f *fields) {
 	v := firstValue(f.shopify)
 	if v == "" {
 		return
@@ -175,10 +188,17 @@ func remainingOf(remaining []string, limit int64, used []string) int64 {
 
 // minCount reads a count (see parseCount) from field lines a proxy may have merged ("5, 5"): the smallest
 // member wins, so a merged remaining never overstates what is left.
+//
+// It is small enough to inline, so that the many absent fields of a response cost no call.
 func minCount(lines []string) (int64, bool) {
 	if len(lines) == 0 {
 		return 0, false
 	}
+	return minCountOf(lines)
+}
+
+// minCountOf is minCount of lines present.
+func minCountOf(lines []string) (int64, bool) {
 	if len(lines) == 1 {
 		if n, ok := plainInt(lines[0]); ok {
 			return n, true // the common case: one line of digits

@@ -1,6 +1,7 @@
 package ratekit
 
 import (
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,6 +20,9 @@ import (
 type keyState struct {
 	name string
 	host string // the host of the key's first request, for Transport.ResetFormats
+	// hostKeyed: name is KeyByHost's key for host, a scheme, "://" and host lowercased (set at creation;
+	// read without the lock), so that registry.getLast can tell it is a request's key without building it
+	hostKeyed bool
 
 	// dims are the dimensions of the key's buckets, copied on write under mu and read without it, so a
 	// request's costs are computed before the lock is taken.
@@ -58,12 +62,39 @@ type keyState struct {
 }
 
 func newKeyState(name, host string, s *settings, now time.Time) *keyState {
-	k := &keyState{name: name, host: host, needProbe: true, lastUsed: now}
+	k := &keyState{name: name, host: host, hostKeyed: isHostKeyFor(name, host), needProbe: true, lastUsed: now}
 	if s.limit > 0 {
 		k.ceiling = rate.NewLimiter(s.limit, s.burst)
 	}
 	k.budget = newRetryBudget(s.retryBudget)
 	return k
+}
+
+// isHostKeyFor reports whether name is a scheme, "://" and host lowercased: KeyByHost's key for a request
+// to host.
+func isHostKeyFor(name, host string) bool {
+	n := len(name) - len(host)
+	if n < len("://") || name[n-3:n] != "://" {
+		return false
+	}
+	for i := range len(host) {
+		c := host[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if name[n+i] != c {
+			return false
+		}
+	}
+	return true
+}
+
+// isHostKey reports whether k is req's key by host, KeyByHost(req), without building it: req's host is
+// spelled as the host k's name was built from, and its scheme is the scheme of k's name.
+func (k *keyState) isHostKey(req *http.Request) bool {
+	u := req.URL
+	return k.hostKeyed && k.host == u.Host && len(k.name) == len(u.Scheme)+len("://")+len(u.Host) &&
+		k.name[:len(u.Scheme)] == u.Scheme
 }
 
 // dimensions returns the dimensions of the key's buckets, without the lock.
@@ -101,13 +132,12 @@ func (tk *ticket) add(c charge) {
 	tk.n++
 }
 
-func (tk *ticket) each(fn func(*charge)) {
-	for i := 0; i < tk.n && i < len(tk.charges); i++ {
-		fn(&tk.charges[i])
+// at returns charge i of the n: a loop over at passes no closure, which cost an answer ~70 instructions.
+func (tk *ticket) at(i int) *charge {
+	if i < len(tk.charges) {
+		return &tk.charges[i]
 	}
-	for i := range tk.more {
-		fn(&tk.more[i])
-	}
+	return &tk.more[i-len(tk.charges)]
 }
 
 // admitNow records the request in flight and charges it to every bucket, and returns its ticket. Requires
@@ -119,7 +149,9 @@ func (k *keyState) admitNow(c *costs, now time.Time, retry bool) ticket {
 }
 
 // admitInto is admitNow writing the ticket to tk: a ticket is a few hundred bytes, which the request's
-// fast path (admit, then wait, then RoundTrip) would otherwise copy at each return. Requires mu held.
+// fast path (admit, then wait, then RoundTrip) would otherwise copy at each return. tk is a fresh ticket,
+// zero but for its costs (which c may be): each attempt of a request declares its own, so its charges are
+// not cleared again here. Requires mu held.
 func (k *keyState) admitInto(tk *ticket, c *costs, now time.Time, retry bool) {
 	k.seq++
 	if !retry {
@@ -127,8 +159,9 @@ func (k *keyState) admitInto(tk *ticket, c *costs, now time.Time, retry bool) {
 	}
 	// Every field, one by one: a composite literal is built aside and then copied, twice the stores.
 	tk.seq, tk.ahead, tk.probe, tk.sentAt = k.seq, k.inflight, false, now
-	tk.costs = *c
-	tk.n, tk.charges, tk.more = 0, [len(tk.charges)]charge{}, nil
+	if c != &tk.costs { // the Transport computes its costs in the ticket already
+		tk.costs = *c
+	}
 	for _, b := range k.buckets {
 		if turn := b.turnover(); b.mode == modeFixed && !b.reset.IsZero() && !now.Before(turn) && !b.observed.After(turn) {
 			// The window turned over since the last report: learn its budget from one request before the
@@ -161,7 +194,11 @@ func (k *keyState) end(tk *ticket, now time.Time) {
 	k.inflight--
 	for i, f := range k.flights {
 		if f.seq == tk.seq {
-			k.flights = append(k.flights[:i], k.flights[i+1:]...)
+			if i == len(k.flights)-1 { // the latest sent, as on a key with one request in flight: no copy
+				k.flights = k.flights[:i]
+			} else {
+				k.flights = append(k.flights[:i], k.flights[i+1:]...)
+			}
 			break
 		}
 	}

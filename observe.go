@@ -47,8 +47,8 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 		own, charged := int64(0), false
 		// A rejection of a request the rolling refill let through suggests a fixed window; units that come
 		// back before the reset later disprove it (bucket.measure).
-		tk.each(func(c *charge) {
-			if c.b == b {
+		for i := range tk.n {
+			if c := tk.at(i); c.b == b {
 				own, charged = c.cost, true
 				if out.rateLimited && c.refilled && b.mode == modeRolling && waitsForReset(obs.RetryAt, q.Reset, now) {
 					b.makeFixed()
@@ -57,7 +57,7 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 					b.missSliding()
 				}
 			}
-		})
+		}
 		if !charged {
 			own = tk.costs.of(q.Dimension) // the bucket is new: the server counted the request all the same
 		}

@@ -158,18 +158,25 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		now := time.Now()
 		k := t.lookup(s, name, req, now)
 		name = k.name
-		// 2. The costs, once per attempt, outside any lock.
-		c := s.costsOf(req, k.dimensions())
-		// 3. Wait for the key.
+		// 2. The costs, once per attempt, outside any lock, computed in the ticket that admission fills.
 		var tk ticket
-		k, err = t.wait(ctx, s, k, req, &c, at, now, &tk)
+		s.costsInto(&tk.costs, req, k.dimensions())
+		// 3. Wait for the key.
+		k, err = t.wait(ctx, s, k, req, &tk.costs, at, now, &tk)
 		if err != nil {
 			closeBody(sent)
 			return nil, err
 		}
 		// 4. Send.
 		resp, err := s.base.RoundTrip(sent)
-		now = time.Now()
+		// The answer's time, read off the monotonic clock alone: now, which carries a monotonic reading,
+		// plus the time elapsed since, is the instant time.Now would give, exactly on the monotonic clock
+		// that every comparison between the Transport's times uses, and on the wall clock (which dates the
+		// header's times) the wall time of now plus the time elapsed: time.Now would differ only by a step
+		// of the wall clock during this one round trip, which the next request's reading picks up. It is
+		// never earlier than the answer, so no decision uses a stale time, and it costs one clock read
+		// instead of time.Now's two (wall and monotonic).
+		now = now.Add(time.Since(now))
 		// 5. Observe. The response's quotas go in a pooled buffer (taken only when it has rate-limit
 		// fields), so reading them allocates nothing; no step below keeps the slice, only copies of its
 		// values.
@@ -185,7 +192,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if quotas != nil {
 			putQuotaBuf(quotas, a.obs.Quotas)
 		}
-		s.report(name, req, out)
+		if s.onQuota != nil || s.onQuotaLow != nil { // most Transports set neither hook: no call, no copy of out
+			s.report(name, req, &out)
+		}
 		if s.limiter != nil && out.rateLimited {
 			k.publish(ctx, s, now)
 		}
@@ -250,11 +259,23 @@ func (t *Transport) wait(ctx context.Context, s *settings, k *keyState, req *htt
 }
 
 // lookup finds the state of the request's key: name, or for the default KeyByHost (name ""), the key it
-// would build, without building it unless the key is new.
+// would build, without building it unless the key is new, nor looking it up by name when it is the last key
+// found (registry.getLast).
 func (t *Transport) lookup(s *settings, name string, req *http.Request, now time.Time) *keyState {
 	if name != "" {
 		return t.keys.get(s, name, req.URL.Host, now)
 	}
+	if k := t.keys.getLast(s, req, now); k != nil {
+		return k
+	}
+	return t.lookupHost(s, req, now)
+}
+
+// lookupHost is lookup of the key by host when it is not the last key found: the key's name is built and
+// looked up. A function of its own, so that its buffer is zeroed only then.
+//
+//go:noinline
+func (t *Transport) lookupHost(s *settings, req *http.Request, now time.Time) *keyState {
 	var buf [128]byte
 	key := appendHostKey(buf[:0], req)
 	return t.keys.getBytes(s, key, req.URL.Host, now)
@@ -267,7 +288,7 @@ func (t *Transport) lookup(s *settings, name string, req *http.Request, now time
 func (t *Transport) Forget(key string) bool { return t.keys.forget(key) }
 
 // report calls the quota hooks for an outcome.
-func (s *settings) report(name string, req *http.Request, out outcome) {
+func (s *settings) report(name string, req *http.Request, out *outcome) {
 	if s.onQuota != nil && out.quotas != nil {
 		s.onQuota(QuotaEvent{Key: name, Quotas: out.quotas, Request: req})
 	}
