@@ -53,13 +53,16 @@ func TestFlooredEpochPassedIsNoRestore(t *testing.T) {
 		assert.True(t, ok)
 		assert.Zero(t, wait)
 	})
-	t.Run("a reset of now is no sliding counter's next window", func(t *testing.T) {
+	t.Run("a reset of now with no more remaining is the window counting down, no sliding counter's next", func(t *testing.T) {
 		b := &bucket{limit: 50, remaining: 0, mode: modeFixed, reset: ms(2000), sentBefore: 50}
 		q := Quota{Limit: 50, Remaining: 10, Reset: ms(2045)}
-		b.noteCarryOver(q, ms(2000), ms(2035), ms(2045), 1, false)
-		assert.Equal(t, modeFixed, b.mode, "reset of now")
+		b.noteCarryOver(q, ms(2000), ms(2035), ms(2045), 11, 1, false)
+		assert.Equal(t, modeFixed, b.mode, "reset of now, 11 remaining before")
+		b.noteCarryOver(q, ms(2000), ms(2035), ms(2045), 0, 1, false)
+		assert.Equal(t, modeSliding, b.mode, "reset of now, more remaining than before: a carry-over (httprate's floored epoch)")
+		b = &bucket{limit: 50, remaining: 0, mode: modeFixed, reset: ms(2000), sentBefore: 50}
 		q.Reset = ms(3000)
-		b.noteCarryOver(q, ms(2000), ms(2035), ms(2045), 1, false)
+		b.noteCarryOver(q, ms(2000), ms(2035), ms(2045), 11, 1, false)
 		assert.Equal(t, modeSliding, b.mode, "a reset a window on is a carry-over")
 	})
 }

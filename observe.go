@@ -64,7 +64,7 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 		if q.Remaining >= 0 && unknownCost(&tk.costs, q.Dimension) {
 			k.meterCost(b, q, tk.seq, tk.ahead, now)
 		}
-		held, turned := b.reset, b.turnover() // what the bucket waited for, before this report replaces it
+		held, turned, before := b.reset, b.turnover(), b.remaining // what the bucket held, before this report replaces it
 		b.sync(q, now, tk.seq, k.seq, own)
 		if out.rateLimited {
 			b.refused()
@@ -72,7 +72,7 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 				tried = end
 			}
 		} else {
-			b.noteCarryOver(q, held, tk.sentAt, now, own, s.limiter != nil)
+			b.noteCarryOver(q, held, tk.sentAt, now, before, own, s.limiter != nil)
 			b.noteKept(q, held, turned, tk.sentAt, own)
 		}
 		if out.rateLimited && q.Exhausted() && k.resetInMilliseconds(obs.RetryAt, q.Reset, now) && s.resetFormats[k.host] == ResetAuto {

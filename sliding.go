@@ -20,7 +20,8 @@ import (
 // rate only changes at a window's boundary, to what the server counted in the window that ended.
 
 // noteCarryOver takes the answer to a request sent at sent, alone in flight after the window whose reset
-// the bucket held (held) had turned over, reporting q at cost own. Remaining below a full window is the
+// the bucket held (held) had turned over, reporting q at cost own, where the report before left before
+// remaining. Remaining below a full window is the
 // carry-over of a sliding counter: the bucket turns sliding, with the window's length the step from one
 // reset to the next, and the previous window's count, read from what this answer says remains, as its
 // rate until the next boundary.
@@ -29,14 +30,16 @@ import (
 // than this client sent in the window before, and a key that shares its quota through a Limiter never
 // takes it for a sliding counter. Nor does an end kept from an earlier answer (keepsEnd): a sliding log
 // frees its oldest entries there, which is no counter's carry-over, and the refutation of that end.
-func (b *bucket) noteCarryOver(q Quota, held, sent, received time.Time, own int64, shared bool) {
+func (b *bucket) noteCarryOver(q Quota, held, sent, received time.Time, before, own int64, shared bool) {
 	if shared || b.mode != modeFixed || b.notSliding || held.IsZero() || held.Equal(b.kept) || sent.Before(held) ||
 		b.inflight != 0 || own <= 0 {
 		return
 	}
 	limit := b.limit
-	// A reset of now (an epoch just past, which ParseHeaders reads as now) is no next window's end.
-	if limit <= 0 || q.Remaining < 0 || q.Remaining+own >= limit || !q.Reset.After(held) || !q.Reset.After(received) {
+	// A reset of now (an epoch just past, which ParseHeaders reads as now) with no more remaining than
+	// before is the same window counting down (ulule/limiter's, floored), no next one's carry-over.
+	if limit <= 0 || q.Remaining < 0 || q.Remaining+own >= limit || !q.Reset.After(held) ||
+		!q.Reset.After(received) && q.Remaining <= before {
 		return
 	}
 	if carried := limit - q.Remaining - own; carried > b.sentBefore {

@@ -78,7 +78,7 @@ func TestCarryOverTellsASlidingCounter(t *testing.T) {
 			b := &bucket{limit: 10, remaining: 0, mode: modeFixed, reset: held, sentBefore: tt.sentLast}
 			q := Quota{Dimension: "requests", Limit: 10, Remaining: tt.remaining, Reset: held.Add(time.Second)}
 			now := held.Add(100 * time.Millisecond)
-			b.noteCarryOver(q, held, now, now, 1, tt.shared)
+			b.noteCarryOver(q, held, now, now, 0, 1, tt.shared)
 			assert.Equal(t, tt.want, b.mode)
 			if tt.want == modeSliding {
 				assert.InDelta(t, 9.0, b.rate, 1e-9, "the last window's count, per second")
