@@ -1,9 +1,13 @@
 package ratekit
 
 import (
+	"net/http"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // A window that opened just before a whole second, whose reset is that second floored (ulule/limiter): the
@@ -65,4 +69,49 @@ func TestFlooredEpochPassedIsNoRestore(t *testing.T) {
 		b.noteCarryOver(q, ms(2000), ms(2035), ms(2045), 11, 1, false)
 		assert.Equal(t, modeSliding, b.mode, "a reset a window on is a carry-over")
 	})
+}
+
+// The report of an answer that took much longer than the key's quickest round trip is read as of when the
+// server most likely counted the request (a queue held it): half the quickest round trip after it was
+// sent. At fixed instants: round trips of 10 ms, then one of a second.
+func TestSlowAnswerIsCountedWhenSent(t *testing.T) {
+	var k keyState
+	assert.Equal(t, ms(110), k.countedAt(ms(100), ms(110)), "the first answer")
+	assert.Equal(t, ms(220), k.countedAt(ms(200), ms(220)), "twice the quickest, within slowAnswer")
+	assert.Equal(t, 10*time.Millisecond, k.minRTT)
+	assert.Equal(t, ms(305), k.countedAt(ms(300), ms(1300)), "a second in a queue: counted 5 ms after it was sent")
+	assert.Equal(t, 10*time.Millisecond, k.minRTT, "the quickest round trip stays")
+
+	for _, tc := range []struct {
+		name  string
+		reset time.Time
+		want  bool
+	}{
+		{"a delay of 2 s", ms(3300), true},
+		{"an epoch, a whole second", ms(4000), false},
+		{"an instant with a fraction of its own (Discord's epoch with milliseconds)", ms(3423), false},
+		{"now (a reset just past)", ms(1300), false},
+		{"none", time.Time{}, false},
+	} {
+		assert.Equal(t, tc.want, isDelay(tc.reset, ms(1300)), tc.name)
+	}
+}
+
+// A leaky bucket's queue held the request a second and answered "none left, full again in 2 s", as it
+// counted it when it arrived: the bucket reads that as of then, so the queue it drained meanwhile counts.
+func TestQueuedAnswerReadAsOfItsCount(t *testing.T) {
+	e := newEngine(t, &Transport{})
+	serve := func(sent, received time.Time, remaining int) {
+		c := e.s.costsOf(nilRequest, e.k.dimensions())
+		tk := e.k.admitNow(&c, sent, false)
+		h := http.Header{"Ratelimit-Policy": {`"q";q=2;w=1`}, "Ratelimit": {`"q";r=` + strconv.Itoa(remaining) + `;t=2`}}
+		e.k.end(&tk, received)
+		e.k.observe(e.s, &tk, answer{responded: true, status: http.StatusOK, obs: ParseHeaders(h, received)}, received)
+	}
+	serve(ms(0), ms(10), 1)    // at once: the quickest round trip
+	serve(ms(10), ms(1010), 0) // queued a second
+	require.Len(t, e.k.buckets, 1)
+	b := e.k.buckets[0]
+	assert.Equal(t, ms(2015), b.reset, "2 s from when it was counted (5 ms after it was sent), not from its answer")
+	assert.Equal(t, ms(15), b.last)
 }

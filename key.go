@@ -45,6 +45,7 @@ type keyState struct {
 	seq      uint64    // admissions so far: requests are numbered in the order they are sent
 	queue    []*waiter // waiting requests, in order
 	lastUsed time.Time
+	minRTT   time.Duration // the quickest round trip of an answer (observe.go countedAt)
 	evicted  bool
 	sent     int64 // requests sent, retries included
 	rejected int64 // rate-limit answers

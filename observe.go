@@ -38,9 +38,13 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 	}
 	var tried time.Time // the end a refused trial of the clock's turn was made before (window.go)
 	exhausted := 0
+	at := k.countedAt(tk.sentAt, now)
 	for _, q := range obs.Quotas {
 		if q.Exhausted() {
 			exhausted++
+		}
+		if at.Before(now) && isDelay(q.Reset, now) {
+			q.Reset = q.Reset.Add(at.Sub(now)) // the delay ran from when the server counted the request
 		}
 		b := k.bucketFor(q)
 		b.answers(tk.costs.route)
@@ -65,7 +69,7 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 			k.meterCost(b, q, tk.seq, tk.ahead, now)
 		}
 		held, turned, before := b.reset, b.turnover(), b.remaining // what the bucket held, before this report replaces it
-		b.sync(q, now, tk.seq, k.seq, own)
+		b.sync(q, at, tk.seq, k.seq, own)
 		if out.rateLimited {
 			b.refused()
 			if end := b.noteRefusal(held, turned, q.Reset, tk.sentAt, now); !end.IsZero() && q.Exhausted() {
@@ -182,6 +186,38 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 func trialResume(tried time.Time, exhausted int, retryAt, now time.Time) bool {
 	return !tried.IsZero() && exhausted == 1 && !retryAt.IsZero() && retryAt.Sub(now)%time.Second == 0 &&
 		tried.After(now) && tried.Before(retryAt)
+}
+
+// slowAnswer is how much longer than the key's quickest round trip an answer must take for its report to
+// be read as of when the server counted the request, not as of its arrival: a queue that held the
+// request (a leaky bucket's, nginx's limit_req with delay), or a handler that took its time after the
+// limiter wrote the headers.
+const slowAnswer = 50 * time.Millisecond
+
+// countedAt is when the server most likely counted the request sent at sent and answered at now, and
+// wrote the report: half the key's quickest round trip after it was sent when the answer took much longer
+// than that (slowAnswer), else now. It keeps the quickest round trip. Requires mu held.
+func (k *keyState) countedAt(sent, now time.Time) time.Time {
+	rtt := now.Sub(sent)
+	if rtt <= 0 {
+		return now
+	}
+	if k.minRTT == 0 || rtt < k.minRTT {
+		k.minRTT = rtt
+	}
+	if rtt < 2*k.minRTT+slowAnswer {
+		return now
+	}
+	return sent.Add(k.minRTT / 2)
+}
+
+// isDelay reports whether reset, read from a response received at received, was given as a delay in
+// seconds from it (a whole number of seconds after it, the way RateLimit's t, X-RateLimit-Reset's delay
+// and Retry-After write it) rather than as an absolute time (an epoch or a date: a whole second of the
+// clock, or an instant with a fraction of its own).
+func isDelay(reset, received time.Time) bool {
+	d := reset.Sub(received)
+	return !reset.IsZero() && d > 0 && d%time.Second == 0 && !whole(reset)
 }
 
 // learntTurnover is the earliest learnt end of a fixed window (window.go) still ahead at now, or zero.
