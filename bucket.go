@@ -68,6 +68,8 @@ type bucket struct {
 	endRefuted bool          // an answer to a request sent at a kept end found the window not restored
 	endHeld    bool          // an answer to a request sent at a kept end found the window restored whole
 	lastPass   time.Time     // when the last request that passed was sent
+	rateCeil   float64       // the most the rolling rate may be, since a refusal refuted more (refuteRate)
+	creep      float64       // how much rateCeil rises a report
 	misses     int           // refusals of requests the sliding model let through
 	// the units this client sent in the window that ends at sentWindow, and in the one before
 	sentInWindow, sentBefore int64
@@ -207,6 +209,32 @@ func (b *bucket) sync(q Quota, received time.Time, seq, mark uint64, own int64) 
 	b.rateFrom(q, received)
 }
 
+const (
+	// rateCut is how far below the rate a refusal refuted the bucket's rate is held.
+	rateCut = 0.1
+	// rateCreep is how much the held rate rises with every report after the first refusal, so that a rate
+	// the server raises is followed (a tenth in a hundred reports); every refusal after halves it, so
+	// that the held rate settles below the server's.
+	rateCreep = 0.001
+)
+
+// refuteRate takes a refusal of a request the rolling refill let through, in a bucket whose Remaining was
+// seen to grow (no fixed window): the rate it refilled at is more than the server's (a limit rounded up
+// to a whole unit, tollbooth's 2 a second for 1.67), and the rate is held rateCut below it from now on,
+// rising by creep a report.
+func (b *bucket) refuteRate() {
+	c := (1 - rateCut) * b.rate
+	if c <= 0 || b.rateCeil > 0 && c >= b.rateCeil {
+		return
+	}
+	if b.rateCeil == 0 {
+		b.creep = rateCreep
+	} else {
+		b.creep /= 2
+	}
+	b.rateCeil = c
+}
+
 // rateFrom derives the rolling refill rate from a report of q received at received: the units missing
 // from full over the time to the reset, bounded by the rate the server said and, where the reset is
 // coarse, read within the interval its rounding allows from what Remaining did over time.
@@ -237,6 +265,10 @@ func (b *bucket) rateFrom(q Quota, received time.Time) {
 		if hi > 1.5*lo {
 			b.rate = min(b.refill.rate(lo), hi)
 		}
+	}
+	if b.mode == modeRolling && b.rateCeil > 0 {
+		b.rate = min(b.rate, b.rateCeil) // refuted above (refuteRate)
+		b.rateCeil *= 1 + b.creep
 	}
 }
 

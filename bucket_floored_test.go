@@ -115,3 +115,22 @@ func TestQueuedAnswerReadAsOfItsCount(t *testing.T) {
 	assert.Equal(t, ms(2015), b.reset, "2 s from when it was counted (5 ms after it was sent), not from its answer")
 	assert.Equal(t, ms(15), b.last)
 }
+
+// A refusal of a request a grown (so rolling) bucket's refill let through refutes its rate: the rate is
+// held rateCut below, and creeps back up by a creep that halves with every refusal after.
+func TestRefusalRefutesTheRollingRate(t *testing.T) {
+	b := &bucket{limit: 2, remaining: 0, held: 2, mode: modeRolling, grew: true, rate: 2}
+	b.refuteRate()
+	assert.InDelta(t, 1.8, b.rateCeil, 1e-9)
+	assert.Equal(t, rateCreep, b.creep)
+	report := func(at int) { b.rateFrom(Quota{Limit: 2, Remaining: 0, Reset: ms(at + 1000)}, ms(at)) }
+	report(100)
+	assert.InDelta(t, 1.8, b.rate, 1e-9, "held below the 2 a second the reset implies")
+	assert.InDelta(t, 1.8*(1+rateCreep), b.rateCeil, 1e-9, "and creeping back up")
+	b.refuteRate()
+	assert.InDelta(t, 0.9*1.8, b.rateCeil, 1e-9)
+	assert.Equal(t, rateCreep/2, b.creep, "halved")
+	b.rate = 5
+	b.refuteRate()
+	assert.InDelta(t, 0.9*1.8, b.rateCeil, 1e-9, "a refusal at a rate above the ceiling lowers nothing")
+}

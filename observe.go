@@ -54,7 +54,10 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 		for i := range tk.n {
 			if c := tk.at(i); c.b == b {
 				own, charged = c.cost, true
-				if out.rateLimited && c.refilled && b.mode == modeRolling && waitsForReset(obs.RetryAt, q.Reset, now) {
+				switch {
+				case out.rateLimited && c.refilled && b.mode == modeRolling && b.grew:
+					b.refuteRate() // no fixed window (it grew): the rate it refilled at is more than the server's
+				case out.rateLimited && c.refilled && b.mode == modeRolling && waitsForReset(obs.RetryAt, q.Reset, now):
 					b.makeFixed()
 				}
 				if out.rateLimited && c.refilled && b.mode == modeSliding {

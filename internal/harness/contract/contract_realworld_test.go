@@ -156,12 +156,14 @@ var knownFailureSlack = knownFailure{goodput: 0.05, rejected: 0.03}
 // and x-ratelimit 50/s and 10/s pass (0.969-0.996 with 1 refusal, nine runs of nine) since a delay's
 // window found fixed is tried on the clock's turn before the end its answers bound (window.go clockTurn).
 // leaky-bucket-queue 2/s (0.746 in both dialects) passes at 0.999 since a report that a queue held is read
-// as of when the server counted the request (observe.go countedAt).
+// as of when the server counted the request (observe.go countedAt). A refusal of a request a grown
+// bucket's refill let through holds its rate below (bucket.go refuteRate): tollbooth 100/min 14.8% ->
+// 1.3% refused (0.994 -> 0.998), sliding-window-counter/ietf 2/s 14.9% -> 9.1% (0.994 -> 0.962).
 var knownFailures = map[string]knownFailure{
 	"profile httprate 2/s":                         {goodput: 0.514, rejected: 0.024},
 	"profile ulule-limiter 10/s":                   {goodput: 0.986, rejected: 0.020},
 	"profile ulule-limiter 2/s":                    {goodput: 0.988, rejected: 0.048},
-	"profile tollbooth 100/min burst 10":           {goodput: 0.994, rejected: 0.148},
+	"profile tollbooth 100/min burst 10":           {goodput: 0.998, rejected: 0.013},
 	"profile nginx 10/s":                           {goodput: 0.636, rejected: 0.029},
 	"profile nginx 10/s (429)":                     {goodput: 0.636, rejected: 0.029},
 	"profile nginx 2/s":                            {goodput: 0.818, rejected: 0.070},
@@ -178,7 +180,7 @@ var knownFailures = map[string]knownFailure{
 	"sliding-window-log/none 50/s burst 10":        {goodput: 0.456, rejected: 0.138},
 	"sliding-window-log/none 10/s":                 {goodput: 0.499, rejected: 0.074},
 	"sliding-window-log/none 2/s":                  {goodput: 0.460, rejected: 0.091},
-	"sliding-window-counter/ietf 2/s":              {goodput: 0.994, rejected: 0.149},
+	"sliding-window-counter/ietf 2/s":              {goodput: 0.962, rejected: 0.091},
 	"sliding-window-counter/x-ratelimit 10/s":      {goodput: 0.938, rejected: 0.010},
 	"sliding-window-counter/x-ratelimit 2/s":       {goodput: 0.984, rejected: 0.024},
 	"sliding-window-counter/none 50/s burst 10":    {goodput: 0.536, rejected: 0.099},
