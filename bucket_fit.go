@@ -18,8 +18,8 @@ import (
 // fits (a whole window passed at its turn after refusals a moment before): the fit is then empty, and
 // says nothing. Nor does it while a window on the clock fits the answers as well (windowFits): a window
 // that passed its count at its start and refused the rest looks like a slow bucket until the key sends
-// faster than that. It keeps the last fitEvents answers, from the earliest refusal among them (where the level
-// is known to be below one); older ones age out, so a rate that changes is followed.
+// faster than that. It keeps the last fitEvents answers, from the earliest refusal among them (where the
+// level is known to be below one); older ones age out, so a rate that changes is followed.
 type bucketFit struct {
 	ev   [fitEvents]fitEvent // a ring, in the order the answers came
 	n    int                 // answers held
@@ -30,7 +30,8 @@ type bucketFit struct {
 	firstSent time.Time
 }
 
-// newBucketFit starts a fit at the first refusal, after passed requests that passed from firstSent on.
+// newBucketFit starts a fit at the first refusal, which came after passed requests passed, the first of
+// them sent at firstSent.
 func newBucketFit(passed int64, firstSent time.Time) *bucketFit {
 	return &bucketFit{before: int(min(passed, fitEvents)), firstSent: firstSent}
 }

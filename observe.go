@@ -71,7 +71,8 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 		if q.Remaining >= 0 && unknownCost(&tk.costs, q.Dimension) {
 			k.meterCost(b, q, tk.seq, tk.ahead, now)
 		}
-		held, turned, before := b.reset, b.turnover(), b.remaining // what the bucket held, before this report replaces it
+		// what the bucket held, before this report replaces it
+		held, turned, before := b.reset, b.turnover(), b.remaining
 		b.sync(q, at, tk.seq, k.seq, own)
 		if out.rateLimited {
 			b.refused()

@@ -146,11 +146,11 @@ func (b *bucket) refuteEarly(held, turned time.Time) bool {
 // second or minute of the epoch) ends within the delay's rounding, once no answer came from the window
 // after it; else the reset. A delay says only "within t seconds": the window's end may be anywhere in the
 // second before, and on the clock it is on the turn. Only once a window was found restored whole at an
-// end kept from its earlier answers (endHeld: a fixed window, not a sliding log, which frees only its
-// oldest entries there, and whose refusal on the turn would cost a Retry-After). One request tries it (key.go sends one after a
-// turnover, the rest after its answer); a refusal, or an answer that finds the window not restored,
-// refutes it for good (notOnClock, as notEarly does an epoch's early end), and what a sliding log frees there is taken
-// for no refill (measure) and no carry-over (noteCarryOver).
+// end kept from its earlier answers (endHeld): a fixed window, not a sliding log, which frees only its
+// oldest entries there and whose refusal on the turn would cost a Retry-After. One request tries it
+// (key.go sends one after a turnover, the rest after its answer); a refusal, or an answer that finds the
+// window not restored, refutes it for good (notOnClock, as notEarly does an epoch's early end), and what
+// a sliding log frees there is taken for no refill (measure) and no carry-over (noteCarryOver).
 func (b *bucket) clockTurn() time.Time {
 	w := b.clockLength()
 	if w <= 0 || b.notOnClock || !b.endHeld {
