@@ -80,14 +80,8 @@ func (f *bucketFit) rates(burst float64) (lo, hi float64, ok bool) {
 	if first < 0 || !slices.ContainsFunc(ev[first:], func(e fitEvent) bool { return e.passed }) {
 		return 0, 0, false
 	}
-	for _, w := range clockWindows {
-		firstSent := f.firstSent
-		if f.before < 0 {
-			firstSent = time.Time{} // the first answers aged out: their window is left out
-		}
-		if fits, judged := windowFits(ev, w, firstSent, max(f.before, 0)); fits && judged {
-			return 0, 0, false // a window on the clock fits them as well: they do not tell a bucket
-		}
+	if f.fitsAWindow(ev) {
+		return 0, 0, false // a window on the clock fits them as well: they do not tell a bucket
 	}
 	ev = ev[first:]
 	var gaps [fitEvents]fitGap
@@ -112,6 +106,21 @@ func (f *bucketFit) rates(burst float64) (lo, hi float64, ok bool) {
 		return 0, 0, false
 	}
 	return lo, hi, true
+}
+
+// fitsAWindow reports whether a window on the clock fits the answers ev (sorted) as well as a bucket
+// might (windowFits), judged by a refusal.
+func (f *bucketFit) fitsAWindow(ev []fitEvent) bool {
+	firstSent := f.firstSent
+	if f.before < 0 {
+		firstSent = time.Time{} // the first answers aged out: their window is left out
+	}
+	for _, w := range clockWindows {
+		if fits, judged := windowFits(ev, w, firstSent, max(f.before, 0)); fits && judged {
+			return true
+		}
+	}
+	return false
 }
 
 // sorted is the answers held, in buf, in the order their requests were sent (in the order they came where

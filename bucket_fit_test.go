@@ -2,6 +2,8 @@ package ratekit
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -150,4 +152,53 @@ func TestWindowOf(t *testing.T) {
 			assert.Equal(t, at.Truncate(w).UnixNano(), windowOf(at, w)*int64(w), "%v in windows of %v", at, w)
 		}
 	}
+}
+
+// The fit is sound: answers a real token bucket gave (any rate, any burst, requests sent at random) fit
+// an interval that holds the bucket's rate. 300 buckets, seeded.
+func TestBucketFitContainsTheTruth(t *testing.T) {
+	rng := rand.New(rand.NewPCG(20261203, 1))
+	fitted := 0
+	for i := range 300 {
+		rate := 0.5 * math.Pow(400, rng.Float64()) // 0.5 to 200 a second
+		burst := float64([]int{1, 2, 5, 10}[rng.IntN(4)])
+		level, last := burst, t0
+		f := (*bucketFit)(nil)
+		at := t0
+		for range 200 {
+			// gaps around the bucket's interval, from a tenth of it to three times it
+			at = at.Add(time.Duration((0.1 + 2.9*rng.Float64()) / rate * float64(time.Second)))
+			level = min(burst, level+rate*at.Sub(last).Seconds())
+			last = at
+			passed := level >= 1
+			if passed {
+				level--
+			}
+			if f == nil {
+				if passed {
+					continue // before the first refusal
+				}
+				f = newBucketFit(0, t0)
+			}
+			f.add(at, passed)
+		}
+		if f == nil {
+			continue // never refused
+		}
+		lo, hi, ok := f.rates(burst)
+		if !ok {
+			// A real bucket's answers are never inconsistent: the fit says nothing only where the answers
+			// held have no refusal with a pass after it, or a window on the clock fits them as well.
+			ev := sortedAnswers(f)
+			first := slices.IndexFunc(ev, func(e fitEvent) bool { return !e.passed })
+			told := first >= 0 && slices.ContainsFunc(ev[first:], func(e fitEvent) bool { return e.passed })
+			assert.True(t, !told || f.fitsAWindow(ev), "bucket %d: rate %.3f burst %v: no rate fits, and no window does", i, rate, burst)
+			continue
+		}
+		fitted++
+		assert.LessOrEqual(t, lo, rate*(1+1e-3), "bucket %d: rate %.3f burst %v: least %.3f", i, rate, burst, lo)
+		assert.GreaterOrEqual(t, hi, rate*(1-1e-3), "bucket %d: rate %.3f burst %v: most %.3f", i, rate, burst, hi)
+	}
+	t.Logf("%d of 300 buckets fitted; the others held no refusal with a pass after it, or fit a window too", fitted)
+	assert.Greater(t, fitted, 100, "the answers of many buckets fit a bucket alone")
 }
