@@ -88,6 +88,12 @@ func TestAdaptiveAtFixedInstants(t *testing.T) {
 				want := durationCeil((burstSpan + 8*time.Millisecond).Seconds() / 11)
 				assert.InDelta(t, float64(want), float64(a.wait(ms(9))), float64(time.Millisecond))
 			}},
+		{"a first burst of one (a limiter of rate only) sizes the first wait by half burstSpan",
+			[]event{{sent: 0, at: 10}, {sent: 10, at: 20, refused: true}},
+			func(t *testing.T, a *adaptive) {
+				want := durationCeil((burstSpan/2 + 20*time.Millisecond).Seconds())
+				assert.InDelta(t, float64(want), float64(a.wait(ms(20))), float64(time.Millisecond))
+			}},
 		{"a refusal of a request sent before the last one is old news",
 			append(burst(11, 8), event{sent: 8, at: 9, refused: true}, event{sent: 8, at: 10, refused: true}),
 			func(t *testing.T, a *adaptive) {

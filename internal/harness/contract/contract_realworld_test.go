@@ -158,16 +158,16 @@ var knownFailureSlack = knownFailure{goodput: 0.05, rejected: 0.03}
 // leaky-bucket-queue 2/s (0.746 in both dialects) passes at 0.999 since a report that a queue held is read
 // as of when the server counted the request (observe.go countedAt). A refusal of a request a grown
 // bucket's refill let through holds its rate below (bucket.go refuteRate): tollbooth 100/min 14.8% ->
-// 1.3% refused (0.994 -> 0.998), sliding-window-counter/ietf 2/s 14.9% -> 9.1% (0.994 -> 0.962).
+// 1.3% refused (0.994 -> 0.998), sliding-window-counter/ietf 2/s 14.9% -> 9.1% (0.994 -> 0.962). A first
+// burst of one sizes the first wait by half burstSpan (adaptive.go): profile nginx 10/s 0.636 -> 0.781
+// (passes, 7 runs of 7), 2/s 0.818 -> 0.879.
 var knownFailures = map[string]knownFailure{
 	"profile httprate 2/s":                         {goodput: 0.514, rejected: 0.024},
 	"profile ulule-limiter 10/s":                   {goodput: 0.986, rejected: 0.020},
 	"profile ulule-limiter 2/s":                    {goodput: 0.988, rejected: 0.048},
 	"profile tollbooth 100/min burst 10":           {goodput: 0.998, rejected: 0.013},
-	"profile nginx 10/s":                           {goodput: 0.636, rejected: 0.029},
-	"profile nginx 10/s (429)":                     {goodput: 0.636, rejected: 0.029},
-	"profile nginx 2/s":                            {goodput: 0.818, rejected: 0.070},
-	"profile nginx 2/s (429)":                      {goodput: 0.818, rejected: 0.070},
+	"profile nginx 2/s":                            {goodput: 0.879, rejected: 0.070},
+	"profile nginx 2/s (429)":                      {goodput: 0.879, rejected: 0.070},
 	"fixed-window/ietf 2/s":                        {goodput: 0.952, rejected: 0.024},
 	"fixed-window/x-ratelimit 2/s":                 {goodput: 0.951, rejected: 0.024},
 	"fixed-window/none 50/s burst 10":              {goodput: 0.973, rejected: 0.052},
