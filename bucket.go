@@ -498,14 +498,18 @@ func (b *bucket) done(seq uint64) {
 	}
 }
 
-// makeFixed switches the bucket to the fixed model: the server rejected a request that only the rolling
-// refill allowed, so its units come back at the reset, not before.
-func (b *bucket) makeFixed() {
-	if b.grew {
-		return // its units came back before a reset: not a fixed window
+// refusedRefill takes a refusal of a request that only the rolling refill allowed. Where the bucket's units
+// came back before a reset (grew), it is no fixed window: the rate it refilled at is more than the
+// server's (refuteRate). Else, where the server waits for its reset (waitsForReset), it switches to the
+// fixed model: its units come back at the reset, not before.
+func (b *bucket) refusedRefill(waitsForReset bool) {
+	switch {
+	case b.grew:
+		b.refuteRate()
+	case waitsForReset:
+		b.mode = modeFixed
+		b.rate = 0
 	}
-	b.mode = modeFixed
-	b.rate = 0
 }
 
 // view is the quota as the bucket sees it at now: the last report adjusted for time and for requests in

@@ -49,16 +49,13 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 		b := k.bucketFor(q)
 		b.answers(tk.costs.route)
 		own, charged := int64(0), false
-		// A rejection of a request the rolling refill let through suggests a fixed window; units that come
-		// back before the reset later disprove it (bucket.measure).
+		// A rejection of a request the rolling refill let through suggests a fixed window, or, once units
+		// came back before a reset (bucket.measure), a refill rate too high (bucket.refusedRefill).
 		for i := range tk.n {
 			if c := tk.at(i); c.b == b {
 				own, charged = c.cost, true
-				switch {
-				case out.rateLimited && c.refilled && b.mode == modeRolling && b.grew:
-					b.refuteRate() // no fixed window (it grew): the rate it refilled at is more than the server's
-				case out.rateLimited && c.refilled && b.mode == modeRolling && waitsForReset(obs.RetryAt, q.Reset, now):
-					b.makeFixed()
+				if out.rateLimited && c.refilled && b.mode == modeRolling {
+					b.refusedRefill(waitsForReset(obs.RetryAt, q.Reset, now))
 				}
 				if out.rateLimited && c.refilled && b.mode == modeSliding {
 					b.missSliding()
