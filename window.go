@@ -71,12 +71,11 @@ func (b *bucket) noteOpening(q Quota, received time.Time, own int64) {
 // sliding log freed only its oldest entries there; refuteEnd), nor for an answer from a new window (more
 // remains, or the end passed).
 func (b *bucket) keepsEnd(q Quota, received time.Time) bool {
-	if b.mode != modeFixed || b.endRefuted || b.reset.IsZero() || !received.Before(b.reset) || whole(q.Reset) ||
+	if b.mode != modeFixed || b.endRefuted || b.reset.IsZero() || !received.Before(b.reset) ||
 		q.Remaining < 0 || b.remaining < 0 || q.Remaining > b.remaining || !q.Reset.After(b.reset) {
 		return false
 	}
-	delay := q.Reset.Sub(received)
-	return delay > 0 && delay%time.Second == 0 && q.Reset.Sub(b.reset) < time.Second
+	return isDelay(q.Reset, received) && q.Reset.Sub(b.reset) < time.Second
 }
 
 // whole reports whether t is a reset written in whole seconds of the clock (an epoch or an HTTP-date).
@@ -152,14 +151,22 @@ func (b *bucket) refuteEarly(held, turned time.Time) bool {
 // window not restored, refutes it for good (notOnClock, as notEarly does an epoch's early end), and what
 // a sliding log frees there is taken for no refill (measure) and no carry-over (noteCarryOver).
 func (b *bucket) clockTurn() time.Time {
-	w := b.clockLength()
-	if w <= 0 || b.notOnClock || !b.endHeld {
-		return b.reset
-	}
-	if turn := b.reset.Truncate(w); turn.After(b.observed) && turn.Before(b.reset) {
-		return turn.Add(turnoverMargin)
+	if turn, ok := b.turnBeforeReset(); ok && !b.notOnClock {
+		return turn
 	}
 	return b.reset
+}
+
+// turnBeforeReset is where clockTurn tries the window's end, refuted or not: just after the clock's turn
+// before the reset, once a window showed itself fixed (endHeld), where no answer came from the window
+// after the turn.
+func (b *bucket) turnBeforeReset() (time.Time, bool) {
+	w := b.clockLength()
+	if w <= 0 || !b.endHeld {
+		return time.Time{}, false
+	}
+	turn := b.reset.Truncate(w)
+	return turn.Add(turnoverMargin), turn.After(b.observed) && turn.Before(b.reset)
 }
 
 // clockLength is the window's length (as the server said it, else as its first answer's delay read it)
@@ -177,15 +184,14 @@ func (b *bucket) clockLength() time.Duration {
 	return 0
 }
 
-// pastClockTurn reports whether the bucket turns its fixed window over on the clock's turn before its
-// reset (clockTurn), and received is at or after that turn.
+// pastClockTurn reports whether the bucket turns, or turned before a refutation, its fixed window over on
+// the clock's turn before its reset (turnBeforeReset), and received is at or after that turn.
 func (b *bucket) pastClockTurn(received time.Time) bool {
-	w := b.clockLength()
-	if b.mode != modeFixed || whole(b.reset) || w <= 0 || !b.endHeld {
+	if b.mode != modeFixed || whole(b.reset) {
 		return false
 	}
-	turn := b.reset.Truncate(w).Add(turnoverMargin)
-	return turn.After(b.observed) && turn.Before(b.reset) && !received.Before(turn)
+	turn, ok := b.turnBeforeReset()
+	return ok && turn.Before(b.reset) && !received.Before(turn)
 }
 
 // onClockTurn reports whether t is where clockTurn turns a window over: just after the clock's turn.
