@@ -226,13 +226,14 @@ func (a *adaptive) rejected(sentAt, now time.Time) {
 	case a.lim == nil:
 		// The first refusal: A passed since the first was sent, so the server allows about A per burstSpan
 		// at least.
-		span := now.Sub(a.firstSent) + burstSpan
+		lasts := burstSpan
 		if a.okBefore <= 1 {
 			// A burst of one (a limiter of rate only: nginx's limit_req without burst) gives back its one
 			// request in its interval: half the span holds it for every per-second policy from 2 a second,
 			// and a slower server refuses the first probe, which costs a refusal and the backoff.
-			span = now.Sub(a.firstSent) + burstSpan/2
+			lasts = burstSpan / 2
 		}
+		span := now.Sub(a.firstSent) + lasts
 		a.pace = max(float64(max(a.okBefore, 1))/span.Seconds(), minAdaptiveRate)
 		a.inEpisode, a.probes, a.epStart = true, 1, now
 		a.fit = newBucketFit(a.okBefore, a.firstSent)

@@ -119,6 +119,15 @@ type flight struct {
 	cost int64
 }
 
+// withoutFlight is flights without flight i. The latest sent, as on a key with one request in flight, is
+// cut off with no copy.
+func withoutFlight(flights []flight, i int) []flight {
+	if i == len(flights)-1 {
+		return flights[:i]
+	}
+	return append(flights[:i], flights[i+1:]...)
+}
+
 // sync takes a report of the quota received at received, in the answer to the request admitted as seq,
 // whose cost in this dimension was own (already ended with done); mark is the key's admission count now.
 func (b *bucket) sync(q Quota, received time.Time, seq, mark uint64, own int64) {
@@ -488,11 +497,7 @@ func (b *bucket) done(seq uint64) {
 	for i, f := range b.flights {
 		if f.seq == seq {
 			b.inflight -= f.cost
-			if i == len(b.flights)-1 { // the latest sent, as with one request in flight: no copy
-				b.flights = b.flights[:i]
-			} else {
-				b.flights = append(b.flights[:i], b.flights[i+1:]...)
-			}
+			b.flights = withoutFlight(b.flights, i)
 			return
 		}
 	}

@@ -195,11 +195,7 @@ func (k *keyState) end(tk *ticket, now time.Time) {
 	k.inflight--
 	for i, f := range k.flights {
 		if f.seq == tk.seq {
-			if i == len(k.flights)-1 { // the latest sent, as on a key with one request in flight: no copy
-				k.flights = k.flights[:i]
-			} else {
-				k.flights = append(k.flights[:i], k.flights[i+1:]...)
-			}
+			k.flights = withoutFlight(k.flights, i)
 			break
 		}
 	}
