@@ -107,12 +107,7 @@ func (r *reader) xRateLimit(f *fields) {
 		if q.Limit < 0 && okUsed && okRemaining {
 			q.Limit = used + remaining
 		}
-		switch { // remainingOf, from the counts already read
-		case okRemaining:
-			q.Remaining = remaining
-		case okUsed && q.Limit >= 0:
-			q.Remaining = max(q.Limit-used, 0)
-		}
+		q.Remaining = remainingFrom(remaining, okRemaining, q.Limit, used, okUsed)
 		if w, ok := windowValue(firstValue(x.duration)); ok {
 			q.Window = w // tollbooth's X-Rate-Limit-Duration
 		}
@@ -177,11 +172,18 @@ func windowValue(v string) (time.Duration, bool) {
 
 // remainingOf reads a remaining count; without one, it is limit - used when both are known, else -1.
 func remainingOf(remaining []string, limit int64, used []string) int64 {
-	if n, ok := minCount(remaining); ok {
-		return n
-	}
-	if u, ok := minCount(used); ok && limit >= 0 {
-		return max(limit-u, 0)
+	n, okN := minCount(remaining)
+	u, okU := minCount(used)
+	return remainingFrom(n, okN, limit, u, okU)
+}
+
+// remainingFrom is remainingOf of the counts already read (ok: read).
+func remainingFrom(remaining int64, okRemaining bool, limit, used int64, okUsed bool) int64 {
+	switch {
+	case okRemaining:
+		return remaining
+	case okUsed && limit >= 0:
+		return max(limit-used, 0)
 	}
 	return -1
 }

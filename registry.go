@@ -63,7 +63,7 @@ func (r *registry) getLast(s *settings, req *http.Request, now time.Time) *keySt
 	if k == nil || !k.isHostKey(req) {
 		return nil
 	}
-	if swept := r.swept.Load(); swept == nil || now.Sub(*swept) >= s.idleTimeout/4 { // sweeper.Due
+	if swept := r.swept.Load(); swept == nil || idlemap.DueSince(*swept, now, s.idleTimeout) {
 		return nil
 	}
 	return k

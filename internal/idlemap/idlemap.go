@@ -17,7 +17,13 @@ type Sweeper struct {
 // has passed since the last sweep. An entry is thus forgotten between timeout and 1.25 timeout after its
 // last use.
 func (s *Sweeper) Due(now time.Time, timeout time.Duration) bool {
-	return now.Sub(s.last) >= timeout/4
+	return DueSince(s.last, now, timeout)
+}
+
+// DueSince is Due for a sweep last made at last (the zero time: never), for a caller that keeps its own
+// copy of that time, to read it without the map's lock.
+func DueSince(last, now time.Time, timeout time.Duration) bool {
+	return now.Sub(last) >= timeout/4
 }
 
 // Sweep deletes from m, when a sweep is due at now, every entry for which idle reports true (idle may also
