@@ -167,9 +167,9 @@ func load8(s string, i int) uint64 {
 
 // letterMY returns a mask with the high bit set in each byte of w that is m, M, y or Y, and perhaps in the
 // bytes right after one of them that are l (after an m) or x (after a y), where a borrow of the
-// has-zero-byte test crosses: a superset its callers narrow with limitishAt, which reads the letters. The exact form of the test, in which no
-// borrow crosses bytes (^((v&lows + lows) | v | lows)), costs more operations a letter, on every word of
-// every name.
+// has-zero-byte test crosses: a superset its callers narrow with limitishAt, which reads the letters. The
+// exact form of the test, in which no borrow crosses bytes (^((v&lows + lows) | v | lows)), costs more
+// operations a letter, on every word of every name.
 func letterMY(w uint64) uint64 {
 	const ones, case20, highs = 0x0101010101010101, 0x2020202020202020, 0x8080808080808080
 	w |= case20 // ASCII lowercase for letters; no other byte becomes m or y (0x4d, 0x59 are M and Y)

@@ -21,10 +21,9 @@ import (
 
 // noteCarryOver takes the answer to a request sent at sent, alone in flight after the window whose reset
 // the bucket held (held) had turned over, reporting q at cost own, where the report before left before
-// remaining. Remaining below a full window is the
-// carry-over of a sliding counter: the bucket turns sliding, with the window's length the step from one
-// reset to the next, and the previous window's count, read from what this answer says remains, as its
-// rate until the next boundary.
+// remaining. Remaining below a full window is the carry-over of a sliding counter: the bucket turns
+// sliding, with the window's length the step from one reset to the next, and the previous window's count,
+// read from what this answer says remains, as its rate until the next boundary.
 //
 // Other clients of the same quota leave the same mark on a fixed window, so the carry-over must be no more
 // than this client sent in the window before, and a key that shares its quota through a Limiter never
