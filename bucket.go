@@ -61,7 +61,7 @@ type bucket struct {
 	floored    bool          // the server's whole-second reset was seen to come before the window's end
 	early      bool          // a window was seen to end before its whole-second reset: the server rounds up
 	notEarly   bool          // a refusal refuted an end before the reset (window.go)
-	notOnClock bool          // an answer refuted a delay's window ending on the clock's turn (clockTurn)
+	notOnClock bool          // an answer refuted a delay's window ending on the clock's turn (clockEnd)
 	notSliding bool          // the sliding model was refuted (sliding.go)
 	kept       time.Time     // the last end kept from an earlier answer in its window (keepsEnd)
 	rose       bool          // Remaining rose before a reset, in a report newer than the one before
@@ -310,7 +310,7 @@ func (b *bucket) measure(q Quota, received time.Time, own int64) {
 		return
 	}
 	// An epoch (a whole second) that may have passed leaves a restore unexplained, and so do an end kept
-	// from an earlier answer (keepsEnd) and the clock's turn tried before a delay's end (clockTurn) once
+	// from an earlier answer (keepsEnd) and the clock's turn tried before a delay's end (clockEnd) once
 	// they have passed, where a sliding log frees its oldest entries; a delay, which moves with every
 	// report, does not mark a window's end.
 	epoch := whole(b.reset) || b.reset.Equal(b.kept) && !received.Before(b.kept) || b.pastClockTurn(received)

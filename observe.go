@@ -180,7 +180,7 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 
 // trialResume reports whether the key resumes at tried, the end of a fixed window that the window's
 // earlier answers bound, instead of at retryAt, after the refusal at now of the key's one trial of the
-// clock's turn before that end (window.go clockTurn): only where the trial's window is the one quota
+// clock's turn before that end (window.go clockEnd): only where the trial's window is the one quota
 // exhausted and retryAt is a Retry-After in whole seconds, which bounds the same end rounded up as the
 // delays were ("1" a tenth of a second before the end), and comes after it. The trial then costs a
 // refusal, not a Retry-After's second on top.

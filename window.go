@@ -86,7 +86,7 @@ func whole(t time.Time) bool { return !t.IsZero() && t.Nanosecond() == 0 }
 // report): a request sent at or after a whole-second reset, refused with a reset that is no later than
 // the answer (ParseHeaders reads a reset just past as now), shows a floored reset; one sent before the
 // reset but at or after an end learnt before it refutes that end. When that end was the clock's turn
-// (clockTurn), it returns the end held, which the earlier answers of the window bound: the refusal was
+// (clockEnd), it returns the end held, which the earlier answers of the window bound: the refusal was
 // the key's trial of the turn, and its Retry-After in whole seconds bounds the same end (observe).
 func (b *bucket) noteRefusal(held, turned, reset, sent, received time.Time) (tried time.Time) {
 	b.refuteEnd(held, sent)
@@ -129,7 +129,7 @@ func (b *bucket) noteKept(q Quota, held, turned, sent time.Time, own int64) {
 }
 
 // refuteEarly takes an answer that refutes the end turned before the reset held that the bucket turned
-// over at: the clock's turn (clockTurn), or the end learnt where the window opened. It reports whether it
+// over at: the clock's turn (clockEnd), or the end learnt where the window opened. It reports whether it
 // was the clock's turn.
 func (b *bucket) refuteEarly(held, turned time.Time) bool {
 	if !whole(held) && b.onClockTurn(turned) {
@@ -140,7 +140,7 @@ func (b *bucket) refuteEarly(held, turned time.Time) bool {
 	return false
 }
 
-// clockTurn is where a fixed window whose reset is a delay turns over: the turn of the clock's second,
+// clockEnd is where a fixed window whose reset is a delay turns over: the turn of the clock's second,
 // minute or hour (the window's length) before the reset, where a window on the clock (a counter per whole
 // second or minute of the epoch) ends within the delay's rounding, once no answer came from the window
 // after it; else the reset. A delay says only "within t seconds": the window's end may be anywhere in the
@@ -150,14 +150,14 @@ func (b *bucket) refuteEarly(held, turned time.Time) bool {
 // (key.go sends one after a turnover, the rest after its answer); a refusal, or an answer that finds the
 // window not restored, refutes it for good (notOnClock, as notEarly does an epoch's early end), and what
 // a sliding log frees there is taken for no refill (measure) and no carry-over (noteCarryOver).
-func (b *bucket) clockTurn() time.Time {
+func (b *bucket) clockEnd() time.Time {
 	if turn, ok := b.turnBeforeReset(); ok && !b.notOnClock {
 		return turn
 	}
 	return b.reset
 }
 
-// turnBeforeReset is where clockTurn tries the window's end, refuted or not: just after the clock's turn
+// turnBeforeReset is where clockEnd tries the window's end, refuted or not: just after the clock's turn
 // before the reset, once a window showed itself fixed (endHeld), where no answer came from the window
 // after the turn.
 func (b *bucket) turnBeforeReset() (time.Time, bool) {
@@ -194,7 +194,7 @@ func (b *bucket) pastClockTurn(received time.Time) bool {
 	return ok && turn.Before(b.reset) && !received.Before(turn)
 }
 
-// onClockTurn reports whether t is where clockTurn turns a window over: just after the clock's turn.
+// onClockTurn reports whether t is where clockEnd turns a window over: just after the clock's turn.
 func (b *bucket) onClockTurn(t time.Time) bool {
 	w := b.clockLength()
 	return w > 0 && t.Add(-turnoverMargin).Truncate(w).Equal(t.Add(-turnoverMargin))
@@ -220,7 +220,7 @@ func (b *bucket) refuteEnd(held, sent time.Time) {
 // turnover is when the bucket takes its fixed window to turn over: the reset reported, or the learnt end
 // of the window, when that end is one the reset's rounding allows: within the second after a reset seen
 // floored; within the second before it where a window was seen to end before its reset, or to try that
-// once; for a delay, the clock's turn before it (clockTurn); unless an answer refuted an end before the
+// once; for a delay, the clock's turn before it (clockEnd); unless an answer refuted an end before the
 // reset. Only a fixed window turns over.
 func (b *bucket) turnover() time.Time {
 	if b.mode != modeFixed || b.opened.IsZero() || b.reset.IsZero() {
@@ -238,7 +238,7 @@ func (b *bucket) turnover() time.Time {
 	case b.notEarly:
 		return b.reset
 	case !whole(b.reset):
-		if turn := b.clockTurn(); turn.Before(b.reset) {
+		if turn := b.clockEnd(); turn.Before(b.reset) {
 			return turn
 		}
 		if b.early {
@@ -248,7 +248,7 @@ func (b *bucket) turnover() time.Time {
 		// Seen early; or untested, and tried where the reset is an epoch's whole second (not where a
 		// Retry-After moved it: it said when). A delay's window opened by the client is not tried there:
 		// what a sliding log frees one request early reads as a refill, and turns the bucket rolling,
-		// which overspends it; the clock's turn is, once a window showed itself fixed (clockTurn).
+		// which overspends it; the clock's turn is, once a window showed itself fixed (clockEnd).
 		span = b.spanUp
 	}
 	if span <= 0 {

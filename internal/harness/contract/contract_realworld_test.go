@@ -154,7 +154,7 @@ var knownFailureSlack = knownFailure{goodput: 0.05, rejected: 0.03}
 // (0.450-0.838 with 11-13% refused) passes since a floored epoch that passed is kept as that epoch, not
 // read as a reset of now (bucket.go sync): 0.953 with 1.0% refused in nine runs of nine. fixed-window/ietf
 // and x-ratelimit 50/s and 10/s pass (0.969-0.996 with 1 refusal, nine runs of nine) since a delay's
-// window found fixed is tried on the clock's turn before the end its answers bound (window.go clockTurn).
+// window found fixed is tried on the clock's turn before the end its answers bound (window.go clockEnd).
 // leaky-bucket-queue 2/s (0.746 in both dialects) passes at 0.999 since a report that a queue held is read
 // as of when the server counted the request (observe.go countedAt). A refusal of a request a grown
 // bucket's refill let through holds its rate below (bucket.go refuteRate): tollbooth 100/min 14.8% ->
