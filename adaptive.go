@@ -26,7 +26,10 @@ import (
 //   - A refusal of a probe (no success since the last refusal) means the server is still closed: a window
 //     that will not reopen before its end. The probes then space out exponentially, up to maxProbeGap,
 //     except that one goes just after the clock's second, minute or hour turns, where a window on the
-//     clock reopens, when that saves more waiting than the server has been closed (clockTurn).
+//     clock reopens, when that saves more waiting than the server has been closed (clockTurn). One refused
+//     on the turn itself is followed, once an episode, by one an interval later: a sliding counter
+//     reopens there a request at a time (its last window weighs whole at the turn), and the backoff's
+//     probe came a whole backoff later (sliding-window-counter/none 50/s 0.70 -> 0.97).
 //   - A server found reopened on such a turn counts in a window on the clock (clockWindow), taken to pass
 //     what the first burst did: each window's requests go at its start, the first alone and two more in
 //     flight per success, up to that count, and nothing until the next turn. A refusal within it ends the
@@ -73,10 +76,13 @@ type adaptive struct {
 	// counts the episode's refused probes on the clock's turns, which do not grow the backoff.
 	backoffNext time.Time
 	turnProbes  int
-	turnAt      time.Time     // the clock's turn the pending probe goes on (zero: none)
-	turnW       time.Duration // the window of that turn
-	reopenW     time.Duration // the window on the clock a probe on its turn found the server reopened in
-	clock       clockWindow   // the window on the clock the server was found to count in
+	// turnFollowed: a probe refused on the clock's turn was followed by one an interval after it, this
+	// episode
+	turnFollowed bool
+	turnAt       time.Time     // the clock's turn the pending probe goes on (zero: none)
+	turnW        time.Duration // the window of that turn
+	reopenW      time.Duration // the window on the clock a probe on its turn found the server reopened in
+	clock        clockWindow   // the window on the clock the server was found to count in
 	// fit is the answers since the first refusal, fitted to a token bucket (bucket_fit.go); fitLo and fitHi
 	// are the rates it fitted at the last refit (fitted: some did), refitIn the successes until the next.
 	fit          *bucketFit
@@ -269,17 +275,25 @@ func (a *adaptive) rejected(sentAt, now time.Time) {
 	next := now.Add(time.Duration(gap * float64(time.Second)))
 	switch {
 	case a.probes <= 1:
-		a.turnProbes, a.backoffNext = 0, time.Time{}
+		a.turnProbes, a.backoffNext, a.turnFollowed = 0, time.Time{}, false
+	case !a.backoffNext.IsZero() && !a.turnAt.IsZero() && !a.turnFollowed && !sentAt.Before(a.turnAt) &&
+		now.Add(time.Duration(float64(time.Second)/a.pace)).Before(a.backoffNext):
+		// Refused on the clock's turn itself: a sliding counter reopens there one request at a time, the
+		// first an interval after the turn (the last window's count weighs whole at it). One more probe
+		// goes an interval later, before the backoff's own.
+		next, a.turnFollowed = now.Add(time.Duration(float64(time.Second)/a.pace)), true
+		a.turnProbes++
 	case !a.backoffNext.IsZero():
-		// The probe refused was one on the clock's turn: the backoff's own probe, which it moved earlier,
-		// still stands, and the backoff does not grow for it.
+		// The probe refused was one on the clock's turn (or the one after it): the backoff's own probe,
+		// which it moved earlier, still stands, and the backoff does not grow for it.
 		next, a.backoffNext = a.backoffNext, time.Time{}
 		a.turnProbes++
 	}
 	a.turnAt = time.Time{}
 	if a.probes > 1 {
-		if turn, w, ok := clockTurn(a.epStart, now, next); ok && a.worthTurn(now, turn, next) {
-			next, a.backoffNext, a.turnAt, a.turnW = turn, next, turn, w
+		turn, w, ok := clockTurn(a.epStart, now, next)
+		if at, worth := a.worthTurn(now, turn, next); ok && worth {
+			next, a.backoffNext, a.turnAt, a.turnW = at, next, at, w
 		}
 	}
 	a.probeAfter(now, max(next.Sub(now).Seconds(), 1/a.pace))
@@ -319,11 +333,16 @@ const (
 )
 
 // worthTurn reports whether to probe on the clock's turn at turn rather than at next, after a probe refused
-// at now: only where the pace allows a request by then (else the probe would not land on the turn), and
-// where the turn saves more waiting than the server has been closed this episode (a probe costs a refusal
-// when the window is not on the clock; the backoff's overshoot that it saves is then worth it).
-func (a *adaptive) worthTurn(now, turn, next time.Time) bool {
-	return turn.Sub(now).Seconds() >= 1/a.pace && next.Sub(turn) > turn.Sub(a.epStart)
+// at now, and when: at the turn, or an interval after now where the pace allows no request before that
+// (still in the window the turn opened), where that saves more waiting than the server has been closed
+// this episode (a probe costs a refusal when the window is not on the clock; the backoff's overshoot that
+// it saves is then worth it).
+func (a *adaptive) worthTurn(now, turn, next time.Time) (time.Time, bool) {
+	at := turn
+	if interval := time.Duration(float64(time.Second) / a.pace); turn.Before(now.Add(interval)) {
+		at = now.Add(interval)
+	}
+	return at, next.Sub(at) > turn.Sub(a.epStart)
 }
 
 // clockWindows are the window lengths a server that says nothing most likely counts in, aligned to its

@@ -166,19 +166,44 @@ func TestAdaptiveAtFixedInstants(t *testing.T) {
 			func(t *testing.T, a *adaptive) {
 				assert.InDelta(t, (ms(1000).Add(turnoverMargin)).Sub(ms(771)).Seconds(), a.wait(ms(771)).Seconds(), 0.001)
 			}},
-		{"a refused probe on the clock's turn leaves the backoff's own probe where it was, and the backoff as it was",
-			append(append(burst(50, 200), event{sent: 205, at: 210, refused: true}), probes(246, 357, 771, 1011, 2400)...),
-			func(t *testing.T, a *adaptive) {
-				assert.Equal(t, 1, a.turnProbes)
-				// after the backoff's own probe at 2.4 s, the gap the backoff alone would give its fifth refused
-				// probe: the turn's refusal does not grow it
-				assert.InDelta(t, min(math.Pow(probeBackoff, 4)/a.pace, maxProbeGap.Seconds()), a.wait(ms(2400)).Seconds(), 0.002)
-			}},
-		{"the backoff's probe stands after a refused turn probe",
+		{"a probe refused on the clock's turn itself is followed by one an interval later, before the backoff's own",
+			// a sliding counter's last window weighs whole at the turn: its first request comes back an
+			// interval after it
 			append(append(burst(50, 200), event{sent: 205, at: 210, refused: true}), probes(246, 357, 771, 1011)...),
 			func(t *testing.T, a *adaptive) {
+				assert.Equal(t, 1, a.turnProbes)
+				assert.True(t, a.turnFollowed)
+				assert.InDelta(t, 1/a.pace, a.wait(ms(1011)).Seconds(), 0.002)
+			}},
+		{"the backoff's probe stands after the refused turn probe and the one after it",
+			append(append(burst(50, 200), event{sent: 205, at: 210, refused: true}), probes(246, 357, 771, 1011, 1037)...),
+			func(t *testing.T, a *adaptive) {
+				assert.Equal(t, 2, a.turnProbes)
 				backoff := ms(771).Add(time.Duration(math.Pow(probeBackoff, 3) / a.pace * float64(time.Second)))
-				assert.InDelta(t, backoff.Sub(ms(1011)).Seconds(), a.wait(ms(1011)).Seconds(), 0.002)
+				assert.InDelta(t, backoff.Sub(ms(1037)).Seconds(), a.wait(ms(1037)).Seconds(), 0.002)
+			}},
+		{"the refused turn probe and the one after it leave the backoff as it was",
+			append(append(burst(50, 200), event{sent: 205, at: 210, refused: true}), probes(246, 357, 771, 1011, 1037, 2400)...),
+			func(t *testing.T, a *adaptive) {
+				// after the backoff's own probe at 2.4 s, the gap the backoff alone would give its fifth refused
+				// probe: the two on and after the turn do not grow it
+				assert.InDelta(t, min(math.Pow(probeBackoff, 4)/a.pace, maxProbeGap.Seconds()), a.wait(ms(2400)).Seconds(), 0.002)
+			}},
+		{"a probe on the turn is followed once an episode",
+			append(append(burst(50, 200), event{sent: 205, at: 210, refused: true}), probes(246, 357, 771, 1011, 1037, 2400, 3001)...),
+			func(t *testing.T, a *adaptive) {
+				// the turn at 3 s came before the backoff's probe and was refused: the backoff's stands
+				assert.NotEqual(t, durationCeil(1/a.pace), a.wait(ms(3001)))
+				assert.Greater(t, a.wait(ms(3001)), 100*time.Millisecond)
+			}},
+		{"a turn less than an interval ahead is probed an interval after the refusal, in the window it opened",
+			// the probe refused at 0.99 s: the turn at 1 s is sooner than the pace allows the next request
+			append(append(burst(50, 200), event{sent: 205, at: 210, refused: true}), probes(246, 357, 990)...),
+			func(t *testing.T, a *adaptive) {
+				interval := time.Duration(float64(time.Second) / a.pace)
+				require.Greater(t, ms(990).Add(interval), ms(1000).Add(turnoverMargin))
+				assert.Equal(t, ms(990).Add(interval), a.turnAt)
+				assert.InDelta(t, interval.Seconds(), a.wait(ms(990)).Seconds(), 0.002)
 			}},
 		{"a turn that saves less waiting than the server has been closed is not probed",
 			// closed since 0.7 s; after the probe refused at 0.857 s the backoff's next is at 1.26 s, and the

@@ -160,7 +160,11 @@ var knownFailureSlack = knownFailure{goodput: 0.05, rejected: 0.03}
 // bucket's refill let through holds its rate below (bucket.go refuteRate): tollbooth 100/min 14.8% ->
 // 1.3% refused (0.994 -> 0.998), sliding-window-counter/ietf 2/s 14.9% -> 9.1% (0.994 -> 0.962). A first
 // burst of one sizes the first wait by half burstSpan (adaptive.go): profile nginx 10/s 0.636 -> 0.781
-// (passes, 7 runs of 7), 2/s 0.818 -> 0.879.
+// (passes, 7 runs of 7), 2/s 0.818 -> 0.879. A silent server's probe refused on the clock's turn itself is
+// followed by one an interval later, and a turn less than an interval ahead is probed an interval after the
+// refusal (adaptive.go), worst of nine runs, eight under -race: sliding-window-counter/none 50/s 0.536 ->
+// 0.964 goodput, 9.9% -> 7.4% refused, 10/s 0.664 -> 0.950, 9.1% -> 6.5%; fixed-window/none 2/s passes
+// (0.763 / 9.1% -> 0.999 / 4.8%).
 var knownFailures = map[string]knownFailure{
 	"profile httprate 2/s":                         {goodput: 0.514, rejected: 0.024},
 	"profile ulule-limiter 10/s":                   {goodput: 0.986, rejected: 0.020},
@@ -172,7 +176,6 @@ var knownFailures = map[string]knownFailure{
 	"fixed-window/x-ratelimit 2/s":                 {goodput: 0.951, rejected: 0.024},
 	"fixed-window/none 50/s burst 10":              {goodput: 0.973, rejected: 0.052},
 	"fixed-window/none 10/s":                       {goodput: 0.996, rejected: 0.083},
-	"fixed-window/none 2/s":                        {goodput: 0.763, rejected: 0.091},
 	"sliding-window-log/ietf 50/s burst 10":        {goodput: 0.906, rejected: 0.010},
 	"sliding-window-log/ietf 2/s":                  {goodput: 0.963, rejected: 0.024},
 	"sliding-window-log/x-ratelimit 50/s burst 10": {goodput: 0.906, rejected: 0.010},
@@ -183,8 +186,8 @@ var knownFailures = map[string]knownFailure{
 	"sliding-window-counter/ietf 2/s":              {goodput: 0.962, rejected: 0.091},
 	"sliding-window-counter/x-ratelimit 10/s":      {goodput: 0.938, rejected: 0.010},
 	"sliding-window-counter/x-ratelimit 2/s":       {goodput: 0.984, rejected: 0.024},
-	"sliding-window-counter/none 50/s burst 10":    {goodput: 0.536, rejected: 0.099},
-	"sliding-window-counter/none 10/s":             {goodput: 0.664, rejected: 0.091},
+	"sliding-window-counter/none 50/s burst 10":    {goodput: 0.964, rejected: 0.074},
+	"sliding-window-counter/none 10/s":             {goodput: 0.950, rejected: 0.065},
 	"sliding-window-counter/none 2/s":              {goodput: 0.972, rejected: 0.091},
 	"token-bucket/none 2/s":                        {goodput: 0.949, rejected: 0.070},
 	"gcra/none 2/s":                                {goodput: 0.949, rejected: 0.070},
