@@ -29,7 +29,10 @@ import (
 //     clock reopens, when that saves more waiting than the server has been closed (clockTurn). One refused
 //     on the turn itself is followed, once an episode, by one an interval later: a sliding counter
 //     reopens there a request at a time (its last window weighs whole at the turn), and the backoff's
-//     probe came a whole backoff later (sliding-window-counter/none 50/s 0.70 -> 0.97).
+//     probe came a whole backoff later (sliding-window-counter/none 50/s 0.70 -> 0.97). A window's end
+//     counted from the first request of the burst that emptied the server is probed the same way
+//     (anchoredTurn): a sliding log frees that burst a window after it was sent, and a window anchored at
+//     a client's first request reopens there (sliding-window-log/none 50/s 0.46 -> 0.72).
 //   - A server found reopened on such a turn counts in a window on the clock (clockWindow), taken to pass
 //     what the first burst did: each window's requests go at its start, the first alone and two more in
 //     flight per success, up to that count, and nothing until the next turn. A refusal within it ends the
@@ -60,6 +63,7 @@ type adaptive struct {
 	probes      int           // refusals in the current episode
 	cycleOK     int64         // successes of requests sent since cut
 	epStart     time.Time     // the first refusal of the last episode: the server was empty there too
+	epAnchor    time.Time     // when the first success of the cycle the episode ended was sent
 	quietProbes int           // the probes the last episode's server refused: how long it stayed closed
 	firstOK     time.Time     // when the cycle's first success was sent: the server had reopened by then
 	// sumOK and sumT are the successes and seconds of the closed cycles in which the server cannot have
@@ -241,7 +245,7 @@ func (a *adaptive) rejected(sentAt, now time.Time) {
 		}
 		span := now.Sub(a.firstSent) + lasts
 		a.pace = max(float64(max(a.okBefore, 1))/span.Seconds(), minAdaptiveRate)
-		a.inEpisode, a.probes, a.epStart = true, 1, now
+		a.inEpisode, a.probes, a.epStart, a.epAnchor = true, 1, now, a.firstSent
 		a.fit = newBucketFit(a.okBefore, a.firstSent)
 	case !sentAt.After(a.cut):
 		a.fit.add(sentAt, false)
@@ -249,7 +253,7 @@ func (a *adaptive) rejected(sentAt, now time.Time) {
 	case a.clock.w > 0:
 		a.clock = clockWindow{} // refused within a window on the clock: the server does not count in it
 		a.closeCycle(now)
-		a.inEpisode, a.probes, a.epStart = true, 1, now
+		a.inEpisode, a.probes, a.epStart, a.epAnchor = true, 1, now, a.firstOK
 	case a.inEpisode:
 		// A probe refused: the server is still closed, and refilled nothing since the last refusal.
 		if a.bounded() {
@@ -258,7 +262,7 @@ func (a *adaptive) rejected(sentAt, now time.Time) {
 		a.probes++
 	default:
 		a.closeCycle(now)
-		a.inEpisode, a.probes, a.epStart = true, 1, now
+		a.inEpisode, a.probes, a.epStart, a.epAnchor = true, 1, now, a.firstOK
 	}
 	a.fit.add(sentAt, false)
 	a.refit()
@@ -292,6 +296,13 @@ func (a *adaptive) rejected(sentAt, now time.Time) {
 	a.turnAt = time.Time{}
 	if a.probes > 1 {
 		turn, w, ok := clockTurn(a.epStart, now, next)
+		// A window's end counted from the first request of the burst that emptied the server, where it comes
+		// first: a sliding log frees that burst there. It is no window on the clock: a pass resumes the pace.
+		if end, found := anchoredTurn(a.epAnchor, now, next); found && (!ok || end.Before(turn)) {
+			if at, worth := a.worthTurn(now, end, next); worth {
+				next, a.backoffNext, ok = at, next, false
+			}
+		}
 		if at, worth := a.worthTurn(now, turn, next); ok && worth {
 			next, a.backoffNext, a.turnAt, a.turnW = at, next, at, w
 		}
@@ -365,6 +376,21 @@ func clockTurn(start, now, next time.Time) (time.Time, time.Duration, bool) {
 		}
 	}
 	return time.Time{}, 0, false
+}
+
+// anchoredTurn is when a window of one of clockWindows' lengths that began at anchor (the first request of
+// the burst that emptied the server) ends, the first such end between now and next: a sliding log frees
+// that burst's requests there, a window anchored at a client's first request reopens.
+func anchoredTurn(anchor, now, next time.Time) (time.Time, bool) {
+	if anchor.IsZero() {
+		return time.Time{}, false
+	}
+	for _, w := range clockWindows {
+		if end := anchor.Add(w + turnoverMargin); end.After(now) && end.Before(next) {
+			return end, true
+		}
+	}
+	return time.Time{}, false
 }
 
 // closeCycle ends the cycle at a refusal at now and sets the pace from what it measured.

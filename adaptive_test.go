@@ -175,18 +175,25 @@ func TestAdaptiveAtFixedInstants(t *testing.T) {
 				assert.True(t, a.turnFollowed)
 				assert.InDelta(t, 1/a.pace, a.wait(ms(1011)).Seconds(), 0.002)
 			}},
-		{"the backoff's probe stands after the refused turn probe and the one after it",
+		{"the backoff's probe stands after the refused turn probe, the one after it and the anchored one",
+			// the first burst's first request went at 0.199 s: a second later comes before the backoff's probe
 			append(append(burst(50, 200), event{sent: 205, at: 210, refused: true}), probes(246, 357, 771, 1011, 1037)...),
 			func(t *testing.T, a *adaptive) {
 				assert.Equal(t, 2, a.turnProbes)
-				backoff := ms(771).Add(time.Duration(math.Pow(probeBackoff, 3) / a.pace * float64(time.Second)))
-				assert.InDelta(t, backoff.Sub(ms(1037)).Seconds(), a.wait(ms(1037)).Seconds(), 0.002)
+				assert.InDelta(t, ms(1199).Add(turnoverMargin).Sub(ms(1037)).Seconds(), a.wait(ms(1037)).Seconds(), 0.002)
 			}},
-		{"the refused turn probe and the one after it leave the backoff as it was",
-			append(append(burst(50, 200), event{sent: 205, at: 210, refused: true}), probes(246, 357, 771, 1011, 1037, 2400)...),
+		{"the backoff's probe stands after the refused anchored probe",
+			append(append(burst(50, 200), event{sent: 205, at: 210, refused: true}), probes(246, 357, 771, 1011, 1037, 1220)...),
+			func(t *testing.T, a *adaptive) {
+				assert.Equal(t, 3, a.turnProbes)
+				backoff := ms(771).Add(time.Duration(math.Pow(probeBackoff, 3) / a.pace * float64(time.Second)))
+				assert.InDelta(t, backoff.Sub(ms(1220)).Seconds(), a.wait(ms(1220)).Seconds(), 0.002)
+			}},
+		{"the refused probes on and after the turn and the anchored one leave the backoff as it was",
+			append(append(burst(50, 200), event{sent: 205, at: 210, refused: true}), probes(246, 357, 771, 1011, 1037, 1220, 2400)...),
 			func(t *testing.T, a *adaptive) {
 				// after the backoff's own probe at 2.4 s, the gap the backoff alone would give its fifth refused
-				// probe: the two on and after the turn do not grow it
+				// probe: the three on and after the turn and at the anchored end do not grow it
 				assert.InDelta(t, min(math.Pow(probeBackoff, 4)/a.pace, maxProbeGap.Seconds()), a.wait(ms(2400)).Seconds(), 0.002)
 			}},
 		{"a probe on the turn is followed once an episode",
@@ -204,6 +211,25 @@ func TestAdaptiveAtFixedInstants(t *testing.T) {
 				require.Greater(t, ms(990).Add(interval), ms(1000).Add(turnoverMargin))
 				assert.Equal(t, ms(990).Add(interval), a.turnAt)
 				assert.InDelta(t, interval.Seconds(), a.wait(ms(990)).Seconds(), 0.002)
+			}},
+		{"a window that stays closed is probed a second after the first burst's first request, before the clock's turn",
+			// a sliding log (or a window anchored at the client's first request) frees the first burst's
+			// requests a window after they were sent: the burst began at 0.36 s; after the probe on the
+			// clock's turn (1 s) was refused, 1.36 s comes before the backoff's probe
+			append(append(burst(50, 361), event{sent: 530, at: 531, refused: true}), probes(569, 693, 1011)...),
+			func(t *testing.T, a *adaptive) {
+				require.Equal(t, ms(360), a.firstSent)
+				assert.InDelta(t, ms(1360).Add(turnoverMargin).Sub(ms(1011)).Seconds(), a.wait(ms(1011)).Seconds(), 0.002)
+				assert.True(t, a.turnAt.IsZero(), "not a window on the clock: a pass resumes the pace")
+			}},
+		{"the next episode is anchored at the first success of the cycle that ended",
+			func() []event {
+				evs := append(append(burst(50, 361), event{sent: 530, at: 531, refused: true}), probes(569, 693, 1011)...)
+				evs = append(evs, passes(40, 1361)...)
+				return append(evs, event{sent: 1560, at: 1561, refused: true})
+			}(),
+			func(t *testing.T, a *adaptive) {
+				assert.Equal(t, ms(1361), a.epAnchor)
 			}},
 		{"a turn that saves less waiting than the server has been closed is not probed",
 			// closed since 0.7 s; after the probe refused at 0.857 s the backoff's next is at 1.26 s, and the
@@ -280,6 +306,27 @@ func TestAdaptiveAtFixedInstants(t *testing.T) {
 				}
 			}
 			tc.check(t, &a)
+		})
+	}
+}
+
+// anchoredTurn: the first end of a window of a second, a minute or an hour from the anchor that falls
+// between a refused probe and the backoff's next.
+func TestAnchoredTurn(t *testing.T) {
+	for _, tc := range []struct {
+		name            string
+		anchor, now, to time.Time
+		want            time.Time // zero: none
+	}{
+		{"a second after the anchor", ms(360), ms(700), ms(2500), ms(1360).Add(turnoverMargin)},
+		{"past the second: the minute", ms(360), ms(1400), ms(70000), ms(60360).Add(turnoverMargin)},
+		{"none before the backoff's probe", ms(360), ms(1400), ms(5000), time.Time{}},
+		{"no anchor", time.Time{}, ms(700), ms(2500), time.Time{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := anchoredTurn(tc.anchor, tc.now, tc.to)
+			assert.Equal(t, !tc.want.IsZero(), ok)
+			assert.Equal(t, tc.want, got)
 		})
 	}
 }

@@ -164,7 +164,10 @@ var knownFailureSlack = knownFailure{goodput: 0.05, rejected: 0.03}
 // followed by one an interval later, and a turn less than an interval ahead is probed an interval after the
 // refusal (adaptive.go), worst of nine runs, eight under -race: sliding-window-counter/none 50/s 0.536 ->
 // 0.964 goodput, 9.9% -> 7.4% refused, 10/s 0.664 -> 0.950, 9.1% -> 6.5%; fixed-window/none 2/s passes
-// (0.763 / 9.1% -> 0.999 / 4.8%).
+// (0.763 / 9.1% -> 0.999 / 4.8%). A window's end counted from the first request of the burst that emptied
+// a silent server is probed before the backoff's (adaptive.go anchoredTurn), worst of nine runs, eight
+// under -race: sliding-window-log/none 50/s 0.456 -> 0.722 goodput, 13.8% -> 9.9% refused; 10/s 0.499 ->
+// 0.639, 7.4% -> 5.7%; 2/s 0.460 -> 0.605.
 var knownFailures = map[string]knownFailure{
 	"profile httprate 2/s":                         {goodput: 0.514, rejected: 0.024},
 	"profile ulule-limiter 10/s":                   {goodput: 0.986, rejected: 0.020},
@@ -180,9 +183,9 @@ var knownFailures = map[string]knownFailure{
 	"sliding-window-log/ietf 2/s":                  {goodput: 0.963, rejected: 0.024},
 	"sliding-window-log/x-ratelimit 50/s burst 10": {goodput: 0.906, rejected: 0.010},
 	"sliding-window-log/x-ratelimit 2/s":           {goodput: 0.963, rejected: 0.024},
-	"sliding-window-log/none 50/s burst 10":        {goodput: 0.456, rejected: 0.138},
-	"sliding-window-log/none 10/s":                 {goodput: 0.499, rejected: 0.074},
-	"sliding-window-log/none 2/s":                  {goodput: 0.460, rejected: 0.091},
+	"sliding-window-log/none 50/s burst 10":        {goodput: 0.722, rejected: 0.099},
+	"sliding-window-log/none 10/s":                 {goodput: 0.639, rejected: 0.057},
+	"sliding-window-log/none 2/s":                  {goodput: 0.605, rejected: 0.091},
 	"sliding-window-counter/ietf 2/s":              {goodput: 0.962, rejected: 0.091},
 	"sliding-window-counter/x-ratelimit 10/s":      {goodput: 0.938, rejected: 0.010},
 	"sliding-window-counter/x-ratelimit 2/s":       {goodput: 0.984, rejected: 0.024},
