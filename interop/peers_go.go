@@ -29,7 +29,7 @@ const (
 func GoPeers() []Peer {
 	var ps []Peer
 	for _, p := range Policies() {
-		ps = append(ps, HTTPRate(p), UluleMemory(p), Throttled(p), Tollbooth(p))
+		ps = append(ps, HTTPRate(p), UluleMemory(p), Throttled(p), Tollbooth(p), EchoRateLimiter(p))
 	}
 	// go-limiter runs in real time: the per-second policies only.
 	return append(ps, GoLimiter(PerSecond50), GoLimiter(PerSecond10))

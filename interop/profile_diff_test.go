@@ -33,10 +33,23 @@ func atPolicy(cfg mockserver.Config, p Peer) mockserver.Config {
 	return cfg
 }
 
-// profileOf is the mock server's profile named after an in-process peer's library, at its policy.
+// profileOf is the mock server's profile named after an in-process peer's library, at its policy. echo has
+// no profile: it sends nothing but the status, which the mock's silent token bucket claims to reproduce.
 func profileOf(p Peer) func() (http.Handler, error) {
 	cfg := atPolicy(mockserver.Config{Profile: p.Library}, p)
+	if p.Library == echoLibrary {
+		cfg = silentTokenBucket(p)
+	}
 	return func() (http.Handler, error) { return mockserver.NewHandler(cfg) }
+}
+
+// silentTokenBucket is the mock server's token-bucket/none cell at the peer's policy, as a user of ratemock
+// would set it (`-algorithm token-bucket -dialect none`): a token bucket of Burst tokens refilled at Limit
+// per Window, created full at the key's first request, and no header at all (not even Retry-After).
+func silentTokenBucket(p Peer) mockserver.Config {
+	cfg := atPolicy(mockserver.Config{Dialect: mockserver.DialectNone}, p)
+	cfg.Tiers[0].Rules[0].Algorithm = mockserver.TokenBucket
+	return cfg
 }
 
 // TestProfilesMatchLibraries records each in-process library and its profile under every schedule at every

@@ -21,7 +21,8 @@ var update = flag.Bool("update", false, "rewrite testdata/traces from the real l
 
 // tracePeers are the in-process peers with golden traces: those that run in virtual time, at 50/s.
 func tracePeers() []Peer {
-	return []Peer{HTTPRate(PerSecond50), UluleMemory(PerSecond50), Throttled(PerSecond50), Tollbooth(PerSecond50)}
+	return []Peer{HTTPRate(PerSecond50), UluleMemory(PerSecond50), Throttled(PerSecond50), Tollbooth(PerSecond50),
+		EchoRateLimiter(PerSecond50)}
 }
 
 // TestGoldenTraces records what each in-process library answers to each schedule, in virtual time, and

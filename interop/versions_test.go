@@ -28,6 +28,7 @@ func TestVersionsMatchGoMod(t *testing.T) {
 		"github.com/didip/tollbooth/v7":      tollboothVersion,
 		"github.com/sethvargo/go-limiter":    goLimiterVersion,
 		"github.com/go-redis/redis_rate/v10": redisRateVersion,
+		"github.com/labstack/echo/v4":        echoVersion,
 	} {
 		assert.Equal(t, pinned[module], want, module)
 	}
