@@ -33,8 +33,8 @@ func TestRatekitVirtual(t *testing.T) {
 	}
 }
 
-// TestRatekitRealTime sends the batch to the peers that need the wall clock (Redis, nginx, Node, and
-// go-limiter, whose clock a bubble does not fake), all at once: their time is spent waiting.
+// TestRatekitRealTime sends the batch to the peers that need the wall clock (Redis, nginx, HAProxy, Node,
+// and go-limiter, whose clock a bubble does not fake), all at once: their time is spent waiting.
 func TestRatekitRealTime(t *testing.T) {
 	var peers []Peer
 	for _, p := range AllPeers() {

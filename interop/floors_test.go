@@ -50,6 +50,8 @@ var floors = map[string]floor{
 	"nginx/nodelay 10/s":              {efficiency: realTimeFloor, completed: 1}, // 0.99, 3/63; 0.98, 3/63; 0.99, 3/63 (0.93-0.98, 4-8/68 before)
 	"nginx/nodelay-503 10/s":          {efficiency: realTimeFloor, completed: 1}, // nginx's default bare 503: see the interop README
 	"nginx/delay 50/s":                {efficiency: realTimeFloor, completed: 1}, // 1.00, 0/200; 0.99; 0.24 loaded
+	"haproxy 50/s":                    {efficiency: realTimeFloor, completed: 1}, // 0.35-0.40, 21-25/225 alone; 0.30-0.59, 15-24/224 among every real-time peer under -race; 0.35-0.46, 11-23/223 loaded (below the 0.80 of a silent server's goal: see the interop README)
+	"haproxy 10/s":                    {efficiency: realTimeFloor, completed: 1}, // 0.44-0.57, 8-11/71 alone; 0.43-0.61, 8-10/70 among every real-time peer under -race; 0.44-0.48, 9-10/70 loaded
 	"express-rate-limit/legacy 50/s":  {efficiency: realTimeFloor, completed: 1}, // 0.93-0.94, 1/201 in 4 runs (0.53-0.69 before the ceiled reset was read); 0.22 loaded
 	"express-rate-limit/draft-6 50/s": {efficiency: realTimeFloor, completed: 1}, // 0.90-0.94, 1/201 in 4 runs (0.72-0.92 before); 0.24 loaded
 	"express-rate-limit/draft-7 50/s": {efficiency: realTimeFloor, completed: 1}, // 0.90-0.94, 1/201 in 4 runs (0.81-0.92 before); 0.13 loaded

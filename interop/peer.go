@@ -14,7 +14,7 @@ import (
 const (
 	// RequireRedisEnv is the root module's: redis-server must be installed.
 	RequireRedisEnv = "RATEKIT_REQUIRE_REDIS"
-	// RequireInteropEnv makes nginx and node (with peers/node's packages installed) required.
+	// RequireInteropEnv makes nginx, haproxy and node (with peers/node's packages installed) required.
 	RequireInteropEnv = "RATEKIT_REQUIRE_INTEROP"
 )
 

@@ -51,6 +51,11 @@ const (
 	// SlidingWindowCounter counts the current window plus the previous one weighted by the share of it
 	// still inside the sliding window; windows start at the limiter's creation: go-chi/httprate.
 	SlidingWindowCounter Algorithm = "sliding-window-counter"
+	// FreqCtrHAProxy is HAProxy's freq_ctr behind `sc_http_req_rate(0) gt Limit`: a sliding-window
+	// counter, curr + floor(prev*remain/W) with remain the milliseconds left in the current period,
+	// counting the request being decided (it is tracked before the deny) and so every refused request
+	// too; periods start at the key's first request (re-anchored after two idle periods).
+	FreqCtrHAProxy Algorithm = "haproxy-freq-ctr"
 )
 
 // Ideal is how long after the batch's first request the n-th one is served, for a client that knows the
@@ -89,6 +94,28 @@ func (a Algorithm) Ideal(p Policy, n int) time.Duration {
 		m := k/p.Limit + 1
 		j := k%p.Limit + 1
 		return time.Duration(m)*W + time.Duration((float64(j)-0.5)*float64(W)/float64(p.Limit))
+	case FreqCtrHAProxy:
+		// HAProxy 2.6 (include/haproxy/freq_ctr.h, src/freq_ctr.c), in its millisecond clock now: track-sc0
+		// first counts the request (update_freq_ctr_period: if now-tick >= W the period turns, prev = curr,
+		// curr = 1, tick += W; a fresh entry, or one idle for two periods, gets prev = 0 and tick = now&^1,
+		// the lowest bit being a lock), then the deny reads curr + floor(prev*remain/W), remain = tick+W-now
+		// in [1, W] ms, and refuses when that is above Limit. Period 0 has prev = 0: Limit requests pass at
+		// the first request's millisecond. A client that knows the policy sends no refused request (those
+		// count), so every later period m starts with prev = Limit, and its j-th request (1-based) at d ms
+		// into the period passes iff j + floor(Limit*(W-d)/W) <= Limit, that is Limit*(W-d) < (Limit-j+1)*W,
+		// d > (j-1)*W/Limit: from the first whole millisecond after (j-1)*T (j = Limit at 981 ms of a 1 s
+		// period at 50/s, within the period, so each period holds Limit and prev stays Limit). The tick is
+		// the first request's millisecond with its low bit cleared, so periods start 0 or 1 ms before the
+		// batch's first request: the earlier of the two, period m at m*W - 1ms, serves request i (0-based)
+		// >= Limit, k = i-Limit, m = k/Limit+1, j = k%Limit+1, at m*W + (j-1)*T truncated to the millisecond.
+		i := n - 1
+		if i < p.Limit {
+			return 0
+		}
+		k := i - p.Limit
+		m := k/p.Limit + 1
+		j := k%p.Limit + 1
+		return time.Duration(m)*W + (time.Duration(j-1) * W / time.Duration(p.Limit)).Truncate(time.Millisecond)
 	}
 	panic(fmt.Sprintf("interop: unknown algorithm %q", a))
 }

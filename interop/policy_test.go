@@ -28,6 +28,12 @@ func TestIdeal(t *testing.T) {
 		{SlidingWindowCounter, PerSecond50, 50, 0},
 		{SlidingWindowCounter, PerSecond50, 51, time.Second + 10*time.Millisecond}, // (1-0.5)/50 s into window 1
 		{SlidingWindowCounter, PerSecond50, 200, 3*time.Second + 990*time.Millisecond},
+		{FreqCtrHAProxy, PerSecond50, 50, 0},
+		{FreqCtrHAProxy, PerSecond50, 51, time.Second}, // 1 ms into period 1, which starts up to 1 ms early
+		{FreqCtrHAProxy, PerSecond50, 52, time.Second + 20*time.Millisecond},
+		{FreqCtrHAProxy, PerSecond50, 200, 3*time.Second + 980*time.Millisecond},
+		{FreqCtrHAProxy, PerSecond10, 60, 5*time.Second + 900*time.Millisecond},
+		{FreqCtrHAProxy, PerMinute, 200, time.Minute + 99*600*time.Millisecond},
 		{TokenBucket, PerSecond50, 0, 0},
 	} {
 		t.Run(fmt.Sprintf("%s/%s/%d", c.alg, c.p.Name, c.n), func(t *testing.T) {
@@ -49,7 +55,7 @@ func TestResultScores(t *testing.T) {
 
 func ExampleAlgorithm_Ideal() {
 	// 200 requests at 50 requests/s with a burst of 10 (or 50 per 1 s window), as each algorithm allows.
-	for _, a := range []Algorithm{TokenBucket, LeakyBucketNginx, FixedWindowFirstRequest, SlidingWindowCounter} {
+	for _, a := range []Algorithm{TokenBucket, LeakyBucketNginx, FixedWindowFirstRequest, SlidingWindowCounter, FreqCtrHAProxy} {
 		fmt.Printf("%-22s %v\n", a, a.Ideal(PerSecond50, 200))
 	}
 	// Output:
@@ -57,4 +63,5 @@ func ExampleAlgorithm_Ideal() {
 	// nginx-nodelay          3.78s
 	// fixed-window           3s
 	// sliding-window-counter 3.99s
+	// haproxy-freq-ctr       3.98s
 }
