@@ -1,8 +1,8 @@
 // Package interop runs ratekit against real, public server-side rate limiters: Go libraries in-process
-// (go-chi/httprate, ulule/limiter, throttled, tollbooth, sethvargo/go-limiter), Redis-backed ones against a
+// (go-chi/httprate, ulule/limiter, throttled, tollbooth, sethvargo/go-limiter, labstack/echo), Redis-backed ones against a
 // real redis-server (go-redis/redis_rate, ulule/limiter's Redis store), nginx's limit_req and HAProxy's
-// stick-table rate limiting as real processes and Node's express-rate-limit as a child process, each on a
-// free port of 127.0.0.1.
+// stick-table rate limiting as real processes and Node's express-rate-limit and @fastify/rate-limit as
+// child processes, each on a free port of 127.0.0.1.
 //
 // It lives in a module of its own (github.com/ratekit/ratekit/interop) so that a user of ratekit never
 // downloads these libraries.

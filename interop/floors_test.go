@@ -57,4 +57,13 @@ var floors = map[string]floor{
 	"express-rate-limit/draft-7 50/s": {efficiency: realTimeFloor, completed: 1}, // 0.90-0.94, 1/201 in 4 runs (0.81-0.92 before); 0.13 loaded
 	"express-rate-limit/draft-8 50/s": {efficiency: realTimeFloor, completed: 1}, // 0.90-0.94, 1/201 in 4 runs (0.76-0.92, up to 15/215 before); 0.13 loaded
 	"express-rate-limit/draft-7 10/s": {efficiency: realTimeFloor, completed: 1}, // 0.96, 1/61 in 4 runs (0.89-0.95 before)
+
+	// @fastify/rate-limit: the same fixed window as express-rate-limit, every reset "1" (ceiled seconds).
+	// Idle runs of the suite, then two suites at once under -race. An idle batch refuses the two trials the
+	// interop README describes (a token bucket's refill, a window on the clock's turn); under load the
+	// first goes two to four requests wide.
+	"fastify-rate-limit/default 50/s":    {efficiency: realTimeFloor, completed: 1}, // 0.92-0.95, 2/202 in 4 runs; 0.77-0.86, 2/202 loaded
+	"fastify-rate-limit/draft-spec 50/s": {efficiency: realTimeFloor, completed: 1}, // 0.92-0.96, 2/202 in 4 runs (once 0.79); 0.81-0.87, 2-4/204 loaded
+	"fastify-rate-limit/default 10/s":    {efficiency: realTimeFloor, completed: 1}, // 0.95-0.96, 2/62 in 4 runs; 0.86-0.92, 3/63 loaded
+	"fastify-rate-limit/draft-spec 10/s": {efficiency: realTimeFloor, completed: 1}, // 0.95-0.96, 2/62 in 4 runs; 0.87-0.88, 3/63 loaded
 }

@@ -31,39 +31,49 @@ func NodePeers() []Peer {
 func ExpressRateLimit(p Policy, mode string) Peer {
 	return Peer{Library: "express-rate-limit", Variant: mode, Version: expressRateLimitVersion, Policy: p, Algorithm: FixedWindowFirstRequest,
 		Start: func(ctx context.Context) (*Target, error) {
-			bin, err := lookPath("node", "install Node.js 20", RequireInteropEnv)
-			if err != nil {
-				return nil, err
-			}
-			src := filepath.Join(sourceDir(), "peers", "node")
-			if _, err := os.Stat(filepath.Join(src, "node_modules", "express-rate-limit")); err != nil {
-				return nil, &MissingError{What: "express-rate-limit", Hint: "run npm ci in " + src, Env: RequireInteropEnv}
-			}
-			cfg, err := json.Marshal(map[string]any{"routes": []map[string]any{{
+			cfg := map[string]any{"routes": []map[string]any{{
 				"path": "/erl", "limit": p.Limit, "windowMs": p.Window.Milliseconds(), "headers": mode,
-			}}})
-			if err != nil {
-				return nil, err
-			}
-			t := &Target{}
-			dir, rm, err := tempDir("node")
-			if err != nil {
-				return nil, err
-			}
-			t.onClose(rm)
-			proc, addr, err := startServer(ctx, "node express-rate-limit", func(port int) (*exec.Cmd, string, error) {
-				cmd := exec.Command(bin, filepath.Join(src, "server.js"), strconv.Itoa(port), string(cfg))
-				cmd.Dir = src
-				return cmd, filepath.Join(dir, fmt.Sprintf("node-%d.log", port)), nil
-			}, func(ctx context.Context, addr string, pid int) error {
-				return httpReady(strconv.Itoa(pid))(ctx, addr, pid)
-			})
-			if err != nil {
-				t.Close()
-				return nil, err
-			}
-			t.onClose(proc.stop)
-			t.URL = "http://" + addr + "/erl"
-			return t, nil
+			}}}
+			return startNode(ctx, "server.js", []string{"express-rate-limit"}, cfg, "/erl")
 		}}
+}
+
+// startNode starts peers/node/script on a free loopback port with the JSON of cfg as its second argument,
+// once node and every one of the packages (in peers/node/node_modules) are there, and waits until its
+// /__ready answers the process's pid. The target's URL is the server's path.
+func startNode(ctx context.Context, script string, packages []string, cfg any, path string) (*Target, error) {
+	bin, err := lookPath("node", "install Node.js 20", RequireInteropEnv)
+	if err != nil {
+		return nil, err
+	}
+	src := filepath.Join(sourceDir(), "peers", "node")
+	for _, pkg := range packages {
+		if _, err := os.Stat(filepath.Join(src, "node_modules", filepath.FromSlash(pkg))); err != nil {
+			return nil, &MissingError{What: pkg, Hint: "run npm ci in " + src, Env: RequireInteropEnv}
+		}
+	}
+	arg, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	t := &Target{}
+	dir, rm, err := tempDir("node")
+	if err != nil {
+		return nil, err
+	}
+	t.onClose(rm)
+	proc, addr, err := startServer(ctx, "node "+script, func(port int) (*exec.Cmd, string, error) {
+		cmd := exec.Command(bin, filepath.Join(src, script), strconv.Itoa(port), string(arg))
+		cmd.Dir = src
+		return cmd, filepath.Join(dir, fmt.Sprintf("node-%d.log", port)), nil
+	}, func(ctx context.Context, addr string, pid int) error {
+		return httpReady(strconv.Itoa(pid))(ctx, addr, pid)
+	})
+	if err != nil {
+		t.Close()
+		return nil, err
+	}
+	t.onClose(proc.stop)
+	t.URL = "http://" + addr + path
+	return t, nil
 }

@@ -46,7 +46,7 @@ const (
 	LeakyQueueNginx Algorithm = "nginx-delay"
 	// FixedWindowFirstRequest allows Limit per Window, windows starting at the key's first request (and
 	// then at the first request after a window ended): ulule/limiter, sethvargo/go-limiter,
-	// express-rate-limit.
+	// express-rate-limit, @fastify/rate-limit's LocalStore.
 	FixedWindowFirstRequest Algorithm = "fixed-window"
 	// SlidingWindowCounter counts the current window plus the previous one weighted by the share of it
 	// still inside the sliding window; windows start at the limiter's creation: go-chi/httprate.

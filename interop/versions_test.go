@@ -11,7 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestVersionsMatchGoMod: the versions the tables print are the ones go.mod and package-lock.json pin.
+// TestVersionsMatchGoMod: the versions the tables print are the ones go.mod, package.json and
+// package-lock.json pin.
 func TestVersionsMatchGoMod(t *testing.T) {
 	b, err := os.ReadFile("go.mod")
 	require.NoError(t, err)
@@ -33,11 +34,25 @@ func TestVersionsMatchGoMod(t *testing.T) {
 		assert.Equal(t, pinned[module], want, module)
 	}
 
+	// package.json pins each exactly (npm install --save-exact), so that npm ci and the lock agree on it.
+	b, err = os.ReadFile(filepath.Join("peers", "node", "package.json"))
+	require.NoError(t, err)
+	var manifest struct {
+		Dependencies map[string]string `json:"dependencies"`
+	}
+	require.NoError(t, json.Unmarshal(b, &manifest))
 	b, err = os.ReadFile(filepath.Join("peers", "node", "package-lock.json"))
 	require.NoError(t, err)
 	var lock struct {
 		Packages map[string]struct{ Version string } `json:"packages"`
 	}
 	require.NoError(t, json.Unmarshal(b, &lock))
-	assert.Equal(t, expressRateLimitVersion, lock.Packages["node_modules/express-rate-limit"].Version)
+	for pkg, want := range map[string]string{
+		"express-rate-limit":  expressRateLimitVersion,
+		"fastify":             fastifyVersion,
+		"@fastify/rate-limit": fastifyRateLimitVersion,
+	} {
+		assert.Equal(t, want, manifest.Dependencies[pkg], "package.json: %s", pkg)
+		assert.Equal(t, want, lock.Packages["node_modules/"+pkg].Version, "package-lock.json: %s", pkg)
+	}
 }
