@@ -40,3 +40,13 @@ func TestVersionsMatchGoMod(t *testing.T) {
 	require.NoError(t, json.Unmarshal(b, &lock))
 	assert.Equal(t, expressRateLimitVersion, lock.Packages["node_modules/express-rate-limit"].Version)
 }
+
+// TestVersionsMatchInstalled: the Flask-Limiter and limits versions the tables print are the ones the
+// peers' python3 imports (Debian's packages; it skips where they are not installed, unless required).
+func TestVersionsMatchInstalled(t *testing.T) {
+	py, err := flaskPython()
+	skipIfMissing(t, err)
+	require.NoError(t, err)
+	assert.Equal(t, flaskLimiterVersion, py.flaskLimiter, "flask_limiter.__version__ of %s", py.bin)
+	assert.Equal(t, limitsVersion, py.limitsVersion, "limits.__version__ of %s", py.bin)
+}
