@@ -66,4 +66,11 @@ var floors = map[string]floor{
 	"fastify-rate-limit/draft-spec 50/s": {efficiency: realTimeFloor, completed: 1}, // 0.92-0.96, 2/202 in 4 runs (once 0.79); 0.81-0.87, 2-4/204 loaded
 	"fastify-rate-limit/default 10/s":    {efficiency: realTimeFloor, completed: 1}, // 0.95-0.96, 2/62 in 4 runs; 0.86-0.92, 3/63 loaded
 	"fastify-rate-limit/draft-spec 10/s": {efficiency: realTimeFloor, completed: 1}, // 0.95-0.96, 2/62 in 4 runs; 0.87-0.88, 3/63 loaded
+
+	// Flask-Limiter: alone (6 runs), then the whole suite at once under -race (4), then with another job too
+	// (2). The moving window's two modes and the fixed window's late-second opening: see the interop README.
+	"flask-limiter/fixed-window 50/s":  {efficiency: realTimeFloor, completed: 1}, // 0.94-0.97, 1/201; 0.94-0.95, 1/201; 0.81-0.90 loaded
+	"flask-limiter/fixed-window 10/s":  {efficiency: realTimeFloor, completed: 1}, // 0.95-0.96, 1/61 (0.85, 2/62 once: a 429 says Retry-After: 0); 0.85-0.96; 0.95 loaded
+	"flask-limiter/moving-window 50/s": {efficiency: realTimeFloor, completed: 1}, // 0.91-0.94, 2/202 (0.71, 1/201 once); 0.90-0.92 (0.55 once); 0.55-0.85 loaded
+	"flask-limiter/moving-window 10/s": {efficiency: realTimeFloor, completed: 1}, // 0.50-0.69, 1-2/62, or 0.78-0.86, 4-5/65; 0.63-0.85; 0.54-0.80 loaded
 }

@@ -14,7 +14,8 @@ import (
 const (
 	// RequireRedisEnv is the root module's: redis-server must be installed.
 	RequireRedisEnv = "RATEKIT_REQUIRE_REDIS"
-	// RequireInteropEnv makes nginx, haproxy and node (with peers/node's packages installed) required.
+	// RequireInteropEnv makes nginx, haproxy, node (with peers/node's packages installed) and python3 with
+	// Flask-Limiter and waitress required.
 	RequireInteropEnv = "RATEKIT_REQUIRE_INTEROP"
 )
 

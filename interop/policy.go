@@ -46,7 +46,7 @@ const (
 	LeakyQueueNginx Algorithm = "nginx-delay"
 	// FixedWindowFirstRequest allows Limit per Window, windows starting at the key's first request (and
 	// then at the first request after a window ended): ulule/limiter, sethvargo/go-limiter,
-	// express-rate-limit, @fastify/rate-limit's LocalStore.
+	// express-rate-limit, @fastify/rate-limit's LocalStore, Flask-Limiter's fixed-window.
 	FixedWindowFirstRequest Algorithm = "fixed-window"
 	// SlidingWindowCounter counts the current window plus the previous one weighted by the share of it
 	// still inside the sliding window; windows start at the limiter's creation: go-chi/httprate.
@@ -56,6 +56,9 @@ const (
 	// counting the request being decided (it is tracked before the deny) and so every refused request
 	// too; periods start at the key's first request (re-anchored after two idle periods).
 	FreqCtrHAProxy Algorithm = "haproxy-freq-ctr"
+	// SlidingLog keeps the time of every accepted request and admits one when fewer than Limit of them are
+	// less than a Window old (rejected requests are not logged): Flask-Limiter's moving-window.
+	SlidingLog Algorithm = "sliding-log"
 )
 
 // Ideal is how long after the batch's first request the n-th one is served, for a client that knows the
@@ -79,6 +82,13 @@ func (a Algorithm) Ideal(p Policy, n int) time.Duration {
 		return time.Duration(n-1) * T
 	case FixedWindowFirstRequest:
 		// Request i (0-based) is in window i/Limit, which opens at (i/Limit)*W.
+		return time.Duration((n-1)/p.Limit) * W
+	case SlidingLog:
+		// Request i (0-based) needs request i-Limit to have left the log: it is served a Window after that
+		// one (limits admits once the Limit-th newest entry is more than a Window old; the ideal is the
+		// instant it leaves). The first Limit are served at 0, so by induction request i at (i/Limit)*W:
+		// the same schedule as a fixed window opened at the first request, though no window restarts; a
+		// client that spreads requests gains nothing, since each slot frees a Window after it was taken.
 		return time.Duration((n-1)/p.Limit) * W
 	case SlidingWindowCounter:
 		// httprate admits while round(prev*(W-d)/W + curr) + 1 <= Limit, d the time into the current window.

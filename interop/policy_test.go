@@ -25,6 +25,10 @@ func TestIdeal(t *testing.T) {
 		{FixedWindowFirstRequest, PerSecond50, 201, 4 * time.Second},
 		{FixedWindowFirstRequest, PerSecond50, 50, 0},
 		{FixedWindowFirstRequest, PerMinute, 200, time.Minute},
+		{SlidingLog, PerSecond50, 50, 0},
+		{SlidingLog, PerSecond50, 51, time.Second}, // the first entry leaves the log a window after it came
+		{SlidingLog, PerSecond50, 200, 3 * time.Second},
+		{SlidingLog, PerSecond10, 60, 5 * time.Second},
 		{SlidingWindowCounter, PerSecond50, 50, 0},
 		{SlidingWindowCounter, PerSecond50, 51, time.Second + 10*time.Millisecond}, // (1-0.5)/50 s into window 1
 		{SlidingWindowCounter, PerSecond50, 200, 3*time.Second + 990*time.Millisecond},
@@ -55,13 +59,14 @@ func TestResultScores(t *testing.T) {
 
 func ExampleAlgorithm_Ideal() {
 	// 200 requests at 50 requests/s with a burst of 10 (or 50 per 1 s window), as each algorithm allows.
-	for _, a := range []Algorithm{TokenBucket, LeakyBucketNginx, FixedWindowFirstRequest, SlidingWindowCounter, FreqCtrHAProxy} {
+	for _, a := range []Algorithm{TokenBucket, LeakyBucketNginx, FixedWindowFirstRequest, SlidingLog, SlidingWindowCounter, FreqCtrHAProxy} {
 		fmt.Printf("%-22s %v\n", a, a.Ideal(PerSecond50, 200))
 	}
 	// Output:
 	// token-bucket           3.8s
 	// nginx-nodelay          3.78s
 	// fixed-window           3s
+	// sliding-log            3s
 	// sliding-window-counter 3.99s
 	// haproxy-freq-ctr       3.98s
 }

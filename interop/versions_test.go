@@ -56,3 +56,13 @@ func TestVersionsMatchGoMod(t *testing.T) {
 		assert.Equal(t, want, lock.Packages["node_modules/"+pkg].Version, "package-lock.json: %s", pkg)
 	}
 }
+
+// TestVersionsMatchInstalled: the Flask-Limiter and limits versions the tables print are the ones the
+// peers' python3 imports (Debian's packages; it skips where they are not installed, unless required).
+func TestVersionsMatchInstalled(t *testing.T) {
+	py, err := flaskPython()
+	skipIfMissing(t, err)
+	require.NoError(t, err)
+	assert.Equal(t, flaskLimiterVersion, py.flaskLimiter, "flask_limiter.__version__ of %s", py.bin)
+	assert.Equal(t, limitsVersion, py.limitsVersion, "limits.__version__ of %s", py.bin)
+}

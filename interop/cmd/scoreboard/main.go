@@ -6,11 +6,11 @@
 //     backoff, Retry-After honoured on 429 and 503);
 //   - net/http: a plain http.Client, which does not retry.
 //
-// Every (peer, client) pair gets a fresh limiter (a fresh process for Redis, nginx, HAProxy and Node) and all
-// batches run at once, in real time, each bounded by -timeout. For each it prints the efficiency (the peer's
-// ideal time for the batch over the time it took, at most 1, scaled by the share of requests that succeeded),
-// the share of the server's answers that were rejections, and how many requests succeeded. Progress goes to
-// stderr. Run it from the interop module:
+// Every (peer, client) pair gets a fresh limiter (a fresh process for Redis, nginx, HAProxy, Node and
+// Python) and all batches run at once, in real time, each bounded by -timeout. For each it prints the efficiency (the peer's
+// ideal time for the batch over the time it took, at most 1, scaled by the share of requests that
+// succeeded), the share of the server's answers that were rejections, and how many requests succeeded.
+// Progress goes to stderr. Run it from the interop module:
 //
 //	cd interop && go run ./cmd/scoreboard            # about 45 seconds
 //	go run ./cmd/scoreboard -peers nginx,throttled -policies 50/s
