@@ -25,28 +25,15 @@ func HAProxy(p Policy) Peer {
 			if err != nil {
 				return nil, err
 			}
-			t := &Target{}
-			dir, rm, err := tempDir("haproxy")
-			if err != nil {
-				return nil, err
-			}
-			t.onClose(rm)
 			tok := token()
-			proc, addr, err := startServer(ctx, "haproxy", func(port int) (*exec.Cmd, string, error) {
+			return startTarget(ctx, "haproxy", "haproxy", func(dir string, port int) (*exec.Cmd, string, error) {
 				conf := filepath.Join(dir, "haproxy.cfg")
 				if err := os.WriteFile(conf, []byte(haproxyConfig(port, p, tok)), 0o644); err != nil {
 					return nil, "", err
 				}
 				// -db: in the foreground, not a daemon, so that stop kills the process that was started.
 				return exec.Command(bin, "-db", "-f", conf), filepath.Join(dir, "haproxy.log"), nil
-			}, httpReady(tok))
-			if err != nil {
-				t.Close()
-				return nil, err
-			}
-			t.onClose(proc.stop)
-			t.URL = "http://" + addr
-			return t, nil
+			}, httpReady(tok), "")
 		}}
 }
 

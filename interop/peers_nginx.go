@@ -37,36 +37,22 @@ func NginxStatus(p Policy, nodelay bool, status int) Peer {
 			if err != nil {
 				return nil, err
 			}
-			t := &Target{}
-			dir, rm, err := tempDir("nginx")
-			if err != nil {
-				return nil, err
-			}
-			t.onClose(rm)
-			err = os.MkdirAll(filepath.Join(dir, "www"), 0o755)
-			if err == nil {
-				err = os.WriteFile(filepath.Join(dir, "www", "items"), []byte("ok\n"), 0o644)
-			}
-			if err != nil {
-				t.Close()
-				return nil, err
-			}
 			tok := token()
-			proc, addr, err := startServer(ctx, "nginx", func(port int) (*exec.Cmd, string, error) {
+			return startTarget(ctx, "nginx", "nginx", func(dir string, port int) (*exec.Cmd, string, error) {
+				www := filepath.Join(dir, "www")
+				if err := os.MkdirAll(www, 0o755); err != nil {
+					return nil, "", err
+				}
+				if err := os.WriteFile(filepath.Join(www, "items"), []byte("ok\n"), 0o644); err != nil {
+					return nil, "", err
+				}
 				conf := filepath.Join(dir, "nginx.conf")
 				if err := os.WriteFile(conf, []byte(nginxConfig(dir, port, p, nodelay, status, tok)), 0o644); err != nil {
 					return nil, "", err
 				}
 				log := filepath.Join(dir, "error.log")
 				return exec.Command(bin, "-p", dir, "-c", conf, "-e", log, "-g", "daemon off;"), filepath.Join(dir, "stderr.log"), nil
-			}, httpReady(tok))
-			if err != nil {
-				t.Close()
-				return nil, err
-			}
-			t.onClose(proc.stop)
-			t.URL = "http://" + addr
-			return t, nil
+			}, httpReady(tok), "")
 		}}
 }
 

@@ -3,11 +3,8 @@ package interop
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 )
 
 const expressRateLimitVersion = "8.7.5" // peers/node/package-lock.json
@@ -56,24 +53,5 @@ func startNode(ctx context.Context, script string, packages []string, cfg any, p
 	if err != nil {
 		return nil, err
 	}
-	t := &Target{}
-	dir, rm, err := tempDir("node")
-	if err != nil {
-		return nil, err
-	}
-	t.onClose(rm)
-	proc, addr, err := startServer(ctx, "node "+script, func(port int) (*exec.Cmd, string, error) {
-		cmd := exec.Command(bin, filepath.Join(src, script), strconv.Itoa(port), string(arg))
-		cmd.Dir = src
-		return cmd, filepath.Join(dir, fmt.Sprintf("node-%d.log", port)), nil
-	}, func(ctx context.Context, addr string, pid int) error {
-		return httpReady(strconv.Itoa(pid))(ctx, addr, pid)
-	})
-	if err != nil {
-		t.Close()
-		return nil, err
-	}
-	t.onClose(proc.stop)
-	t.URL = "http://" + addr + path
-	return t, nil
+	return startScript(ctx, "node "+script, "node", bin, src, script, arg, path)
 }

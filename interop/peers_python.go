@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 )
@@ -55,27 +54,8 @@ func FlaskLimiter(p Policy, strategy string) Peer {
 			if err != nil {
 				return nil, err
 			}
-			t := &Target{}
-			dir, rm, err := tempDir("python")
-			if err != nil {
-				return nil, err
-			}
-			t.onClose(rm)
 			src := filepath.Join(sourceDir(), "peers", "python")
-			proc, addr, err := startServer(ctx, "python3 flask-limiter", func(port int) (*exec.Cmd, string, error) {
-				cmd := exec.Command(py.bin, filepath.Join(src, "server.py"), strconv.Itoa(port), string(cfg))
-				cmd.Dir = src
-				return cmd, filepath.Join(dir, fmt.Sprintf("python-%d.log", port)), nil
-			}, func(ctx context.Context, addr string, pid int) error {
-				return httpReady(strconv.Itoa(pid))(ctx, addr, pid)
-			})
-			if err != nil {
-				t.Close()
-				return nil, err
-			}
-			t.onClose(proc.stop)
-			t.URL = "http://" + addr + "/fl"
-			return t, nil
+			return startScript(ctx, "python3 flask-limiter", "python", py.bin, src, "server.py", cfg, "/fl")
 		}}
 }
 

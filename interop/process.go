@@ -157,6 +157,43 @@ func tempDir(name string) (string, func(), error) {
 	return dir, func() { _ = os.RemoveAll(dir) }, nil
 }
 
+// startTarget starts a peer's server (startServer's launch and ready) with a temporary directory of its own
+// for its files (given to launch; removed when the target closes). The target's URL is the server's address
+// and path.
+func startTarget(ctx context.Context, what, name string, launch func(dir string, port int) (*exec.Cmd, string, error),
+	ready readyCheck, path string) (*Target, error) {
+	dir, rm, err := tempDir(name)
+	if err != nil {
+		return nil, err
+	}
+	t := &Target{}
+	t.onClose(rm)
+	proc, addr, err := startServer(ctx, what, func(port int) (*exec.Cmd, string, error) { return launch(dir, port) }, ready)
+	if err != nil {
+		t.Close()
+		return nil, err
+	}
+	t.onClose(proc.stop)
+	t.URL = "http://" + addr + path
+	return t, nil
+}
+
+// startScript starts one of the suite's script servers, `bin src/script PORT cfg` run in src, which answers
+// /__ready with its pid (peers/node's, peers/python's); its log goes to a temporary directory named after
+// name.
+func startScript(ctx context.Context, what, name, bin, src, script string, cfg []byte, path string) (*Target, error) {
+	return startTarget(ctx, what, name, func(dir string, port int) (*exec.Cmd, string, error) {
+		cmd := exec.Command(bin, filepath.Join(src, script), strconv.Itoa(port), string(cfg))
+		cmd.Dir = src
+		return cmd, filepath.Join(dir, fmt.Sprintf("%s-%d.log", name, port)), nil
+	}, pidReady, path)
+}
+
+// pidReady checks that the server on addr answers /__ready with pid: it is the process that was started.
+func pidReady(ctx context.Context, addr string, pid int) error {
+	return httpReady(strconv.Itoa(pid))(ctx, addr, pid)
+}
+
 // lookPath finds a program, or says it is missing.
 func lookPath(name, hint, env string) (string, error) {
 	bin, err := exec.LookPath(name)
