@@ -96,13 +96,10 @@ func (a Algorithm) Ideal(p Policy, n int) time.Duration {
 		// previous one filled) the j-th request (1-based) needs round(j-1 - Limit*d/W) <= -1, that is
 		// j-1 - Limit*d/W <= -0.5 (math.Round rounds half away from zero): d >= (j-0.5)*W/Limit. So request i
 		// (0-based) >= Limit, with k = i-Limit, is served at (k/Limit+1)*W + (k%Limit+0.5)*W/Limit.
-		i := n - 1
-		if i < p.Limit {
+		m, j, later := laterWindowSlot(p, n)
+		if !later {
 			return 0
 		}
-		k := i - p.Limit
-		m := k/p.Limit + 1
-		j := k%p.Limit + 1
 		return time.Duration(m)*W + time.Duration((float64(j)-0.5)*float64(W)/float64(p.Limit))
 	case FreqCtrHAProxy:
 		// HAProxy 2.6 (include/haproxy/freq_ctr.h, src/freq_ctr.c), in its millisecond clock now: track-sc0
@@ -118,14 +115,23 @@ func (a Algorithm) Ideal(p Policy, n int) time.Duration {
 		// the first request's millisecond with its low bit cleared, so periods start 0 or 1 ms before the
 		// batch's first request: the earlier of the two, period m at m*W - 1ms, serves request i (0-based)
 		// >= Limit, k = i-Limit, m = k/Limit+1, j = k%Limit+1, at m*W + (j-1)*T truncated to the millisecond.
-		i := n - 1
-		if i < p.Limit {
+		m, j, later := laterWindowSlot(p, n)
+		if !later {
 			return 0
 		}
-		k := i - p.Limit
-		m := k/p.Limit + 1
-		j := k%p.Limit + 1
 		return time.Duration(m)*W + (time.Duration(j-1) * W / time.Duration(p.Limit)).Truncate(time.Millisecond)
 	}
 	panic(fmt.Sprintf("interop: unknown algorithm %q", a))
+}
+
+// laterWindowSlot places the n-th request of a batch against a sliding counter whose first window passes
+// Limit at once and every later one Limit: request i = n-1 (0-based) >= Limit, k = i-Limit, is the j-th
+// (1-based, j = k%Limit+1) of window m = k/Limit+1. later is false for the first window's requests.
+func laterWindowSlot(p Policy, n int) (m, j int, later bool) {
+	i := n - 1
+	if i < p.Limit {
+		return 0, 0, false
+	}
+	k := i - p.Limit
+	return k/p.Limit + 1, k%p.Limit + 1, true
 }
