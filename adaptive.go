@@ -281,11 +281,11 @@ func (a *adaptive) rejected(sentAt, now time.Time) {
 	case a.probes <= 1:
 		a.turnProbes, a.backoffNext, a.turnFollowed = 0, time.Time{}, false
 	case !a.backoffNext.IsZero() && !a.turnAt.IsZero() && !a.turnFollowed && !sentAt.Before(a.turnAt) &&
-		now.Add(time.Duration(float64(time.Second)/a.pace)).Before(a.backoffNext):
+		now.Add(a.interval()).Before(a.backoffNext):
 		// Refused on the clock's turn itself: a sliding counter reopens there one request at a time, the
 		// first an interval after the turn (the last window's count weighs whole at it). One more probe
 		// goes an interval later, before the backoff's own.
-		next, a.turnFollowed = now.Add(time.Duration(float64(time.Second)/a.pace)), true
+		next, a.turnFollowed = now.Add(a.interval()), true
 		a.turnProbes++
 	case !a.backoffNext.IsZero():
 		// The probe refused was one on the clock's turn (or the one after it): the backoff's own probe,
@@ -350,11 +350,14 @@ const (
 // it saves is then worth it).
 func (a *adaptive) worthTurn(now, turn, next time.Time) (time.Time, bool) {
 	at := turn
-	if interval := time.Duration(float64(time.Second) / a.pace); turn.Before(now.Add(interval)) {
-		at = now.Add(interval)
+	if soonest := now.Add(a.interval()); turn.Before(soonest) {
+		at = soonest
 	}
 	return at, next.Sub(at) > turn.Sub(a.epStart)
 }
+
+// interval is the time between two requests at the pace.
+func (a *adaptive) interval() time.Duration { return time.Duration(float64(time.Second) / a.pace) }
 
 // clockWindows are the window lengths a server that says nothing most likely counts in, aligned to its
 // clock: a counter per whole second, minute or hour of the epoch (Rack::Attack, httprate's sliding
@@ -369,10 +372,15 @@ var clockWindows = [...]time.Duration{time.Second, time.Minute, time.Hour}
 // Each turn is tried at most once an episode (the first one since start, and only while it is ahead), so
 // probing on the clock adds at most len(clockWindows) probes to an episode, and usually moves one earlier.
 func clockTurn(start, now, next time.Time) (time.Time, time.Duration, bool) {
+	return firstEnd(now, next, func(w time.Duration) time.Time { return start.Truncate(w) })
+}
+
+// firstEnd is the first end (plus turnoverMargin) of a window of one of clockWindows' lengths, begun where
+// began says for that length, that falls between now and next, and its length.
+func firstEnd(now, next time.Time, began func(w time.Duration) time.Time) (time.Time, time.Duration, bool) {
 	for _, w := range clockWindows {
-		turn := start.Truncate(w).Add(w + turnoverMargin)
-		if turn.After(now) && turn.Before(next) {
-			return turn, w, true
+		if end := began(w).Add(w + turnoverMargin); end.After(now) && end.Before(next) {
+			return end, w, true
 		}
 	}
 	return time.Time{}, 0, false
@@ -385,12 +393,8 @@ func anchoredTurn(anchor, now, next time.Time) (time.Time, bool) {
 	if anchor.IsZero() {
 		return time.Time{}, false
 	}
-	for _, w := range clockWindows {
-		if end := anchor.Add(w + turnoverMargin); end.After(now) && end.Before(next) {
-			return end, true
-		}
-	}
-	return time.Time{}, false
+	end, _, ok := firstEnd(now, next, func(time.Duration) time.Time { return anchor })
+	return end, ok
 }
 
 // closeCycle ends the cycle at a refusal at now and sets the pace from what it measured.
