@@ -80,13 +80,26 @@ type adaptive struct {
 	// counts the episode's refused probes on the clock's turns, which do not grow the backoff.
 	backoffNext time.Time
 	turnProbes  int
-	// turnFollowed: a probe refused on the clock's turn was followed by one an interval after it, this
-	// episode
-	turnFollowed bool
-	turnAt       time.Time     // the clock's turn the pending probe goes on (zero: none)
-	turnW        time.Duration // the window of that turn
-	reopenW      time.Duration // the window on the clock a probe on its turn found the server reopened in
-	clock        clockWindow   // the window on the clock the server was found to count in
+	// follows counts the probes that followed one refused on the clock's turn this episode, followGap the
+	// gap before the last of them (0 once the backoff's probe stands again)
+	follows   int
+	followGap time.Duration
+	// clockFollowed and anchorFollowed: probes followed a refused one on the clock's turn, at the anchored
+	// end, this episode
+	clockFollowed, anchorFollowed bool
+	// clockRefuted: a window on the clock, found by a probe that passed on its turn, refused before it passed
+	// half its count
+	clockRefuted bool
+	// followsFailed: the last episode in which probes followed one refused on a turn did not end on one of
+	// them (a window that stays closed long after its turn): the next follows a turn once only
+	followsFailed bool
+	// reopenedAfterTurn: the cycle began with a pass of a probe that followed the turn's
+	reopenedAfterTurn bool
+	turnAt            time.Time     // the clock's turn the pending probe goes on (zero: none)
+	anchoredAt        time.Time     // or the anchored window's end (anchoredTurn) it goes at
+	turnW             time.Duration // the window of that turn
+	reopenW           time.Duration // the window on the clock a probe on its turn found the server reopened in
+	clock             clockWindow   // the window on the clock the server was found to count in
 	// fit is the answers since the first refusal, fitted to a token bucket (bucket_fit.go); fitLo and fitHi
 	// are the rates it fitted at the last refit (fitted: some did), refitIn the successes until the next.
 	fit          *bucketFit
@@ -165,6 +178,9 @@ const (
 	// probeBackoff is how much longer each refused probe makes the wait for the next: a window that stays
 	// closed for its remainder is found within a few probes.
 	probeBackoff = 4
+	// turnFollows is how many probes follow one refused on a turn, at gaps doubling from an interval: a
+	// sliding counter that counted refusals reopens within 15 intervals of its turn.
+	turnFollows = 4
 	// maxProbeGap is the longest wait between probes of a server that stays closed, as the key's backoff.
 	maxProbeGap = 10 * time.Second
 	// maxAdaptiveRate bounds the pace where the round trip is too short to bound it.
@@ -217,7 +233,13 @@ func (a *adaptive) success(sentAt, now time.Time) {
 	}
 	if a.inEpisode {
 		a.quietProbes = a.probes - 1
-		if !a.turnAt.IsZero() && !sentAt.Before(a.turnAt) {
+		// Found open by a probe that followed a refused one on the clock's turn: a counter that reopens
+		// some requests after its turn (a sliding one), not a window that reopens whole.
+		a.reopenedAfterTurn = a.followGap > 0
+		if a.follows > 0 {
+			a.followsFailed = !a.reopenedAfterTurn
+		}
+		if !a.turnAt.IsZero() && !sentAt.Before(a.turnAt) && !a.clockRefuted {
 			// The probe on the clock's turn found it open: take it for a window on the clock that passes
 			// what the first burst did, until a refusal within it says otherwise (then closeCycle measures
 			// what it passed, or the key goes back on the pace).
@@ -225,7 +247,7 @@ func (a *adaptive) success(sentAt, now time.Time) {
 			a.clock = clockWindow{w: a.turnW, cap: max(a.okBefore, 1), start: sentAt.Truncate(a.turnW), sent: 1, ok: 1}
 		}
 	}
-	a.turnAt = time.Time{}
+	a.turnAt, a.anchoredAt = time.Time{}, time.Time{}
 	a.inEpisode, a.probes = false, 0
 	a.lim.SetLimitAt(now, rate.Limit(a.pace))
 }
@@ -251,7 +273,11 @@ func (a *adaptive) rejected(sentAt, now time.Time) {
 		a.fit.add(sentAt, false)
 		return // sent before the last refusal: old news
 	case a.clock.w > 0:
-		a.clock = clockWindow{} // refused within a window on the clock: the server does not count in it
+		// Refused within a window on the clock: the server does not count in it. Refused before it passed
+		// half of what it was taken to pass, it was no window at all (a sliding counter that had reopened
+		// by the turn): a probe that passes on a turn no longer makes one.
+		a.clockRefuted = a.clockRefuted || a.clock.ok < a.clock.cap/2
+		a.clock = clockWindow{}
 		a.closeCycle(now)
 		a.inEpisode, a.probes, a.epStart, a.epAnchor = true, 1, now, a.firstOK
 	case a.inEpisode:
@@ -279,32 +305,56 @@ func (a *adaptive) rejected(sentAt, now time.Time) {
 	next := now.Add(time.Duration(gap * float64(time.Second)))
 	switch {
 	case a.probes <= 1:
-		a.turnProbes, a.backoffNext, a.turnFollowed = 0, time.Time{}, false
-	case !a.backoffNext.IsZero() && !a.turnAt.IsZero() && !a.turnFollowed && !sentAt.Before(a.turnAt) &&
-		now.Add(a.interval()).Before(a.backoffNext):
-		// Refused on the clock's turn itself: a sliding counter reopens there one request at a time, the
-		// first an interval after the turn (the last window's count weighs whole at it). One more probe
-		// goes an interval later, before the backoff's own.
-		next, a.turnFollowed = now.Add(a.interval()), true
+		a.turnProbes, a.backoffNext, a.follows, a.followGap = 0, time.Time{}, 0, 0
+		a.clockFollowed, a.anchorFollowed = false, false
+	case !a.backoffNext.IsZero() && a.unfollowedTurn(sentAt) && now.Add(a.interval()).Before(a.backoffNext):
+		// Refused on the clock's turn itself, or at the end of a window anchored at the burst that emptied
+		// the server (where a counter whose periods begin at a client's first request turns): a sliding
+		// counter reopens there one request at a time, the first an interval or a few after the turn (the
+		// last window's count weighs whole at it, and the requests it refused too, where it counts them).
+		// Probes follow at gaps that double from an interval (turnFollows of them, or one where the last
+		// episode's found nothing), before the backoff's own: once an episode after the clock's turn,
+		// once after the anchored end.
+		a.followGap, a.follows = a.interval(), 1
+		if a.turnAt.IsZero() {
+			a.anchorFollowed = true
+		} else {
+			a.clockFollowed = true
+		}
+		next = now.Add(a.followGap)
+		a.turnProbes++
+	case !a.backoffNext.IsZero() && a.followGap > 0 && a.follows < turnFollows && !a.followsFailed &&
+		now.Add(2*a.followGap).Before(a.backoffNext):
+		a.followGap *= 2
+		a.follows++
+		next = now.Add(a.followGap)
 		a.turnProbes++
 	case !a.backoffNext.IsZero():
-		// The probe refused was one on the clock's turn (or the one after it): the backoff's own probe,
+		// The probe refused was one on the clock's turn (or one that followed it): the backoff's own probe,
 		// which it moved earlier, still stands, and the backoff does not grow for it.
-		next, a.backoffNext = a.backoffNext, time.Time{}
+		next, a.backoffNext, a.followGap = a.backoffNext, time.Time{}, 0
 		a.turnProbes++
 	}
-	a.turnAt = time.Time{}
+	a.turnAt, a.anchoredAt = time.Time{}, time.Time{}
 	if a.probes > 1 {
+		// Within probes that follow a refused one on a turn, a turn before the next of them is worth that
+		// probe: it goes there instead, where it saves waiting against the backoff's own.
+		ref := next
+		if !a.backoffNext.IsZero() {
+			ref = a.backoffNext
+		}
 		turn, w, ok := clockTurn(a.epStart, now, next)
 		// A window's end counted from the first request of the burst that emptied the server, where it comes
 		// first: a sliding log frees that burst there. It is no window on the clock: a pass resumes the pace.
 		if end, found := anchoredTurn(a.epAnchor, now, next); found && (!ok || end.Before(turn)) {
-			if at, worth := a.worthTurn(now, end, next); worth {
-				next, a.backoffNext, ok = at, next, false
+			if at, worth := a.worthTurn(now, end, ref); worth {
+				a.keepBackoff(next)
+				next, a.anchoredAt, ok = at, at, false
 			}
 		}
-		if at, worth := a.worthTurn(now, turn, next); ok && worth {
-			next, a.backoffNext, a.turnAt, a.turnW = at, next, at, w
+		if at, worth := a.worthTurn(now, turn, ref); ok && worth {
+			a.keepBackoff(next)
+			next, a.turnAt, a.turnW = at, at, w
 		}
 	}
 	a.probeAfter(now, max(next.Sub(now).Seconds(), 1/a.pace))
@@ -356,6 +406,23 @@ func (a *adaptive) worthTurn(now, turn, next time.Time) (time.Time, bool) {
 	return at, next.Sub(at) > turn.Sub(a.epStart)
 }
 
+// keepBackoff keeps next as the backoff's probe, which one on a turn goes before, unless next is a probe
+// that follows a refused one on a turn: the backoff's probe is then kept already.
+func (a *adaptive) keepBackoff(next time.Time) {
+	if a.backoffNext.IsZero() {
+		a.backoffNext = next
+	}
+}
+
+// unfollowedTurn reports whether a request sent at sentAt was the probe on the clock's turn or at the
+// anchored window's end, and no probes followed one of its kind this episode.
+func (a *adaptive) unfollowedTurn(sentAt time.Time) bool {
+	if !a.turnAt.IsZero() {
+		return !a.clockFollowed && !sentAt.Before(a.turnAt)
+	}
+	return !a.anchoredAt.IsZero() && !a.anchorFollowed && !sentAt.Before(a.anchoredAt)
+}
+
 // interval is the time between two requests at the pace.
 func (a *adaptive) interval() time.Duration { return time.Duration(float64(time.Second) / a.pace) }
 
@@ -401,7 +468,8 @@ func anchoredTurn(anchor, now, next time.Time) (time.Time, bool) {
 func (a *adaptive) closeCycle(now time.Time) {
 	ok, secs := float64(a.cycleOK), now.Sub(a.cut).Seconds()
 	window := false
-	if a.quietProbes > 1 && ok >= float64(a.okBefore)/2 && a.firstOK.Sub(a.cut) <= a.cut.Sub(a.epStart) {
+	if a.quietProbes > 1 && ok >= float64(a.okBefore)/2 && a.firstOK.Sub(a.cut) <= a.cut.Sub(a.epStart) &&
+		!a.reopenedAfterTurn {
 		// A window: it refused every probe for a long time, then passed about a first burst at once. Its
 		// rate is the burst per the whole episode, from its first refusal (empty) to this one (empty), not
 		// the burst per the moments since the last refused probe. The probes' time is in the sums already
@@ -418,7 +486,7 @@ func (a *adaptive) closeCycle(now time.Time) {
 			a.clock = clockWindow{w: a.reopenW, cap: a.cycleOK, start: now.Truncate(a.reopenW), sent: a.cycleOK}
 		}
 	}
-	a.reopenW = 0
+	a.reopenW, a.reopenedAfterTurn = 0, false
 	// The server may have been full in the cycle (the successes could have drained a burst, or the model
 	// says it filled): the cycle proves that the rate is at least what it refilled, not what it is.
 	// Only the first cycle's successes can tell: it began with a wait the first burst sized, long enough

@@ -172,29 +172,65 @@ func TestAdaptiveAtFixedInstants(t *testing.T) {
 			append(append(burst(50, 200), event{sent: 205, at: 210, refused: true}), probes(246, 357, 771, 1011)...),
 			func(t *testing.T, a *adaptive) {
 				assert.Equal(t, 1, a.turnProbes)
-				assert.True(t, a.turnFollowed)
+				assert.Equal(t, 1, a.follows)
 				assert.InDelta(t, 1/a.pace, a.wait(ms(1011)).Seconds(), 0.002)
 			}},
-		{"the backoff's probe stands after the refused turn probe, the one after it and the anchored one",
-			// the first burst's first request went at 0.199 s: a second later comes before the backoff's probe
-			append(append(burst(50, 200), event{sent: 205, at: 210, refused: true}), probes(246, 357, 771, 1011, 1037)...),
+		{"the probes that follow a refused one on the turn go at gaps that double",
+			append(append(burst(50, 200), event{sent: 205, at: 210, refused: true}), probes(246, 357, 771, 1011, 1037, 1089)...),
 			func(t *testing.T, a *adaptive) {
-				assert.Equal(t, 2, a.turnProbes)
-				assert.InDelta(t, ms(1199).Add(turnoverMargin).Sub(ms(1037)).Seconds(), a.wait(ms(1037)).Seconds(), 0.002)
+				assert.Equal(t, 3, a.follows)
+				assert.Equal(t, 3, a.turnProbes, "they do not grow the backoff")
+				assert.InDelta(t, 4*(ms(1037).Sub(ms(1011))).Seconds(), a.followGap.Seconds(), 0.004)
+				assert.InDelta(t, a.followGap.Seconds(), a.wait(ms(1089)).Seconds(), 0.001)
 			}},
-		{"the backoff's probe stands after the refused anchored probe",
-			append(append(burst(50, 200), event{sent: 205, at: 210, refused: true}), probes(246, 357, 771, 1011, 1037, 1220)...),
+		{"a turn before the next of them goes instead: the window anchored at the first burst's first request ends",
+			append(append(burst(50, 200), event{sent: 205, at: 210, refused: true}), probes(246, 357, 771, 1011, 1037, 1089, 1193)...),
 			func(t *testing.T, a *adaptive) {
-				assert.Equal(t, 3, a.turnProbes)
+				require.Equal(t, turnFollows, a.follows)
+				// 1.2 s is less than an interval ahead: the probe goes an interval after the refusal
+				assert.Equal(t, ms(1193).Add(a.interval()), a.anchoredAt)
+				assert.InDelta(t, a.interval().Seconds(), a.wait(ms(1193)).Seconds(), 0.001)
+			}},
+		{"refused there, probes follow it too, and after turnFollows of them the backoff's probe stands",
+			append(append(burst(50, 200), event{sent: 205, at: 210, refused: true}),
+				probes(246, 357, 771, 1011, 1037, 1089, 1193, 1220, 1247, 1299, 1403, 1611)...),
+			func(t *testing.T, a *adaptive) {
+				assert.True(t, a.clockFollowed)
+				assert.True(t, a.anchorFollowed)
+				assert.Equal(t, 9, a.turnProbes, "they do not grow the backoff")
 				backoff := ms(771).Add(time.Duration(math.Pow(probeBackoff, 3) / a.pace * float64(time.Second)))
-				assert.InDelta(t, backoff.Sub(ms(1220)).Seconds(), a.wait(ms(1220)).Seconds(), 0.002)
+				assert.InDelta(t, backoff.Sub(ms(1611)).Seconds(), a.wait(ms(1611)).Seconds(), 0.002)
 			}},
-		{"the refused probes on and after the turn and the anchored one leave the backoff as it was",
-			append(append(burst(50, 200), event{sent: 205, at: 210, refused: true}), probes(246, 357, 771, 1011, 1037, 1220, 2400)...),
+		{"the refused probes on and after the turns leave the backoff as it was",
+			append(append(burst(50, 200), event{sent: 205, at: 210, refused: true}),
+				probes(246, 357, 771, 1011, 1037, 1089, 1193, 1220, 1247, 1299, 1403, 1611, 2386)...),
 			func(t *testing.T, a *adaptive) {
-				// after the backoff's own probe at 2.4 s, the gap the backoff alone would give its fifth refused
-				// probe: the three on and after the turn and at the anchored end do not grow it
-				assert.InDelta(t, min(math.Pow(probeBackoff, 4)/a.pace, maxProbeGap.Seconds()), a.wait(ms(2400)).Seconds(), 0.002)
+				// after the backoff's own probe at 2.386 s, the gap the backoff alone would give its fifth
+				// refused probe
+				assert.InDelta(t, min(math.Pow(probeBackoff, 4)/a.pace, maxProbeGap.Seconds()), a.wait(ms(2386)).Seconds(), 0.002)
+			}},
+		{"probes follow a turn once only where the last episode's follows found nothing",
+			func() []event {
+				evs := append(append(burst(50, 200), event{sent: 205, at: 210, refused: true}),
+					probes(246, 357, 771, 1011, 1037, 1089, 1193, 1220, 1247, 1299, 1403, 1611, 2386)...)
+				// the backoff's probe finds it open, long after the follows; the next episode's turn is
+				// refused, and the one that follows it too
+				evs = append(evs, passes(40, 8843)...)
+				evs = append(evs, event{sent: 9040, at: 9041, refused: true})
+				return append(evs, probes(9100, 9250, 9990, 10011)...)
+			}(),
+			func(t *testing.T, a *adaptive) {
+				require.True(t, a.followsFailed)
+				assert.Equal(t, 1, a.follows)
+				assert.Zero(t, a.followGap, "the backoff's probe stands")
+			}},
+		{"a probe refused at the end of the window anchored at the burst that emptied the server is followed too",
+			// the burst began at 0.36 s; the probe sent at 1.361 s (the anchored end, before the clock's turn at 2 s)
+			// is refused: a counter whose periods begin at the client's first request turns there
+			append(append(burst(50, 361), event{sent: 530, at: 531, refused: true}), probes(569, 693, 1011, 1362)...),
+			func(t *testing.T, a *adaptive) {
+				assert.Equal(t, 1, a.follows)
+				assert.InDelta(t, a.followGap.Seconds(), a.wait(ms(1362)).Seconds(), 0.002)
 			}},
 		{"a probe on the turn is followed once an episode",
 			append(append(burst(50, 200), event{sent: 205, at: 210, refused: true}), probes(246, 357, 771, 1011, 1037, 2400, 3001)...),
