@@ -26,18 +26,22 @@ import (
 //   - A refusal of a probe (no success since the last refusal) means the server is still closed: a window
 //     that will not reopen before its end. The probes then space out exponentially, up to maxProbeGap,
 //     except that one goes just after the clock's second, minute or hour turns, where a window on the
-//     clock reopens, when that saves more waiting than the server has been closed (clockTurn). One refused
-//     on the turn itself is followed, once an episode, by one an interval later: a sliding counter
-//     reopens there a request at a time (its last window weighs whole at the turn), and the backoff's
-//     probe came a whole backoff later (sliding-window-counter/none 50/s 0.70 -> 0.97). A window's end
-//     counted from the first request of the burst that emptied the server is probed the same way
+//     clock reopens, when that saves more waiting than the server has been closed (clockTurn). A window's
+//     end counted from the first request of the burst that emptied the server is probed the same way
 //     (anchoredTurn): a sliding log frees that burst a window after it was sent, and a window anchored at
-//     a client's first request reopens there (sliding-window-log/none 50/s 0.46 -> 0.72).
-//   - A server found reopened on such a turn counts in a window on the clock (clockWindow), taken to pass
-//     what the first burst did: each window's requests go at its start, the first alone and two more in
-//     flight per success, up to that count, and nothing until the next turn. A refusal within it ends the
-//     cycle: a window that passed about a first burst is kept at what it passed; else the key goes back on
-//     the pace.
+//     a client's first request reopens there (sliding-window-log/none 50/s 0.46 -> 0.72). A probe
+//     refused on either turn is followed by up to turnFollows more at gaps doubling from an interval,
+//     once an episode for each: a sliding counter reopens some intervals after its turn (its last window
+//     weighs whole there, and the requests it refused too where it counts them: HAProxy), and the
+//     backoff's probe came a whole backoff later (sliding-window-counter/none 50/s 0.70 -> 0.97, real
+//     HAProxy 50/s 0.32-0.73 -> 0.90-0.92). Where the last episode's follows found nothing (a window
+//     closed for a minute), one follows.
+//   - A server found reopened on the clock's turn counts in a window on the clock (clockWindow), taken to
+//     pass what the first burst did: each window's requests go at its start, the first alone and two more
+//     in flight per success, up to that count, and nothing until the next turn. A refusal within it ends
+//     the cycle: a window that passed about a first burst is kept at what it passed; else the key goes
+//     back on the pace, and one refused before half its count was none (a sliding counter that had
+//     reopened by the turn): a pass on a turn no longer makes one.
 //   - The answers are also fitted to a token bucket as large as the first burst (bucket_fit.go): every pass
 //     bounds its rate from below and every refusal from above. While some rate fits them all, and no
 //     window on the clock fits them as well, the pace keeps within what fits: at least the least rate
