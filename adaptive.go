@@ -50,9 +50,10 @@ import (
 //     cycles' sums, which count what the key sent, not what the server could pass, would hold the pace
 //     at a third of it.
 //   - A server that refused several probes and then passes about a first burst at once (found open soon
-//     after the last refused probe) is a window that reopened: its rate is that burst per the whole episode (the episode's first refusal found it empty
-//     too), not per the moments since the last refused probe, which would pace through the next window
-//     and probe through its closed remainder again.
+//     after the last refused probe, and not by a probe that followed a turn) is a window that reopened:
+//     its rate is that burst per the whole episode (the episode's first refusal found it empty too), not
+//     per the moments since the last refused probe, which would pace through the next window and probe
+//     through its closed remainder again.
 //
 // The core is pure: every method takes now. Guarded by its key's mu.
 type adaptive struct {
