@@ -21,6 +21,9 @@ import (
 //     learn, and then none.
 //   - concurrent: the quota counts requests in flight (the IETF unit concurrent-requests, or a reset that is
 //     always "now"): units come back when responses arrive.
+//   - sliding: a sliding-window counter, whose last window's count comes back over the next one (sliding.go).
+//   - log: a sliding log, which frees each request a window after it was taken: the key's own passes say
+//     when (log.go).
 //
 // Requests still in flight when a report arrives are counted against its R (the server may not have seen them
 // yet), so a burst of concurrent requests does not overdraw the quota. Responses overtake each other, so a
@@ -74,7 +77,11 @@ type bucket struct {
 	// the units this client sent in the window that ends at sentWindow, and in the one before
 	sentInWindow, sentBefore int64
 	sentWindow               time.Time
-	routes                   []string // the routes whose answers reported this quota (see quotaset.go)
+	routes                   []string      // the routes whose answers reported this quota (see quotaset.go)
+	log                      passLog       // the key's passes, for the log model (log.go)
+	notLog                   bool          // the log model was refuted
+	logMisses                int           // refusals of requests the log model let through
+	logW                     time.Duration // the log model's window, where the server did not say it
 }
 
 type bucketMode uint8
@@ -84,6 +91,7 @@ const (
 	modeFixed
 	modeConcurrent
 	modeSliding
+	modeLog
 )
 
 func (m bucketMode) String() string {
@@ -94,6 +102,8 @@ func (m bucketMode) String() string {
 		return "concurrent"
 	case modeSliding:
 		return "sliding"
+	case modeLog:
+		return "log"
 	}
 	return "rolling"
 }
@@ -158,6 +168,11 @@ func (b *bucket) sync(q Quota, received time.Time, seq, mark uint64, own int64) 
 	}
 	if b.mode == modeSliding {
 		b.syncSliding(q, received, ceiling)
+		return
+	}
+	if b.mode == modeLog {
+		// The log model paces on the key's passes; the report is kept for the view and the hooks.
+		b.remaining, b.reset, b.observed = q.Remaining, q.Reset, received
 		return
 	}
 	if q.Remaining >= 0 && b.known() && b.mode != modeConcurrent && !stale {
@@ -343,6 +358,9 @@ func (b *bucket) available(now time.Time) float64 {
 		t, _, _ := b.slideAt(now)
 		return min(t, b.capacity()-float64(b.inflight))
 	}
+	if b.mode == modeLog {
+		return min(b.logAvailable(now), b.capacity()-float64(b.inflight))
+	}
 	t := b.tokens
 	if b.rate > 0 && now.After(b.last) {
 		t += b.rate * now.Sub(b.last).Seconds()
@@ -362,6 +380,8 @@ func (b *bucket) wait(cost int64, now time.Time) (time.Duration, bool) {
 		return 0, true // enough; or more than the quota can ever hold, which only the server can judge
 	}
 	switch {
+	case b.mode == modeLog:
+		return b.logFrees(cost, now).Sub(now), true
 	case b.mode == modeSliding:
 		return b.slidingWait(float64(cost), now)
 	case b.mode == modeRolling && b.rate > 0:
@@ -475,6 +495,9 @@ func (b *bucket) take(seq uint64, cost int64, now time.Time) (refilled bool) {
 		return false
 	}
 	b.countSent(cost, now)
+	if b.mode == modeLog {
+		return true // the log model let it through, whatever the server reported
+	}
 	if b.mode == modeFixed && !b.reset.IsZero() && !now.Before(b.turnover()) {
 		return false
 	}

@@ -36,7 +36,8 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 	if out.rateLimited {
 		k.rejected++
 	}
-	var tried time.Time // the end a refused trial of the clock's turn was made before (window.go)
+	var tried time.Time   // the end a refused trial of the clock's turn was made before (window.go)
+	var logFree time.Time // when the log model frees the exhausted quota a request (log.go)
 	exhausted := 0
 	at := k.countedAt(tk.sentAt, now)
 	for _, q := range obs.Quotas {
@@ -60,6 +61,9 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 				if out.rateLimited && c.refilled && b.mode == modeSliding {
 					b.missSliding()
 				}
+				if out.rateLimited && c.refilled && b.mode == modeLog {
+					b.missLog()
+				}
 			}
 		}
 		if !charged {
@@ -79,6 +83,13 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 		} else {
 			b.noteCarryOver(q, held, tk.sentAt, now, before, own, s.limiter != nil)
 			b.noteKept(q, held, turned, tk.sentAt, own)
+			b.noteLog(q, turned, tk.sentAt, own, s.limiter != nil)
+			if charged {
+				b.notePass(tk.sentAt, now)
+			}
+		}
+		if out.rateLimited && q.Exhausted() && b.mode == modeLog {
+			logFree = b.logFrees(max(own, 1), now)
 		}
 		if out.rateLimited && q.Exhausted() && k.resetInMilliseconds(obs.RetryAt, q.Reset, now) && s.resetFormats[k.host] == ResetAuto {
 			k.resetFormat.Store(uint32(ResetDelayMilliseconds))
@@ -127,6 +138,9 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 	out.resumeAt = obs.ResumeAt()
 	if trialResume(tried, exhausted, obs.RetryAt, now) {
 		out.resumeAt = tried
+	}
+	if logResume(logFree, exhausted, obs.RetryAt, now) {
+		out.resumeAt = logFree
 	}
 	if obs.RetryAt.IsZero() && whole(out.resumeAt) {
 		// An exhausted quota's reset in whole seconds is the instant its window ends, which the server may
@@ -187,6 +201,18 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 func trialResume(tried time.Time, exhausted int, retryAt, now time.Time) bool {
 	return !tried.IsZero() && exhausted == 1 && !retryAt.IsZero() && retryAt.Sub(now)%time.Second == 0 &&
 		tried.After(now) && tried.Before(retryAt)
+}
+
+// logResume reports whether the key resumes at free, when the log model of the one quota exhausted frees a
+// request, instead of at retryAt, a Retry-After in whole seconds after the refusal at now: rounded up, it
+// bounds the same instant from above (log.go); rounded down to 0, within the second after now.
+func logResume(free time.Time, exhausted int, retryAt, now time.Time) bool {
+	if free.IsZero() || !free.After(now) || exhausted != 1 || retryAt.IsZero() || retryAt.Sub(now)%time.Second != 0 {
+		return false
+	}
+	// A Retry-After of 0 is a wait truncated to the second (Flask-Limiter writes int(reset - now)): less
+	// than a second.
+	return free.Before(retryAt) || !retryAt.After(now) && free.Before(now.Add(time.Second))
 }
 
 // slowAnswer is how much longer than the key's quickest round trip an answer must take for its report to

@@ -167,7 +167,9 @@ var knownFailureSlack = knownFailure{goodput: 0.05, rejected: 0.03}
 // (0.763 / 9.1% -> 0.999 / 4.8%). A window's end counted from the first request of the burst that emptied
 // a silent server is probed before the backoff's (adaptive.go anchoredTurn), worst of nine runs, eight
 // under -race: sliding-window-log/none 50/s 0.456 -> 0.722 goodput, 13.8% -> 9.9% refused; 10/s 0.499 ->
-// 0.639, 7.4% -> 5.7%; 2/s 0.460 -> 0.605.
+// 0.639, 7.4% -> 5.7%; 2/s 0.460 -> 0.605. A sliding log found holding the key's own passes is paced by them
+// (log.go), nine runs of nine, seven under -race: sliding-window-log/ietf and x-ratelimit 50/s 0.906 ->
+// 0.934 goodput, 1.0% -> 0.5% refused.
 var knownFailures = map[string]knownFailure{
 	"profile httprate 2/s":                         {goodput: 0.514, rejected: 0.024},
 	"profile ulule-limiter 10/s":                   {goodput: 0.986, rejected: 0.020},
@@ -179,9 +181,9 @@ var knownFailures = map[string]knownFailure{
 	"fixed-window/x-ratelimit 2/s":                 {goodput: 0.951, rejected: 0.024},
 	"fixed-window/none 50/s burst 10":              {goodput: 0.973, rejected: 0.052},
 	"fixed-window/none 10/s":                       {goodput: 0.996, rejected: 0.083},
-	"sliding-window-log/ietf 50/s burst 10":        {goodput: 0.906, rejected: 0.010},
+	"sliding-window-log/ietf 50/s burst 10":        {goodput: 0.934, rejected: 0.005},
 	"sliding-window-log/ietf 2/s":                  {goodput: 0.963, rejected: 0.024},
-	"sliding-window-log/x-ratelimit 50/s burst 10": {goodput: 0.906, rejected: 0.010},
+	"sliding-window-log/x-ratelimit 50/s burst 10": {goodput: 0.934, rejected: 0.005},
 	"sliding-window-log/x-ratelimit 2/s":           {goodput: 0.963, rejected: 0.024},
 	"sliding-window-log/none 50/s burst 10":        {goodput: 0.722, rejected: 0.099},
 	"sliding-window-log/none 10/s":                 {goodput: 0.639, rejected: 0.057},
