@@ -136,6 +136,9 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 		return out
 	}
 	out.resumeAt = obs.ResumeAt()
+	if at, ok := truncatedResume(obs, now); ok {
+		out.resumeAt = at
+	}
 	if trialResume(tried, exhausted, obs.RetryAt, now) {
 		out.resumeAt = tried
 	}
@@ -201,6 +204,24 @@ func (k *keyState) observe(s *settings, tk *ticket, a answer, now time.Time) out
 func trialResume(tried time.Time, exhausted int, retryAt, now time.Time) bool {
 	return !tried.IsZero() && exhausted == 1 && !retryAt.IsZero() && retryAt.Sub(now)%time.Second == 0 &&
 		tried.After(now) && tried.Before(retryAt)
+}
+
+// truncatedResume is when to resume after a refusal at now whose Retry-After is 0, a wait truncated to the
+// second (Flask-Limiter writes int(reset - now)): the latest reset of the quotas exhausted, where it is
+// within that second, and the instant after it when it is a whole second (the server may still count the
+// window at its end). Otherwise the refusal says nothing about when, and the key backs off.
+func truncatedResume(obs Observation, now time.Time) (time.Time, bool) {
+	if obs.RetryAt.IsZero() || obs.RetryAt.After(now) {
+		return time.Time{}, false
+	}
+	at := Observation{Quotas: obs.Quotas}.ResumeAt()
+	if !at.After(now) || at.After(now.Add(time.Second)) {
+		return time.Time{}, false
+	}
+	if whole(at) {
+		at = at.Add(turnoverMargin)
+	}
+	return at, true
 }
 
 // logResume reports whether the key resumes at free, when the log model of the one quota exhausted frees a
